@@ -1,0 +1,219 @@
+package graphemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Duration is a time.Duration that reads and writes JSON as "250ms", "2s".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalJSON writes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a Go duration string ("1.5s") or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration: want a string like \"2s\" or seconds, got %s", b)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}
+
+// Faults are the misbehaviours a tenant can be set to show. The zero value
+// is a perfect Graph. Random choices come from the emulator's seed.
+type Faults struct {
+	// ThrottleRate is the share of Graph requests answered 429 with a
+	// Retry-After between RetryAfterMin and RetryAfterMax (fractional
+	// seconds, as Graph sends "2.128"). Requests from the same app before
+	// that delay has passed are answered 429 too.
+	ThrottleRate  float64  `json:"throttleRate,omitempty"`
+	RetryAfterMin Duration `json:"retryAfterMin,omitempty"`
+	RetryAfterMax Duration `json:"retryAfterMax,omitempty"`
+	// ServerErrorRate is the share of Graph requests answered 503.
+	ServerErrorRate float64 `json:"serverErrorRate,omitempty"`
+	// Latency (plus up to LatencyJitter) is added before each answer.
+	Latency       Duration `json:"latency,omitempty"`
+	LatencyJitter Duration `json:"latencyJitter,omitempty"`
+	// ReplicationDelay: a new object answers 404 by id for this long.
+	ReplicationDelay Duration `json:"replicationDelay,omitempty"`
+	// PageSize caps every page (collections, members, delta) below $top.
+	PageSize int `json:"pageSize,omitempty"`
+	// WriteRate is the write budget per app in writes/s (Graph: 20);
+	// WriteBurst the bucket (default 150 s worth: 3,000 per 2.5 min).
+	// Invitations also get Graph's 150 per 5 s per tenant. 0: unlimited.
+	WriteRate  float64 `json:"writeRate,omitempty"`
+	WriteBurst int     `json:"writeBurst,omitempty"`
+	// ReadRate is the read budget per app in resource units/s (Graph: 350
+	// to 800); ReadBurst the bucket (default 10 s worth). 0: unlimited.
+	ReadRate  float64 `json:"readRate,omitempty"`
+	ReadBurst int     `json:"readBurst,omitempty"`
+	// NotifyDropRate, NotifyDuplicateRate: share of change notifications
+	// never sent, or sent twice. NotifyDelay holds each back this long.
+	NotifyDropRate      float64  `json:"notifyDropRate,omitempty"`
+	NotifyDuplicateRate float64  `json:"notifyDuplicateRate,omitempty"`
+	NotifyDelay         Duration `json:"notifyDelay,omitempty"`
+}
+
+// Realistic returns Graph's documented budgets with no random faults: 20
+// writes/s and 350 resource units/s per app per tenant.
+func Realistic() Faults { return Faults{WriteRate: 20, ReadRate: 350} }
+
+// Validate reports a fault setting out of range.
+func (f Faults) Validate() error {
+	for name, r := range map[string]float64{"throttleRate": f.ThrottleRate, "serverErrorRate": f.ServerErrorRate, "notifyDropRate": f.NotifyDropRate, "notifyDuplicateRate": f.NotifyDuplicateRate} {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("faults: %s %v must be between 0 and 1", name, r)
+		}
+	}
+	if f.RetryAfterMax < f.RetryAfterMin {
+		return fmt.Errorf("faults: retryAfterMax %s is below retryAfterMin %s", f.RetryAfterMax.D(), f.RetryAfterMin.D())
+	}
+	if f.PageSize < 0 || f.WriteRate < 0 || f.ReadRate < 0 || f.WriteBurst < 0 || f.ReadBurst < 0 {
+		return fmt.Errorf("faults: pageSize, rates and bursts must not be negative")
+	}
+	return nil
+}
+
+// bucket is a token bucket.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// take removes cost tokens if it can, else returns how long until it could.
+func (b *bucket) take(now time.Time, rate float64, burst int, cost float64) time.Duration {
+	if b.last.IsZero() {
+		b.tokens = float64(burst)
+	} else {
+		b.tokens = math.Min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
+	}
+	b.last = now
+	if b.tokens >= cost {
+		b.tokens -= cost
+		return 0
+	}
+	return time.Duration((cost - b.tokens) / rate * float64(time.Second))
+}
+
+// limiter holds a tenant's budgets and throttling state.
+type limiter struct {
+	writes         map[string]*bucket
+	reads          map[string]*bucket
+	invites        bucket
+	throttledUntil map[string]time.Time
+	throttled      int
+	serverErrors   int
+}
+
+func (l *limiter) get(m *map[string]*bucket, app string) *bucket {
+	if *m == nil {
+		*m = map[string]*bucket{}
+	}
+	b, found := (*m)[app]
+	if !found {
+		b = &bucket{}
+		(*m)[app] = b
+	}
+	return b
+}
+
+// readCost prices a read in resource units, roughly as Graph's identity
+// throttling does: a list costs more than a get, $select takes one off.
+func readCost(c *call) float64 {
+	cost := 1.0
+	switch c.route {
+	case "GET /groups", "GET /users":
+		cost = 2
+	case "GET /groups/{id}/members", "GET /groups/{id}/transitiveMembers":
+		cost = 3
+	case "GET /groups/delta":
+		cost = 5
+	}
+	if c.q.Get("$select") != "" && cost > 1 {
+		cost--
+	}
+	return cost
+}
+
+// admit applies the tenant's faults to a call: the latency to add, and the
+// error to answer instead of serving it. Call with e.mu held.
+func (e *Emulator) admit(c *call) (time.Duration, *graphErr) {
+	f, l, now := &c.t.faults, &c.t.lim, c.now()
+	delay := f.Latency.D()
+	if j := f.LatencyJitter.D(); j > 0 {
+		delay += time.Duration(e.rng.Int64N(int64(j)))
+	}
+	if c.route == routeBatch { // the envelope is not throttled; its items are
+		return delay, nil
+	}
+	if f.ServerErrorRate > 0 && e.rng.Float64() < f.ServerErrorRate {
+		l.serverErrors++
+		return delay, errf(503, "serviceNotAvailable", "Service Unavailable. Please retry.")
+	}
+	throttle := func(after time.Duration) (time.Duration, *graphErr) {
+		if l.throttledUntil == nil {
+			l.throttledUntil = map[string]time.Time{}
+		}
+		if until := now.Add(after); until.After(l.throttledUntil[c.app]) {
+			l.throttledUntil[c.app] = until
+		}
+		l.throttled++
+		return delay, errThrottled(after)
+	}
+	if until, found := l.throttledUntil[c.app]; found && now.Before(until) {
+		l.throttled++
+		return delay, errThrottled(until.Sub(now))
+	}
+	if f.ThrottleRate > 0 && e.rng.Float64() < f.ThrottleRate {
+		lo, hi := f.RetryAfterMin.D(), f.RetryAfterMax.D()
+		if hi <= 0 {
+			lo, hi = 500*time.Millisecond, 2500*time.Millisecond
+		}
+		after := lo
+		if hi > lo {
+			after += time.Duration(e.rng.Int64N(int64(hi - lo)))
+		}
+		return throttle(after)
+	}
+	write := c.method != "GET"
+	if write && f.WriteRate > 0 {
+		burst := f.WriteBurst
+		if burst == 0 {
+			burst = int(f.WriteRate * 150)
+		}
+		if wait := l.get(&l.writes, c.app).take(now, f.WriteRate, burst, 1); wait > 0 {
+			return throttle(wait)
+		}
+		if c.route == "POST /invitations" {
+			if wait := l.invites.take(now, 30, 150, 1); wait > 0 {
+				return throttle(wait)
+			}
+		}
+	}
+	if !write && f.ReadRate > 0 {
+		burst := f.ReadBurst
+		if burst == 0 {
+			burst = int(f.ReadRate * 10)
+		}
+		if wait := l.get(&l.reads, c.app).take(now, f.ReadRate, burst, readCost(c)); wait > 0 {
+			return throttle(wait)
+		}
+	}
+	return delay, nil
+}

@@ -1,0 +1,228 @@
+package graphemu
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// lookupUser finds a live user by id or userPrincipalName, honouring
+// replication delay.
+func (c *call) lookupUser(ref string) (*User, *graphErr) {
+	var u *User
+	if IsGUID(ref) {
+		u = c.t.users[ref]
+	} else if strings.Contains(ref, "@") {
+		for _, cand := range c.t.users {
+			if strings.EqualFold(cand.UserPrincipalName, ref) {
+				u = cand
+				break
+			}
+		}
+	} else {
+		return nil, errBadID(ref)
+	}
+	if u == nil || !c.visible(u.Created) {
+		return nil, errNotFound(ref)
+	}
+	return u, nil
+}
+
+// userFilterable are the user properties $filter takes here: the ones a sync
+// matches on.
+var userFilterable = map[string]bool{"id": true, "mail": true, "userprincipalname": true, "othermails/any": true, "usertype": true, "creationtype": true}
+
+func listUsers(c *call) *response {
+	sel := c.selectList()
+	users := c.t.liveUsers()
+	if f := c.q.Get("$filter"); f != "" {
+		clauses, gerr := parseFilter(f, 15)
+		if gerr != nil {
+			return errResponse(gerr)
+		}
+		for _, cl := range clauses {
+			if !userFilterable[lower(cl.prop)] {
+				return errResponse(errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource 'User'.", cl.prop))
+			}
+		}
+		users = slices.DeleteFunc(users, func(u *User) bool { return !userMatches(u, clauses) })
+	}
+	items := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		items = append(items, renderUser(u, sel))
+	}
+	return c.page(items, contextFor("users", sel), "/users")
+}
+
+func userMatches(u *User, clauses []filterClause) bool {
+	for _, cl := range clauses {
+		switch lower(cl.prop) {
+		case "id":
+			if strings.EqualFold(u.ID, cl.value) {
+				return true
+			}
+		case "mail":
+			if strings.EqualFold(u.Mail, cl.value) {
+				return true
+			}
+		case "userprincipalname":
+			if strings.EqualFold(u.UserPrincipalName, cl.value) {
+				return true
+			}
+		case "usertype":
+			if strings.EqualFold(u.UserType, cl.value) {
+				return true
+			}
+		case "creationtype":
+			if strings.EqualFold(u.CreationType, cl.value) {
+				return true
+			}
+		case "othermails/any":
+			for _, m := range u.OtherMails {
+				if strings.EqualFold(m, cl.value) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func getUser(c *call) *response {
+	u, gerr := c.lookupUser(c.seg(1))
+	if gerr != nil {
+		return errResponse(gerr)
+	}
+	sel := c.selectList()
+	body := renderUser(u, sel)
+	body["@odata.context"] = c.link("/$metadata#" + contextFor("users", sel) + "/$entity")
+	return ok(body)
+}
+
+// userPatch is the writable subset of a user.
+type userPatch struct {
+	AccountEnabled *bool     `json:"accountEnabled"`
+	DisplayName    *string   `json:"displayName"`
+	GivenName      *string   `json:"givenName"`
+	Surname        *string   `json:"surname"`
+	JobTitle       *string   `json:"jobTitle"`
+	Department     *string   `json:"department"`
+	Mail           *string   `json:"mail"`
+	OtherMails     *[]string `json:"otherMails"`
+	UserType       *string   `json:"userType"`
+}
+
+func (c *call) decodeUser(v any) *graphErr {
+	var raw map[string]json.RawMessage
+	if gerr := c.decode(&raw); gerr != nil {
+		return gerr
+	}
+	allowed := map[string]bool{"accountEnabled": true, "displayName": true, "givenName": true, "surname": true, "jobTitle": true, "department": true, "mail": true, "otherMails": true, "userType": true, "userPrincipalName": true, "mailNickname": true, "passwordProfile": true, "@odata.type": true}
+	for k := range raw {
+		if !allowed[k] {
+			return errf(400, "Request_BadRequest", "Property '%s' does not exist as a declared property or extension property.", k)
+		}
+	}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, v); err != nil {
+		return errf(400, "Request_BadRequest", "Invalid value specified for a property of resource 'User'.")
+	}
+	return nil
+}
+
+func patchUser(c *call) *response {
+	u, gerr := c.lookupUser(c.seg(1))
+	if gerr != nil {
+		return errResponse(gerr)
+	}
+	var p userPatch
+	if gerr := c.decodeUser(&p); gerr != nil {
+		return errResponse(gerr)
+	}
+	if p.UserType != nil && *p.UserType != "Member" && *p.UserType != "Guest" {
+		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'userType' of resource 'User'."))
+	}
+	applyUserPatch(u, p)
+	return noContent()
+}
+
+func applyUserPatch(u *User, p userPatch) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if p.AccountEnabled != nil {
+		u.AccountEnabled = *p.AccountEnabled
+	}
+	set(&u.DisplayName, p.DisplayName)
+	set(&u.GivenName, p.GivenName)
+	set(&u.Surname, p.Surname)
+	set(&u.JobTitle, p.JobTitle)
+	set(&u.Department, p.Department)
+	set(&u.Mail, p.Mail)
+	set(&u.UserType, p.UserType)
+	if p.OtherMails != nil {
+		u.OtherMails = slices.Clone(*p.OtherMails)
+	}
+}
+
+type userCreate struct {
+	userPatch
+	UserPrincipalName string `json:"userPrincipalName"`
+	MailNickname      string `json:"mailNickname"`
+	PasswordProfile   *struct {
+		Password string `json:"password"`
+	} `json:"passwordProfile"`
+}
+
+func createUser(c *call) *response {
+	var b userCreate
+	if gerr := c.decodeUser(&b); gerr != nil {
+		return errResponse(gerr)
+	}
+	switch {
+	case b.AccountEnabled == nil:
+		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'."))
+	case b.DisplayName == nil || *b.DisplayName == "":
+		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'User'."))
+	case !validNickname(b.MailNickname):
+		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."))
+	case b.PasswordProfile == nil || b.PasswordProfile.Password == "":
+		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'passwordProfile' of resource 'User'."))
+	}
+	at := strings.LastIndex(b.UserPrincipalName, "@")
+	if at <= 0 || !strings.EqualFold(b.UserPrincipalName[at+1:], c.t.Domain) {
+		return errResponse(errf(400, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization."))
+	}
+	for _, o := range c.t.users {
+		if strings.EqualFold(o.UserPrincipalName, b.UserPrincipalName) {
+			return errResponse(errf(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists."))
+		}
+	}
+	u := &User{ID: c.e.newID(), UserPrincipalName: b.UserPrincipalName, UserType: "Member", Created: c.now()}
+	applyUserPatch(u, b.userPatch)
+	c.t.addUser(u)
+	body := renderUser(u, nil)
+	body["@odata.context"] = c.link("/$metadata#users/$entity")
+	return created(body)
+}
+
+func deleteUser(c *call) *response {
+	u, gerr := c.lookupUser(c.seg(1))
+	if gerr != nil {
+		return errResponse(gerr)
+	}
+	c.e.softDeleteUser(c.t, u)
+	return noContent()
+}
+
+func getOrganization(c *call) *response {
+	return ok(map[string]any{
+		"@odata.context": c.link("/$metadata#organization"),
+		"value": []map[string]any{{
+			"id": c.t.ID, "displayName": c.t.DisplayName,
+			"verifiedDomains": []map[string]any{{"name": c.t.Domain, "isDefault": true, "isInitial": true, "type": "Managed"}},
+		}},
+	})
+}
