@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file is the Go control API: what tests and the control HTTP API use to
@@ -310,6 +311,15 @@ func (e *Emulator) SetFaults(tenantID string, f Faults) error {
 	return e.withTenant(tenantID, func(t *Tenant) error {
 		t.faults = f
 		t.lim = limiter{}
+		return nil
+	})
+}
+
+// ThrottleNext makes the tenant's next n Graph requests (any app) answer 429
+// with Retry-After d; the app that drew one stays throttled until d passes.
+func (e *Emulator) ThrottleNext(tenantID string, n int, d time.Duration) error {
+	return e.withTenant(tenantID, func(t *Tenant) error {
+		t.lim.forced, t.lim.forcedAfter = n, d
 		return nil
 	})
 }

@@ -119,6 +119,9 @@ type limiter struct {
 	throttledUntil map[string]time.Time
 	throttled      int
 	serverErrors   int
+	// forced is how many coming requests get 429 with forcedAfter.
+	forced      int
+	forcedAfter time.Duration
 }
 
 func (l *limiter) get(m *map[string]*bucket, app string) *bucket {
@@ -179,6 +182,10 @@ func (e *Emulator) admit(c *call) (time.Duration, *graphErr) {
 	if until, found := l.throttledUntil[c.app]; found && now.Before(until) {
 		l.throttled++
 		return delay, errThrottled(until.Sub(now))
+	}
+	if l.forced > 0 {
+		l.forced--
+		return throttle(l.forcedAfter)
 	}
 	if f.ThrottleRate > 0 && e.rng.Float64() < f.ThrottleRate {
 		lo, hi := f.RetryAfterMin.D(), f.RetryAfterMax.D()
