@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// deltaShardSize is how many group ids one delta query filters on (Graph's
+// limit for the group delta id filter).
+const deltaShardSize = 50
+
+// shards splits the scope into sorted delta shards.
+func shards(scope []string) [][]string {
+	ids := slices.Compact(slices.Sorted(slices.Values(scope)))
+	var out [][]string
+	for len(ids) > 0 {
+		n := min(len(ids), deltaShardSize)
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	return out
+}
+
+func shardKey(ids []string) string {
+	h := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return hex.EncodeToString(h[:8])
+}
+
+// DeltaSync applies the source's group changes since the last pass, shard by
+// shard: exact membership changes from /groups/delta, a rename, a deleted
+// group. A shard without a stored delta link, or whose link expired, gets a
+// full sync of its groups and a fresh link.
+func (e *Engine) DeltaSync(ctx context.Context, ro RunOptions) (*Report, error) {
+	var total *Report
+	for _, ids := range shards(e.opts.Scope) {
+		rep, err := e.deltaShard(ctx, ids, ro)
+		if total == nil {
+			total = rep
+		} else {
+			total.Merge(rep)
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	if total == nil {
+		total = &Report{Run: newRunID(), Started: e.clock.Now(), Finished: e.clock.Now(), Plan: &Plan{}}
+	}
+	return total, nil
+}
+
+func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*Report, error) {
+	key := shardKey(ids)
+	var ds DeltaState
+	rec, err := e.store.Get(ctx, RecordDelta, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return e.baseline(ctx, ids, key, DeltaState{}, ro)
+	case err != nil:
+		return nil, fmt.Errorf("load delta link %s: %w", key, err)
+	}
+	if err := json.Unmarshal(rec.Data, &ds); err != nil {
+		return nil, fmt.Errorf("decode delta link %s: %w", key, err)
+	}
+	ds.Version = rec.Version
+	res, err := e.src.GroupDelta(ctx, ids, ds.Link)
+	if errors.Is(err, ErrDeltaExpired) {
+		e.log.Info("delta link expired, full sync of shard", "shard", key, "groups", len(ids))
+		return e.baseline(ctx, ids, key, ds, ro)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read group delta: %w", err)
+	}
+	rep, resync, err := e.applyDelta(ctx, ids, res.Changes, ro)
+	if err != nil {
+		return rep, err
+	}
+	if len(resync) > 0 && !ro.DryRun {
+		again, err := e.SyncGroups(ctx, resync, RunOptions{AllowDeletions: ro.AllowDeletions})
+		rep.Merge(again)
+		if err != nil {
+			return rep, err
+		}
+	}
+	if ro.DryRun || rep.Failed() {
+		// Keep the old link: the next pass sees these changes again.
+		return rep, nil
+	}
+	return rep, e.saveDelta(ctx, key, ids, res.Link, ds.Version)
+}
+
+// baseline takes a fresh delta link, then fully syncs the shard's groups;
+// changes after the link are replayed by the next pass.
+func (e *Engine) baseline(ctx context.Context, ids []string, key string, old DeltaState, ro RunOptions) (*Report, error) {
+	link, err := e.src.LatestDeltaLink(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("start delta for shard %s: %w", key, err)
+	}
+	rep, err := e.SyncGroups(ctx, ids, ro)
+	if err != nil || ro.DryRun || rep.Failed() {
+		return rep, err
+	}
+	return rep, e.saveDelta(ctx, key, ids, link, old.Version)
+}
+
+func (e *Engine) saveDelta(ctx context.Context, key string, ids []string, link string, version int64) error {
+	data, _ := json.Marshal(DeltaState{Key: key, IDs: ids, Link: link, Updated: e.clock.Now()})
+	if _, err := e.store.Put(ctx, RecordDelta, key, version, data); err != nil {
+		return fmt.Errorf("save delta link %s: %w", key, err)
+	}
+	return nil
+}
+
+// applyDelta plans and applies one delta round's changes. It returns the
+// groups that need a full sync instead (never synced, changed kind, nested
+// changes when flattening).
+func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupChange, ro RunOptions) (*Report, []string, error) {
+	unlock := e.locks.lock(ids)
+	defer unlock()
+	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
+	st, err := loadState(ctx, e.store)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Read what the delta does not say about new, unmapped members.
+	var unknown []string
+	for _, ch := range changes {
+		for _, mc := range ch.Members {
+			if !mc.Removed && mc.Member.Type != TypeGroup && st.users[mc.Member.ID] == nil {
+				unknown = append(unknown, mc.Member.ID)
+			}
+		}
+	}
+	users := map[string]Member{}
+	byMail := map[string]User{}
+	if len(unknown) > 0 {
+		if users, err = e.src.Users(ctx, slices.Compact(slices.Sorted(slices.Values(unknown)))); err != nil {
+			return nil, nil, fmt.Errorf("read new members: %w", err)
+		}
+		var mails []string
+		for _, u := range users {
+			if u.Mail != "" && !u.IsGuest() {
+				mails = append(mails, strings.ToLower(u.Mail))
+			}
+		}
+		if len(mails) > 0 {
+			if byMail, err = e.dst.UsersByMail(ctx, mails); err != nil {
+				return nil, nil, fmt.Errorf("look up target users by mail: %w", err)
+			}
+		}
+	}
+	pl := newPlanner(e.opts, st, &Snapshot{UsersByMail: byMail})
+	var resync []string
+	for _, ch := range changes {
+		if !slices.Contains(ids, ch.ID) {
+			continue
+		}
+		if pl.deltaGroup(ch, users) {
+			resync = append(resync, ch.ID)
+		}
+	}
+	rep.Plan = pl.finish()
+	if err := e.gate(rep, ro); err != nil {
+		return rep, nil, err
+	}
+	if !ro.DryRun {
+		e.apply(ctx, st, rep, ro)
+	}
+	rep.Finished = e.clock.Now()
+	return rep, resync, nil
+}
+
+// deltaGroup plans one group of a delta round; it reports whether the group
+// needs a full sync instead.
+func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync bool) {
+	gid := ch.ID
+	m := pl.st.groups[gid]
+	if ch.Removed {
+		if m != nil {
+			pl.skip(gid, m.SourceName, "deleted in the source")
+			pl.unscoped(m, "deleted in the source")
+		}
+		return false
+	}
+	if m == nil {
+		return true
+	}
+	if ch.Group != nil {
+		if !ch.Group.Kind().Syncable() {
+			return true
+		}
+		if ch.Group.DisplayName != m.SourceName {
+			spec, err := pl.opts.targetSpec(*ch.Group)
+			if err != nil {
+				pl.p.Failed = append(pl.p.Failed, Skip{Group: gid, Name: ch.Group.DisplayName, Reason: err.Error()})
+				return false
+			}
+			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateGroup, Group: gid, GroupName: ch.Group.DisplayName, Target: m.TargetID, Spec: &spec, Reason: "renamed in the source"})
+		}
+	}
+	var add, remove []string
+	nested, guests := 0, 0
+	for _, mc := range ch.Members {
+		uid := mc.Member.ID
+		if mc.Member.Type == TypeGroup {
+			if pl.opts.NestedGroups == NestedFlatten {
+				return true
+			}
+			nested++
+			continue
+		}
+		if mc.Removed {
+			if um := pl.st.users[uid]; um != nil {
+				remove = append(remove, um.TargetID)
+				pl.setRef(uid, gid, false)
+			}
+			continue
+		}
+		mem, known := users[uid]
+		if um := pl.st.users[uid]; um != nil {
+			mem, known = Member{ID: uid, Type: TypeUser, Mail: um.Mail}, true
+		}
+		if !known || mem.Type != TypeUser {
+			continue
+		}
+		if mem.IsGuest() {
+			guests++
+			continue
+		}
+		if pl.targetFor(mem) == "" {
+			continue
+		}
+		add = append(add, uid)
+		pl.setRef(uid, gid, true)
+	}
+	pl.memberSkips(gid, m.SourceName, nested, guests, 0, 0)
+	if len(add) > 0 {
+		slices.Sort(add)
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActAddMembers, Group: gid, GroupName: m.SourceName, Users: add})
+	}
+	if len(remove) > 0 {
+		slices.Sort(remove)
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActRemoveMembers, Group: gid, GroupName: m.SourceName, Users: remove})
+	}
+	return false
+}

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+)
+
+// Engine mirrors the scoped source groups into the target tenant.
+type Engine struct {
+	src   Source
+	dst   Target
+	store Store
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+	locks *groupLocks
+}
+
+// New returns an engine. All dependencies are required.
+func New(src Source, dst Target, store Store, opts Options, log *slog.Logger, clock Clock) (*Engine, error) {
+	if src == nil || dst == nil || store == nil || log == nil || clock == nil {
+		return nil, errors.New("engine: source, target, store, logger and clock are required")
+	}
+	return &Engine{src: src, dst: dst, store: store, opts: opts, log: log, clock: clock, locks: newGroupLocks()}, nil
+}
+
+// RunOptions control one run.
+type RunOptions struct {
+	// DryRun plans and reports without writing anything.
+	DryRun bool
+	// AllowDeletions lets a run exceed the deletion threshold.
+	AllowDeletions bool
+	// Progress, when set, is called as reads and writes complete.
+	Progress func(Progress)
+}
+
+func (ro RunOptions) progress(stage string, done, total int) {
+	if ro.Progress != nil {
+		ro.Progress(Progress{Stage: stage, Done: done, Total: total})
+	}
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Reconcile syncs the whole scope: every scoped group, and the mapped groups
+// that left the scope.
+func (e *Engine) Reconcile(ctx context.Context, ro RunOptions) (*Report, error) {
+	return e.run(ctx, e.opts.Scope, nil, true, ro)
+}
+
+// SyncGroups syncs the given source groups. Ids outside the scope that are
+// still mapped are released or deleted per unscoped_groups; others are
+// ignored.
+func (e *Engine) SyncGroups(ctx context.Context, ids []string, ro RunOptions) (*Report, error) {
+	var in, out []string
+	for _, id := range ids {
+		if slices.Contains(e.opts.Scope, id) {
+			in = append(in, id)
+		} else {
+			out = append(out, id)
+		}
+	}
+	return e.run(ctx, in, out, false, ro)
+}
+
+func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, ro RunOptions) (*Report, error) {
+	unlock := e.locks.lock(append(slices.Clone(scope), unscoped...))
+	defer unlock()
+	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
+	log := e.log.With("run", rep.Run)
+	st, err := loadState(ctx, e.store)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := e.read(ctx, st, scope, full, ro)
+	if err != nil {
+		return nil, err
+	}
+	snap.Unscoped = unscoped
+	rep.Plan = plan(e.opts, st, snap)
+	log.Info("plan ready", "groups", len(scope), "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
+	if err := e.gate(rep, ro); err != nil {
+		return rep, err
+	}
+	if ro.DryRun {
+		rep.Finished = e.clock.Now()
+		return rep, nil
+	}
+	restored := e.apply(ctx, st, rep, ro)
+	rep.Finished = e.clock.Now()
+	if len(restored) > 0 && ctx.Err() == nil {
+		// A restored group comes back with the members it had: sync it
+		// again now that it can be read.
+		unlock()
+		again, err := e.SyncGroups(ctx, restored, RunOptions{AllowDeletions: ro.AllowDeletions})
+		if err != nil {
+			return rep, fmt.Errorf("sync restored groups: %w", err)
+		}
+		rep.Merge(again)
+	}
+	log.Info("run done", "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "failures", rep.Summary.Failures)
+	return rep, nil
+}
+
+// gate halts a plan over the deletion threshold.
+func (e *Engine) gate(rep *Report, ro RunOptions) error {
+	if rep.Plan.Deletions > e.opts.DeletionThreshold && !ro.AllowDeletions {
+		rep.Halted = true
+		rep.Finished = e.clock.Now()
+		e.log.Warn("deletion threshold exceeded", "deletions", rep.Plan.Deletions, "threshold", e.opts.DeletionThreshold)
+		return fmt.Errorf("%d deletes and disables planned, threshold %d: %w", rep.Plan.Deletions, e.opts.DeletionThreshold, ErrThreshold)
+	}
+	return nil
+}
+
+// groupLocks serialises work on the same source group.
+type groupLocks struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	held map[string]bool
+}
+
+func newGroupLocks() *groupLocks {
+	l := &groupLocks{held: map[string]bool{}}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+// lock takes the locks of all ids at once (no partial holds, so no
+// deadlock) and returns the release function.
+func (l *groupLocks) lock(ids []string) func() {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	l.mu.Lock()
+	for slices.ContainsFunc(ids, func(id string) bool { return l.held[id] }) {
+		l.cond.Wait()
+	}
+	for _, id := range ids {
+		l.held[id] = true
+	}
+	l.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			for _, id := range ids {
+				delete(l.held, id)
+			}
+			l.mu.Unlock()
+			l.cond.Broadcast()
+		})
+	}
+}

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// ActionKind is what an action does.
+type ActionKind string
+
+// Action kinds, in the order the applier runs them.
+const (
+	ActMatchUser     ActionKind = "match-user"
+	ActInviteUser    ActionKind = "invite-user"
+	ActRestoreGroup  ActionKind = "restore-group"
+	ActCreateGroup   ActionKind = "create-group"
+	ActUpdateGroup   ActionKind = "update-group"
+	ActAddMembers    ActionKind = "add-members"
+	ActRemoveMembers ActionKind = "remove-members"
+	ActEnableUser    ActionKind = "enable-user"
+	ActDeleteGroup   ActionKind = "delete-group"
+	ActReleaseGroup  ActionKind = "release-group"
+	ActDeleteUser    ActionKind = "delete-user"
+	ActDisableUser   ActionKind = "disable-user"
+)
+
+var actionOrder = map[ActionKind]int{
+	ActMatchUser: 0, ActInviteUser: 1, ActRestoreGroup: 2, ActCreateGroup: 3, ActUpdateGroup: 4,
+	ActAddMembers: 5, ActRemoveMembers: 6, ActEnableUser: 7, ActDeleteGroup: 8, ActReleaseGroup: 9,
+	ActDeleteUser: 10, ActDisableUser: 11,
+}
+
+// Action is one step of a plan. Group and User are source ids; Target is a
+// target id.
+type Action struct {
+	Kind      ActionKind `json:"action"`
+	Group     string     `json:"group,omitempty"`
+	GroupName string     `json:"groupName,omitempty"`
+	User      string     `json:"user,omitempty"`
+	Mail      string     `json:"mail,omitempty"`
+	Target    string     `json:"target,omitempty"`
+	// Users are source user ids (add-members) or target user ids
+	// (remove-members).
+	Users  []string   `json:"users,omitempty"`
+	Spec   *GroupSpec `json:"spec,omitempty"`
+	Reason string     `json:"reason,omitempty"`
+}
+
+// IsDeletion reports whether the action deletes or disables something: what
+// the deletion threshold counts.
+func (a Action) IsDeletion() bool {
+	return a.Kind == ActDeleteGroup || a.Kind == ActDeleteUser || a.Kind == ActDisableUser
+}
+
+// Skip is a group or member the plan leaves alone, with the reason.
+type Skip struct {
+	Group  string `json:"group"`
+	Name   string `json:"name,omitempty"`
+	Member string `json:"member,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Plan is what a run will do.
+type Plan struct {
+	Actions []Action `json:"actions"`
+	Skipped []Skip   `json:"skipped,omitempty"`
+	// Deletions counts deletes and disables, plus member removals from
+	// groups whose source read came back empty.
+	Deletions int `json:"deletions"`
+	// Failed are groups whose reads failed: nothing is done to them.
+	Failed []Skip `json:"failed,omitempty"`
+
+	// refs are the synced groups of each source user whose set the plan
+	// changes; the applier records them in the user mappings.
+	refs map[string][]string
+	// synced are the groups the plan syncs, with their synced member count.
+	synced map[string]int
+}
+
+// Count returns how many actions of kind k the plan holds, and how many
+// users they touch (members added or removed).
+func (p *Plan) Count(k ActionKind) (actions, users int) {
+	for _, a := range p.Actions {
+		if a.Kind == k {
+			actions++
+			users += len(a.Users)
+		}
+	}
+	return actions, users
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
+
+func (p *Plan) sort() {
+	sort.SliceStable(p.Actions, func(i, j int) bool {
+		a, b := p.Actions[i], p.Actions[j]
+		if actionOrder[a.Kind] != actionOrder[b.Kind] {
+			return actionOrder[a.Kind] < actionOrder[b.Kind]
+		}
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		return a.User < b.User
+	})
+	p.Deletions = p.Deletions + p.countDeletions()
+}
+
+func (p *Plan) countDeletions() int {
+	n := 0
+	for _, a := range p.Actions {
+		if a.IsDeletion() {
+			n++
+		}
+	}
+	return n
+}
+
+// Print writes the plan for people, one line per action.
+func (p *Plan) Print(w io.Writer) {
+	if p.Empty() {
+		fmt.Fprintln(w, "plan: no changes")
+	}
+	for _, a := range p.Actions {
+		fmt.Fprintf(w, "  %-15s %s\n", a.Kind, a.describe())
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(w, "  %-15s %s\n", "skip", s.describe())
+	}
+	for _, s := range p.Failed {
+		fmt.Fprintf(w, "  %-15s %s\n", "read-failed", s.describe())
+	}
+}
+
+func (a Action) describe() string {
+	var parts []string
+	if a.GroupName != "" {
+		parts = append(parts, fmt.Sprintf("%q", a.GroupName))
+	}
+	if a.Group != "" {
+		parts = append(parts, "group="+a.Group)
+	}
+	if a.User != "" {
+		parts = append(parts, "user="+a.User)
+	}
+	if a.Mail != "" {
+		parts = append(parts, "mail="+a.Mail)
+	}
+	if a.Target != "" {
+		parts = append(parts, "target="+a.Target)
+	}
+	if len(a.Users) > 0 {
+		parts = append(parts, fmt.Sprintf("users=%d", len(a.Users)))
+	}
+	if a.Reason != "" {
+		parts = append(parts, "("+a.Reason+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s Skip) describe() string {
+	out := ""
+	if s.Name != "" {
+		out = fmt.Sprintf("%q ", s.Name)
+	}
+	out += "group=" + s.Group
+	if s.Member != "" {
+		out += " member=" + s.Member
+	}
+	return out + " (" + s.Reason + ")"
+}

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Source reads the source tenant.
+type Source interface {
+	// Groups reads the groups with these ids; ids not returned do not exist.
+	Groups(ctx context.Context, ids []string) (map[string]Group, error)
+	// Members lists a group's direct members, or its transitive members.
+	Members(ctx context.Context, groupID string, transitive bool) ([]Member, error)
+	// Users reads source users by id (for members a delta names by id only).
+	Users(ctx context.Context, ids []string) (map[string]Member, error)
+	// GroupDelta runs one delta round over ids from link ("" starts a new
+	// round). It returns ErrDeltaExpired when the link is no longer valid.
+	GroupDelta(ctx context.Context, ids []string, link string) (DeltaResult, error)
+	// LatestDeltaLink returns a delta link for ids positioned at now,
+	// without reading the current state.
+	LatestDeltaLink(ctx context.Context, ids []string) (string, error)
+}
+
+// Target reads and writes the target tenant.
+type Target interface {
+	// Groups reads the live groups with these ids.
+	Groups(ctx context.Context, ids []string) (map[string]Group, error)
+	// Members lists a group's direct members.
+	Members(ctx context.Context, groupID string) ([]Member, error)
+	// CreateGroup creates a security group, binding spec.Members.
+	CreateGroup(ctx context.Context, spec GroupSpec) (Group, error)
+	// UpdateGroup sets displayName and description.
+	UpdateGroup(ctx context.Context, id string, spec GroupSpec) error
+	// DeleteGroup soft-deletes a group.
+	DeleteGroup(ctx context.Context, id string) error
+	// RestoreGroup restores a soft-deleted group; ErrNotFound when it is not
+	// in deleted items.
+	RestoreGroup(ctx context.Context, id string) error
+	// AddMembers adds users to a group. Members already present count as
+	// added. It returns the ids that could not be added, with the reason.
+	AddMembers(ctx context.Context, groupID string, userIDs []string) (map[string]error, error)
+	// RemoveMembers removes users from a group. Members already absent
+	// count as removed. It returns the ids that could not be removed.
+	RemoveMembers(ctx context.Context, groupID string, userIDs []string) (map[string]error, error)
+	// UsersByMail finds users by mail address (case-insensitive keys,
+	// lowercased).
+	UsersByMail(ctx context.Context, mails []string) (map[string]User, error)
+	// Invite creates an external user for an email address.
+	Invite(ctx context.Context, inv Invitation) (User, error)
+	// DeleteUser soft-deletes a user.
+	DeleteUser(ctx context.Context, id string) error
+	// SetAccountEnabled enables or disables a user's sign-in.
+	SetAccountEnabled(ctx context.Context, id string, enabled bool) error
+}
+
+// Clock tells the time.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }

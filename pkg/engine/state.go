@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Provenance says how a target user came to be mapped.
+type Provenance string
+
+// Provenances. Only users the tool created may be deleted or disabled.
+const (
+	Created Provenance = "created" // invited by xtsync
+	Matched Provenance = "matched" // existed in the target already
+)
+
+// GroupMapping links a source group to its target group.
+type GroupMapping struct {
+	SourceID   string    `json:"sourceId"`
+	TargetID   string    `json:"targetId"`
+	SourceName string    `json:"sourceName"`
+	LastSync   time.Time `json:"lastSync"`
+	// Members is how many target members the last sync left.
+	Members int   `json:"members"`
+	Version int64 `json:"-"`
+}
+
+// UserMapping links a source user to its target user.
+type UserMapping struct {
+	SourceID    string     `json:"sourceId"`
+	TargetID    string     `json:"targetId"`
+	Mail        string     `json:"mail"`
+	DisplayName string     `json:"displayName,omitempty"`
+	Provenance  Provenance `json:"provenance"`
+	// Groups are the source groups the user is a synced member of.
+	Groups []string `json:"groups,omitempty"`
+	// Disabled is set when xtsync disabled the user.
+	Disabled bool  `json:"disabled,omitempty"`
+	Version  int64 `json:"-"`
+}
+
+// DeltaState is the stored delta link of one shard of scoped groups.
+type DeltaState struct {
+	Key     string    `json:"key"`
+	IDs     []string  `json:"ids"`
+	Link    string    `json:"link"`
+	Updated time.Time `json:"updated"`
+	Version int64     `json:"-"`
+}
+
+// state is the engine's typed view of the store for one run.
+type state struct {
+	store  Store
+	groups map[string]*GroupMapping // by source id
+	users  map[string]*UserMapping  // by source id
+}
+
+func loadState(ctx context.Context, s Store) (*state, error) {
+	st := &state{store: s, groups: map[string]*GroupMapping{}, users: map[string]*UserMapping{}}
+	recs, err := s.List(ctx, RecordGroup)
+	if err != nil {
+		return nil, fmt.Errorf("load group mappings: %w", err)
+	}
+	for _, r := range recs {
+		var m GroupMapping
+		if err := json.Unmarshal(r.Data, &m); err != nil {
+			return nil, fmt.Errorf("decode group mapping %s: %w", r.Key, err)
+		}
+		m.Version = r.Version
+		st.groups[r.Key] = &m
+	}
+	recs, err = s.List(ctx, RecordUser)
+	if err != nil {
+		return nil, fmt.Errorf("load user mappings: %w", err)
+	}
+	for _, r := range recs {
+		var m UserMapping
+		if err := json.Unmarshal(r.Data, &m); err != nil {
+			return nil, fmt.Errorf("decode user mapping %s: %w", r.Key, err)
+		}
+		m.Version = r.Version
+		st.users[r.Key] = &m
+	}
+	return st, nil
+}
+
+func (st *state) putGroup(ctx context.Context, m *GroupMapping) error {
+	data, _ := json.Marshal(m)
+	v, err := st.store.Put(ctx, RecordGroup, m.SourceID, m.Version, data)
+	if err != nil {
+		return fmt.Errorf("save group mapping %s: %w", m.SourceID, err)
+	}
+	m.Version = v
+	st.groups[m.SourceID] = m
+	return nil
+}
+
+func (st *state) deleteGroup(ctx context.Context, m *GroupMapping) error {
+	if err := st.store.Delete(ctx, RecordGroup, m.SourceID, m.Version); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("delete group mapping %s: %w", m.SourceID, err)
+	}
+	delete(st.groups, m.SourceID)
+	return nil
+}
+
+func (st *state) putUser(ctx context.Context, m *UserMapping) error {
+	slices.Sort(m.Groups)
+	m.Groups = slices.Compact(m.Groups)
+	data, _ := json.Marshal(m)
+	v, err := st.store.Put(ctx, RecordUser, m.SourceID, m.Version, data)
+	if err != nil {
+		return fmt.Errorf("save user mapping %s: %w", m.SourceID, err)
+	}
+	m.Version = v
+	st.users[m.SourceID] = m
+	return nil
+}
+
+func (st *state) deleteUser(ctx context.Context, m *UserMapping) error {
+	if err := st.store.Delete(ctx, RecordUser, m.SourceID, m.Version); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("delete user mapping %s: %w", m.SourceID, err)
+	}
+	delete(st.users, m.SourceID)
+	return nil
+}
+
+// userByTarget finds the mapping of a target user id.
+func (st *state) userByTarget(targetID string) *UserMapping {
+	for _, m := range st.users {
+		if m.TargetID == targetID {
+			return m
+		}
+	}
+	return nil
+}
+
+// LoadGroupMappings lists the stored group mappings (for status reports).
+func LoadGroupMappings(ctx context.Context, s Store) ([]GroupMapping, error) {
+	st, err := loadState(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]GroupMapping, 0, len(st.groups))
+	for _, m := range st.groups {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b GroupMapping) int { return compareStrings(a.SourceID, b.SourceID) })
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
