@@ -106,7 +106,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 		}
 		a.result(act, act.Target, err, nil)
 	case ActInviteUser:
-		u, err := a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.Reason, UserType: a.e.opts.UserType})
+		u, err := a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.Reason, UserType: a.e.opts.UserType, RedirectURL: a.e.opts.InviteRedirectURL})
 		if err == nil {
 			err = a.st.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: u.ID, Mail: act.Mail, DisplayName: act.Reason, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
 		}

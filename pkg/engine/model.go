@@ -102,6 +102,8 @@ type Invitation struct {
 	Email       string
 	DisplayName string
 	UserType    string // Member or Guest
+	// RedirectURL is where the user lands after redeeming.
+	RedirectURL string
 }
 
 // MemberChange is one membership change reported by a group delta.
