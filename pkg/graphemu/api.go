@@ -400,3 +400,34 @@ func (e *Emulator) TenantIDs() []string {
 	defer e.mu.Unlock()
 	return slices.Sorted(maps.Keys(e.tenants))
 }
+
+// DeletedUsers returns copies of the tenant's soft-deleted users.
+func (e *Emulator) DeletedUsers(tenantID string) []User {
+	var out []User
+	_ = e.withTenant(tenantID, func(t *Tenant) error {
+		for _, u := range t.deletedUsers {
+			out = append(out, *u.clone())
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// PurgeDeleted removes a soft-deleted group or user for good, as an admin
+// emptying deleted items (a purged group is reported by delta as deleted).
+func (e *Emulator) PurgeDeleted(tenantID, id string) error {
+	return e.withTenant(tenantID, func(t *Tenant) error {
+		id = lower(id)
+		if _, found := t.deletedGroups[id]; found {
+			delete(t.deletedGroups, id)
+			e.record(t, id, chPurged, "")
+			return nil
+		}
+		if _, found := t.deletedUsers[id]; found {
+			delete(t.deletedUsers, id)
+			return nil
+		}
+		return fmt.Errorf("deleted item %s: %w", id, ErrNotFound)
+	})
+}

@@ -126,7 +126,7 @@ func loginError(w http.ResponseWriter, status int, code, desc string) {
 	writePlainJSON(w, status, map[string]any{
 		"error":             code,
 		"error_description": desc,
-		"error_codes":       []int{},
+		"error_codes":       aadstsCodes(desc),
 		"timestamp":         time.Now().UTC().Format("2006-01-02 15:04:05Z"),
 	})
 }
@@ -136,4 +136,18 @@ func writePlainJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// aadstsCodes is Entra's error_codes for a description: the number of the
+// AADSTS error it starts with ("AADSTS7000215: ..." gives [7000215]).
+func aadstsCodes(desc string) []int {
+	rest, found := strings.CutPrefix(desc, "AADSTS")
+	n, digits := 0, 0
+	for ; digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9'; digits++ {
+		n = n*10 + int(rest[digits]-'0')
+	}
+	if !found || digits == 0 {
+		return []int{}
+	}
+	return []int{n}
 }

@@ -2,6 +2,7 @@ package graphemu
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -82,6 +83,7 @@ func (e *Emulator) batchOne(c *call, authz string, it batchItem, done map[string
 			out["body"] = errorBody(e.now(), reqID, c.clientReqID, ge)
 		} else if res.body != nil {
 			h["Content-Type"] = graphContentType
+			h["OData-Version"] = "4.0"
 			out["body"] = res.body
 		}
 		out["headers"] = h
@@ -105,12 +107,12 @@ func (e *Emulator) batchOne(c *call, authz string, it batchItem, done map[string
 	}
 	inner := &call{
 		e: e, method: strings.ToUpper(it.Method), q: u.Query(), body: body,
-		header: c.header, base: c.base, reqID: reqID, clientReqID: c.clientReqID, inBatch: true,
+		header: itemHeader(c.header, it.Headers), base: c.base, reqID: reqID, clientReqID: c.clientReqID, inBatch: true,
 	}
 	if strings.EqualFold(strings.Trim(u.Path, "/"), "$batch") {
 		return answer(errResponse(errf(400, "BadRequest", "A batch cannot contain another batch.")))
 	}
-	return answer(e.run(inner, "/v1.0/"+strings.TrimPrefix(u.Path, "/"), authz))
+	return answer(e.run(inner, "/v1.0/"+strings.TrimPrefix(u.EscapedPath(), "/"), authz))
 }
 
 func headerValue(h map[string]string, name string) string {
@@ -120,4 +122,15 @@ func headerValue(h map[string]string, name string) string {
 		}
 	}
 	return ""
+}
+
+// itemHeader is a batch item's request header: the envelope's (for
+// Authorization and client-request-id) with the item's own headers (such as
+// ConsistencyLevel) set over it.
+func itemHeader(envelope http.Header, item map[string]string) http.Header {
+	h := envelope.Clone()
+	for k, v := range item {
+		h.Set(k, v)
+	}
+	return h
 }

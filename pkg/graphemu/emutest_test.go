@@ -54,6 +54,7 @@ type client struct {
 func signIn(t *testing.T, em *graphemu.Emulator, tenant, clientID, secret string) *client {
 	t.Helper()
 	hc := em.HTTPClient()
+	t.Cleanup(hc.CloseIdleConnections) // before em.Close, so it need not wait for them
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}}
 	resp, err := hc.PostForm(em.URL()+"/"+tenant+"/oauth2/v2.0/token", form)
 	if err != nil {

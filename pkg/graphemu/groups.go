@@ -31,6 +31,9 @@ func (c *call) lookupGroup(id string) (*Group, *graphErr) {
 }
 
 func listGroups(c *call) *response {
+	if gerr := c.searchQuery(); gerr != nil {
+		return errResponse(gerr)
+	}
 	sel := c.selectList()
 	groups := c.t.liveGroups()
 	if f := c.q.Get("$filter"); f != "" {

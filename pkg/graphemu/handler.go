@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -124,7 +125,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		e: e, method: r.Method, q: r.URL.Query(), body: body, header: r.Header,
 		base: "https://" + host + "/v1.0", reqID: reqID, clientReqID: clientReqID,
 	}
-	res := e.run(c, r.URL.Path, r.Header.Get("Authorization"))
+	res := e.run(c, r.URL.EscapedPath(), r.Header.Get("Authorization"))
 	writeResponse(w, c, res)
 }
 
@@ -145,6 +146,7 @@ func writeResponse(w http.ResponseWriter, c *call, res *response) {
 		return
 	}
 	h.Set("Content-Type", graphContentType)
+	h["OData-Version"] = []string{"4.0"}
 	w.WriteHeader(res.status)
 	_ = json.NewEncoder(w).Encode(res.body)
 }
@@ -208,6 +210,11 @@ func (e *Emulator) run(c *call, path, authz string) *response {
 		}
 		return res
 	}()
+	// Graph's directory answers say what they cost in resource units.
+	if res.header == nil {
+		res.header = http.Header{}
+	}
+	res.header["x-ms-resource-unit"] = []string{strconv.Itoa(int(readCost(c)))}
 	return res
 }
 

@@ -21,6 +21,9 @@ func listTransitiveMembers(c *call) *response {
 }
 
 func (c *call) renderMembers(ids []string, path string) *response {
+	if gerr := c.searchQuery(); gerr != nil {
+		return errResponse(gerr)
+	}
 	sel := c.selectList()
 	items := make([]map[string]any, 0, len(ids))
 	for _, id := range ids {

@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// dotnetEpochTicks is 1970-01-01 in .NET ticks (100 ns since 0001-01-01):
+// Graph's directory notifications number events in ticks (sequenceNumber).
+const dotnetEpochTicks = 621355968000000000
+
 // notifyTimeout is how long Graph waits for a notification endpoint before
 // it counts the delivery as failed and retries.
 const notifyTimeout = 3 * time.Second
@@ -83,7 +87,7 @@ func (e *Emulator) queueNotifications(t *Tenant, group, changeType string) {
 			"changeType":                     changeType,
 			"clientState":                    s.ClientState,
 			"resource":                       "Groups/" + group,
-			"resourceData":                   map[string]any{"@odata.type": "#Microsoft.Graph.Group", "@odata.id": "Groups/" + group, "id": group, "organizationId": t.ID},
+			"resourceData":                   map[string]any{"@odata.type": "#Microsoft.Graph.Group", "@odata.id": "Groups/" + group, "id": group, "organizationId": t.ID, "eventTime": now.UTC().Format(subTimeFormat), "sequenceNumber": now.UnixNano()/100 + dotnetEpochTicks},
 			"subscriptionExpirationDateTime": s.ExpirationDateTime.UTC().Format(subTimeFormat),
 			"subscriptionId":                 s.ID,
 			"tenantId":                       t.ID,

@@ -200,3 +200,16 @@ func firstWord(s string) string {
 	}
 	return s
 }
+
+// searchQuery answers $search as Graph does without the ConsistencyLevel:
+// eventual header (400); with the header it is not implemented here (501)
+// rather than ignored.
+func (c *call) searchQuery() *graphErr {
+	if !c.q.Has("$search") {
+		return nil
+	}
+	if !strings.EqualFold(c.header.Get("ConsistencyLevel"), "eventual") {
+		return errUnsupportedQuery("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+	}
+	return errf(501, "NotImplemented", "This operation target is not yet supported.")
+}

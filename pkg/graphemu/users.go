@@ -33,6 +33,9 @@ func (c *call) lookupUser(ref string) (*User, *graphErr) {
 var userFilterable = map[string]bool{"id": true, "mail": true, "userprincipalname": true, "othermails/any": true, "usertype": true, "creationtype": true}
 
 func listUsers(c *call) *response {
+	if gerr := c.searchQuery(); gerr != nil {
+		return errResponse(gerr)
+	}
 	sel := c.selectList()
 	users := c.t.liveUsers()
 	if f := c.q.Get("$filter"); f != "" {

@@ -101,12 +101,19 @@ func (c *Client) groups(ctx context.Context, ids []string) (map[string]engine.Gr
 		resp, err := c.sdk.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: groupSelect, Top: &top},
 		})
-		if err != nil {
-			return nil, wrap(err, "read groups")
-		}
-		for _, g := range resp.GetValue() {
-			eg := toGroup(g)
-			out[eg.ID] = eg
+		for {
+			if err != nil {
+				return nil, wrap(err, "read groups")
+			}
+			for _, g := range resp.GetValue() {
+				eg := toGroup(g)
+				out[eg.ID] = eg
+			}
+			next := resp.GetOdataNextLink()
+			if next == nil {
+				break
+			}
+			resp, err = c.sdk.Groups().WithUrl(*next).Get(ctx, nil)
 		}
 	}
 	return out, nil
@@ -158,10 +165,17 @@ func (c *Client) usersBy(ctx context.Context, prop string, values []string) ([]m
 		resp, err := c.sdk.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: sel, Top: &top},
 		})
-		if err != nil {
-			return nil, wrap(err, "read users by %s", prop)
+		for {
+			if err != nil {
+				return nil, wrap(err, "read users by %s", prop)
+			}
+			out = append(out, resp.GetValue()...)
+			next := resp.GetOdataNextLink()
+			if next == nil {
+				break
+			}
+			resp, err = c.sdk.Users().WithUrl(*next).Get(ctx, nil)
 		}
-		out = append(out, resp.GetValue()...)
 	}
 	return out, nil
 }

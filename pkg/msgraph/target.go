@@ -41,7 +41,7 @@ func NewTarget(c *Client) *Target {
 func (t *Target) replicated(ctx context.Context, write func() error) error {
 	err := write()
 	for _, d := range t.fresh {
-		if statusOf(err) != 404 {
+		if !errors.Is(err, engine.ErrNotFound) && statusOf(err) != 404 {
 			return err
 		}
 		if serr := t.sleep(ctx, d); serr != nil {
@@ -57,9 +57,16 @@ func (t *Target) Groups(ctx context.Context, ids []string) (map[string]engine.Gr
 	return t.c.groups(ctx, ids)
 }
 
-// Members lists a group's direct members, 999 per page.
+// Members lists a group's direct members, 999 per page. A group created
+// moments ago may answer 404 until it has replicated: that is waited out.
 func (t *Target) Members(ctx context.Context, groupID string) ([]engine.Member, error) {
-	return t.c.members(ctx, groupID, false)
+	var out []engine.Member
+	err := t.replicated(ctx, func() error {
+		var err error
+		out, err = t.c.members(ctx, groupID, false)
+		return err
+	})
+	return out, err
 }
 
 func (t *Target) bindURLs(ids []string) ([]string, error) {
