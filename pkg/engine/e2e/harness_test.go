@@ -67,8 +67,14 @@ func defaultOptions(scope []string) engine.Options {
 // by mail nickname.
 func newHarness(t testing.TB, scopeNicks []string, tweak func(*engine.Options)) *harness {
 	t.Helper()
+	return newHarnessSeed(t, graphemu.SampleSeed(), scopeNicks, tweak)
+}
+
+// newHarnessSeed is newHarness over any seed whose tenants are the sample's.
+func newHarnessSeed(t testing.TB, seed graphemu.Seed, scopeNicks []string, tweak func(*engine.Options)) *harness {
+	t.Helper()
 	em := graphemu.New(graphemu.Options{Logger: testLogger(t), Seed: 1})
-	if err := em.Load(graphemu.SampleSeed()); err != nil {
+	if err := em.Load(seed); err != nil {
 		t.Fatal(err)
 	}
 	if err := em.Start("127.0.0.1:0"); err != nil {
