@@ -1,0 +1,108 @@
+package msgraph
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Counter is an http.RoundTripper that counts the Graph requests passing
+// through it by method and route template, e.g.
+// "GET /groups/{id}/members" or "DELETE /groups/{id}/members/{id}/$ref".
+// Placed under the retry layer it counts every attempt, as Graph meters
+// them. A $batch counts once, as "POST /$batch". Safe for concurrent use.
+type Counter struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// NewCounter counts the requests sent through next (http.DefaultTransport
+// when nil).
+func NewCounter(next http.RoundTripper) *Counter {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &Counter{next: next, counts: map[string]int{}}
+}
+
+// RoundTrip counts req and sends it on.
+func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := req.Method + " " + RouteTemplate(req.URL.Path)
+	c.mu.Lock()
+	c.counts[key]++
+	c.mu.Unlock()
+	return c.next.RoundTrip(req)
+}
+
+// Snapshot returns a copy of the counts so far.
+func (c *Counter) Snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
+}
+
+// Total is the number of requests counted so far.
+func (c *Counter) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.counts {
+		n += v
+	}
+	return n
+}
+
+// Reset zeroes the counts and returns what they were (for per-run counts).
+func (c *Counter) Reset() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.counts
+	c.counts = map[string]int{}
+	return out
+}
+
+// RouteTemplate turns a Graph URL path into its route: the version segment
+// (/v1.0, /beta) dropped, object ids (GUIDs, user principal names) replaced
+// by {id}, and function calls written bare ("/groups/microsoft.graph.delta()"
+// and "/groups/delta()" are "/groups/delta").
+func RouteTemplate(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) > 0 && (segs[0] == "v1.0" || segs[0] == "beta") {
+		segs = segs[1:]
+	}
+	out := make([]string, 0, len(segs))
+	for _, s := range segs {
+		switch {
+		case s == "":
+			continue
+		case isGUID(s) || strings.Contains(s, "@"):
+			s = "{id}"
+		case strings.HasSuffix(s, "()"):
+			s = strings.TrimPrefix(strings.TrimSuffix(s, "()"), "microsoft.graph.")
+		}
+		out = append(out, s)
+	}
+	return "/" + strings.Join(out, "/")
+}
+
+// isGUID reports whether s is a GUID in its 36-character form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
+}
