@@ -15,7 +15,9 @@ func testOpts() Options {
 	}
 }
 
-func user(id, mail string) Member { return Member{ID: id, Type: TypeUser, Mail: mail, UserType: "Member"} }
+func user(id, mail string) Member {
+	return Member{ID: id, Type: TypeUser, Mail: mail, UserType: "Member"}
+}
 
 func sec(id, name string) Group { return Group{ID: id, DisplayName: name, SecurityEnabled: true} }
 

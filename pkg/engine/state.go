@@ -128,16 +128,6 @@ func (st *state) deleteUser(ctx context.Context, m *UserMapping) error {
 	return nil
 }
 
-// userByTarget finds the mapping of a target user id.
-func (st *state) userByTarget(targetID string) *UserMapping {
-	for _, m := range st.users {
-		if m.TargetID == targetID {
-			return m
-		}
-	}
-	return nil
-}
-
 // LoadGroupMappings lists the stored group mappings (for status reports).
 func LoadGroupMappings(ctx context.Context, s Store) ([]GroupMapping, error) {
 	st, err := loadState(ctx, s)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -47,7 +46,6 @@ func noContent() *response           { return &response{status: 204} }
 func (c *call) now() time.Time       { return c.e.now() }
 func lower(s string) string          { return strings.ToLower(s) }
 func (c *call) seg(i int) string     { return c.segs[i] }
-func (c *call) lseg(i int) string    { return lower(c.segs[i]) }
 func (c *call) link(p string) string { return c.base + p }
 
 // Handler serves sign-in, Graph v1.0 and the control API.
@@ -216,11 +214,4 @@ func (e *Emulator) run(c *call, path, authz string) *response {
 	}
 	res.header["x-ms-resource-unit"] = []string{strconv.Itoa(int(readCost(c)))}
 	return res
-}
-
-// errorsAs reports whether err is a *graphErr.
-func errorsAs(err error) (*graphErr, bool) {
-	var ge *graphErr
-	ok := errors.As(err, &ge)
-	return ge, ok
 }

@@ -228,17 +228,6 @@ func (h *harness) assertMirrored(flatten bool) {
 	}
 }
 
-func waitUntil(t testing.TB, d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return cond()
-}
-
 func sourceUser(t testing.TB, em *graphemu.Emulator, upnPrefix string) graphemu.User {
 	t.Helper()
 	for _, u := range em.Users(src) {

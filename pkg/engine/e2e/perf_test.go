@@ -51,9 +51,9 @@ func bound(groups, members, users int) (ops, writes int) {
 
 type scaleResult struct {
 	ops, writes, boundOps, boundWrites int
-	wall                                time.Duration
-	peakHeap                            uint64
-	noChangeOps                         int
+	wall                               time.Duration
+	peakHeap                           uint64
+	noChangeOps                        int
 }
 
 // runScale syncs a generated tenant into an empty target, then runs a

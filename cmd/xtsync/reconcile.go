@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
+)
+
+// haltError is a run stopped by the deletion threshold: exit 3.
+type haltError struct{ err error }
+
+func (h *haltError) Error() string { return h.err.Error() }
+func (h *haltError) Unwrap() error { return h.err }
+
+// loadConfig reads --config; a bad file is a usage error (exit 2).
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return nil, usagef("--config is required")
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return cfg, nil
+}
+
+const reconcileAbout = `Reconcile reads every scoped group of the source and its mirror in the
+target, plans the difference (create, restore, rename, add and remove
+members, invite users, delete what the tool created and no longer needs) and
+applies it. Exit status: 0 converged, 3 halted by sync.deletion_threshold
+(nothing deleted; the plan is printed), 2 bad configuration or flags, 1 any
+other failure.`
+
+// runReconcile is `xtsync reconcile`: one full sync of the scope.
+func runReconcile(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "reconcile", "--config FILE [--dry-run] [--allow-deletions] [--json]", reconcileAbout)
+	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	dry := fs.Bool("dry-run", false, "print the plan and write nothing")
+	allow := fs.Bool("allow-deletions", false, "proceed even above sync.deletion_threshold")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	s, err := newSyncer(cfg, e.log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ro := engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: progressLogger(e)}
+	rep, err := s.eng.Reconcile(ctx, ro)
+	if rep != nil {
+		rep.Requests = s.requests()
+		printReport(e.stdout, rep, *asJSON)
+	}
+	switch {
+	case errors.Is(err, engine.ErrThreshold):
+		return &haltError{fmt.Errorf("%w; nothing was deleted. Review the plan, then run again with --allow-deletions", err)}
+	case err != nil:
+		return err
+	case rep.Failed():
+		return fmt.Errorf("%d action(s) or read(s) failed; the next run retries them", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+	}
+	return nil
+}
+
+// progressLogger logs a run's progress every tenth of the way.
+func progressLogger(e env) func(engine.Progress) {
+	last := map[string]int{}
+	return func(p engine.Progress) {
+		if p.Total < 20 {
+			return
+		}
+		step := p.Done * 10 / p.Total
+		if step > last[p.Stage] {
+			last[p.Stage] = step
+			e.log.Info("progress", "stage", p.Stage, "done", p.Done, "total", p.Total)
+		}
+	}
+}
+
+func printReport(w io.Writer, rep *engine.Report, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+		return
+	}
+	rep.PrintSummary(w)
+	total := 0
+	for _, routes := range rep.Requests {
+		for _, n := range routes {
+			total += n
+		}
+	}
+	fmt.Fprintf(w, "  graph requests: %d (source %d, target %d)\n", total, sum(rep.Requests["source"]), sum(rep.Requests["target"]))
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/boltstore"
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/msgraph"
+)
+
+// graphClient signs in to one tenant as configured.
+func tenantClient(t config.Tenant, log *slog.Logger) (*msgraph.Client, error) {
+	var hc *http.Client
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", t.CAFile)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		hc = &http.Client{Transport: tr, Timeout: 100 * time.Second}
+	}
+	return msgraph.New(msgraph.Config{
+		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
+		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
+	}, log)
+}
+
+// syncer is the engine wired to both tenants and the embedded state.
+type syncer struct {
+	eng      *engine.Engine
+	store    *boltstore.Store
+	src, dst *msgraph.Client
+}
+
+func (s *syncer) Close() error { return s.store.Close() }
+
+// requests returns the Graph requests sent so far, by tenant and route.
+func (s *syncer) requests() map[string]map[string]int {
+	return map[string]map[string]int{"source": s.src.Counter().Snapshot(), "target": s.dst.Counter().Snapshot()}
+}
+
+// newSyncer builds the engine from a loaded configuration.
+func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
+	src, err := tenantClient(cfg.Source, log.With("tenant", "source"))
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("source: %w", err)}
+	}
+	dst, err := tenantClient(cfg.Target, log.With("tenant", "target"))
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("target: %w", err)}
+	}
+	store, err := boltstore.Open(cfg.State.Path, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("state.path: %w (is another xtsync running?)", err)
+	}
+	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &syncer{eng: eng, store: store, src: src, dst: dst}, nil
+}
