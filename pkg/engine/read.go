@@ -102,6 +102,19 @@ func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// One more try, one at a time, for reads that failed (throttling that
+	// outlasted the client's retries): a failed read leaves its group alone.
+	for _, j := range jobs {
+		if j.target {
+			if tg := snap.Target[j.id]; tg.Err != nil {
+				tg.Members, tg.Err = e.dst.Members(ctx, j.id)
+				snap.Target[j.id] = tg
+			}
+		} else if sg := snap.Source[j.id]; sg.Err != nil {
+			sg.Members, sg.Err = e.src.Members(ctx, j.id, flatten)
+			snap.Source[j.id] = sg
+		}
+	}
 	// Mail lookups for members the state does not map yet.
 	var mails []string
 	for _, sg := range snap.Source {

@@ -437,6 +437,37 @@ func TestNotificationsRetriedUntilDelivered(t *testing.T) {
 	}
 }
 
+func TestSlowEndpointIsRetried(t *testing.T) {
+	em := startSample(t, graphemu.Options{AllowHTTPNotifications: true, NotifyTimeout: 100 * time.Millisecond, NotifyRetryBase: 20 * time.Millisecond})
+	var mu sync.Mutex
+	calls := 0
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := r.URL.Query().Get("validationToken"); tok != "" {
+			io.WriteString(w, tok)
+			return
+		}
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			time.Sleep(300 * time.Millisecond) // beyond the endpoint timeout
+		}
+		w.WriteHeader(202)
+	}))
+	t.Cleanup(slow.Close)
+	c := sourceClient(t, em)
+	subscribe(t, c, slow.URL, "/groups")
+	eng := sampleGroup(t, em, "engineering")
+	must(t, em.RemoveMember(src, eng.ID, eng.Members[0]))
+	waitFor(t, "a redelivery after the slow answer", func() bool { return em.DeliveryStats().Delivered == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 || em.DeliveryStats().Retried != 1 {
+		t.Errorf("calls %d, stats %+v: want the slow delivery retried once", calls, em.DeliveryStats())
+	}
+}
+
 func TestNotificationsOnlyForSubscribedGroup(t *testing.T) {
 	em := startSample(t, graphemu.Options{AllowHTTPNotifications: true})
 	h := newHook(t)

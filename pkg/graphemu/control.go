@@ -126,6 +126,14 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 	case "DELETE tenants/*/groups/*/members/*":
 		reply(nil, e.RemoveMember(p[1], p[3], p[5]))
+	case "POST tenants/*/throttle":
+		var th struct {
+			Count      int      `json:"count"`
+			RetryAfter Duration `json:"retryAfter"`
+		}
+		if decode(&th) {
+			reply(nil, e.ThrottleNext(p[1], th.Count, th.RetryAfter.D()))
+		}
 	case "POST tenants/*/delta/expire":
 		reply(nil, e.ExpireDeltaTokens(p[1]))
 	case "POST tenants/*/subscriptions/*/lifecycle":

@@ -35,6 +35,9 @@ type Options struct {
 	// LifecycleTick is how often subscriptions are checked for expiry and
 	// reauthorization; 1 s when zero.
 	LifecycleTick time.Duration
+	// NotifyTimeout is how long a notification endpoint may take before the
+	// delivery counts as failed and is retried (Graph: 3 s).
+	NotifyTimeout time.Duration
 	// AllowHTTPNotifications lets subscriptions use plain-http notification
 	// URLs on loopback hosts (Graph itself requires https).
 	AllowHTTPNotifications bool
@@ -86,6 +89,9 @@ func New(opts Options) *Emulator {
 	}
 	if opts.ReauthBefore == 0 {
 		opts.ReauthBefore = time.Hour
+	}
+	if opts.NotifyTimeout == 0 {
+		opts.NotifyTimeout = 3 * time.Second
 	}
 	if opts.LifecycleTick == 0 {
 		opts.LifecycleTick = time.Second

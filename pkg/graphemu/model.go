@@ -28,7 +28,7 @@ type User struct {
 	ExternalUserState string    `json:"externalUserState,omitempty"` // "" or PendingAcceptance / Accepted
 	JobTitle          string    `json:"jobTitle,omitempty"`
 	Department        string    `json:"department,omitempty"`
-	Created           time.Time `json:"createdDateTime"`
+	Created           time.Time `json:"createdDateTime,omitzero"`
 	Deleted           time.Time `json:"-"`
 }
 
@@ -47,7 +47,7 @@ type Group struct {
 	Visibility      string    `json:"visibility,omitempty"`
 	Members         []string  `json:"members,omitempty"`
 	Owners          []string  `json:"owners,omitempty"`
-	Created         time.Time `json:"createdDateTime"`
+	Created         time.Time `json:"createdDateTime,omitzero"`
 	Deleted         time.Time `json:"-"`
 }
 

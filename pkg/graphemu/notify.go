@@ -16,10 +16,6 @@ import (
 // Graph's directory notifications number events in ticks (sequenceNumber).
 const dotnetEpochTicks = 621355968000000000
 
-// notifyTimeout is how long Graph waits for a notification endpoint before
-// it counts the delivery as failed and retries.
-const notifyTimeout = 3 * time.Second
-
 // delivery is one notification waiting to be posted.
 type delivery struct {
 	url      string
@@ -160,7 +156,7 @@ func (e *Emulator) post(ds []*delivery) {
 		items[i] = d.item
 	}
 	body, _ := json.Marshal(map[string]any{"value": items})
-	ctx, cancel := context.WithTimeout(e.ctx, notifyTimeout)
+	ctx, cancel := context.WithTimeout(e.ctx, e.opts.NotifyTimeout)
 	defer cancel()
 	status := 0
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ds[0].url, bytes.NewReader(body))

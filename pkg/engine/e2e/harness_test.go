@@ -101,7 +101,7 @@ func (h *harness) client(tenant, id, secret string) *msgraph.Client {
 	c, err := msgraph.New(msgraph.Config{
 		TenantID: tenant, ClientID: id, ClientSecret: secret,
 		GraphEndpoint: h.em.URL(), AuthorityHost: h.em.URL(), HTTPClient: hc,
-		Retry: msgraph.RetryPolicy{MaxAttempts: 10, BaseDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond},
+		Retry: msgraph.RetryPolicy{MaxAttempts: 16, BaseDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond},
 	}, testLogger(h.t))
 	if err != nil {
 		h.t.Fatal(err)
