@@ -12,9 +12,10 @@ import (
 const demoAbout = `Start the Graph emulator in-process with the sample tenants (Contoso, the
 source, and an empty Fabrikam, the target) on a free loopback port, sign in
 to both with client credentials over HTTPS, and print what the emulator
-serves and the Graph requests the demo made.
-
-The sync engine is not built yet: the demo copies nothing.`
+serves and the Graph requests the demo made. Then run the sync engine, as
+'xtsync reconcile' would, to mirror every sample group into the target, and
+play a story of changes on both sides, checking after each step that the
+target mirrors the source exactly.`
 
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "demo", "[--keep]", demoAbout)
@@ -55,6 +56,9 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		sourceStats: em.Stats(graphemu.SampleSourceTenant),
 		targetStats: em.Stats(graphemu.SampleTargetTenant),
 	})
+	if err := runDemoSync(ctx, e.stdout, e.log, em); err != nil {
+		return err
+	}
 	if !*keep {
 		return nil
 	}

@@ -23,25 +23,22 @@ type demoReport struct {
 func printDemoReport(w io.Writer, r demoReport) {
 	fmt.Fprintln(w, "xtsync demo")
 	fmt.Fprintln(w, "===========")
-	fmt.Fprintln(w, "The sync engine is not built yet: this demo copies nothing. It starts the local")
-	fmt.Fprintln(w, "Graph emulator with two sample tenants, signs in to each with client credentials")
-	fmt.Fprintln(w, "over HTTPS, and reads them as the engine will.")
+	fmt.Fprintln(w, "It starts the local Graph emulator with two sample tenants, signs in to each with")
+	fmt.Fprintln(w, "client credentials over HTTPS and reads them; then the sync engine mirrors the")
+	fmt.Fprintln(w, "source's groups into the target and answers a story of changes.")
 	fmt.Fprintf(w, "\nEmulator: %s (Graph at /v1.0, sign-in at /{tenant}/oauth2/v2.0/token)\n", r.emulatorURL)
 
 	printTenant(w, "Source", r.source)
 	printTenant(w, "Target", r.target)
 	if len(r.target.Groups) == 0 && r.target.Members+r.target.Guests == 0 {
-		fmt.Fprintln(w, "  Empty: this is where the sync engine will create the mirrored groups.")
+		fmt.Fprintln(w, "  Empty: this is where the sync engine creates the mirrored groups.")
 	}
 
-	fmt.Fprintln(w, "\nGraph requests made by this demo (counted by the emulator per route):")
+	fmt.Fprintln(w, "\nGraph requests made to read the tenants (counted by the emulator per route):")
 	printStats(w, r.source.Name, r.sourceStats)
 	printStats(w, r.target.Name, r.targetStats)
 	fmt.Fprintln(w, "  (sign-in token requests are not Graph calls and are not counted)")
 
-	fmt.Fprintln(w, "\nNot built yet: the sync engine, `xtsync serve` / `xtsync reconcile`, the AWS")
-	fmt.Fprintln(w, "functions and the CDK app. Run `xtsync emulator` to keep an emulator up for your")
-	fmt.Fprintln(w, "own requests (docs/emulator.md).")
 }
 
 func printTenant(w io.Writer, role string, t tenantView) {

@@ -213,6 +213,9 @@ func (a *applier) restore(ctx context.Context, act Action) {
 	err := a.e.dst.RestoreGroup(ctx, act.Target)
 	if errors.Is(err, ErrNotFound) {
 		a.create(ctx, act, act.Target)
+		if _, ok := a.st.groups[act.Group]; ok {
+			a.restored = append(a.restored, act.Group) // sync its members next
+		}
 		return
 	}
 	if err == nil {

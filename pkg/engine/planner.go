@@ -174,7 +174,10 @@ func (pl *planner) group(gid string) {
 				}
 			}
 		default:
+			// Restored, the group comes back with the members it had; the
+			// run syncs it again once restored, so members wait until then.
 			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActRestoreGroup, Group: gid, GroupName: g.DisplayName, Target: m.TargetID, Spec: &spec, Reason: "deleted in the target"})
+			return
 		}
 	} else {
 		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActCreateGroup, Group: gid, GroupName: g.DisplayName, Spec: &spec})
