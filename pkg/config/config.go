@@ -6,12 +6,14 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"text/template"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -53,6 +55,23 @@ type State struct {
 	Path string `yaml:"path"`
 }
 
+// Server configures `xtsync serve`.
+type Server struct {
+	// Listen is where the webhook listens.
+	Listen string `yaml:"listen"`
+	// PublicURL is what Graph calls: PublicURL+"/notifications" and
+	// PublicURL+"/lifecycle". https, or http on a loopback host (the
+	// emulator).
+	PublicURL string `yaml:"public_url"`
+	// ReconcileInterval is how often the full reconcile runs.
+	ReconcileInterval string `yaml:"reconcile_interval"`
+	// Workers is how many queue workers apply changes.
+	Workers int `yaml:"workers"`
+	// AdminListen serves /status and /audit to local operator commands
+	// (loopback only).
+	AdminListen string `yaml:"admin_listen"`
+}
+
 // Config is the whole file.
 type Config struct {
 	Source Tenant `yaml:"source"`
@@ -60,6 +79,7 @@ type Config struct {
 	Scope  Scope  `yaml:"scope"`
 	Sync   Sync   `yaml:"sync"`
 	State  State  `yaml:"state"`
+	Server Server `yaml:"server"`
 }
 
 // Error is a configuration error naming the offending key.
@@ -156,6 +176,19 @@ func (c *Config) defaults() {
 	if c.State.Path == "" {
 		c.State.Path = "./xtsync.db"
 	}
+	sv := &c.Server
+	if sv.Listen == "" {
+		sv.Listen = "127.0.0.1:8080"
+	}
+	if sv.ReconcileInterval == "" {
+		sv.ReconcileInterval = "1h"
+	}
+	if sv.Workers == 0 {
+		sv.Workers = 4
+	}
+	if sv.AdminListen == "" {
+		sv.AdminListen = "127.0.0.1:8079"
+	}
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -249,7 +282,52 @@ func (c *Config) validate() error {
 	if u, err := url.Parse(s.InviteRedirectURL); err != nil || u.Scheme != "https" {
 		return errKey("sync.invite_redirect_url", "%q is not an https URL", s.InviteRedirectURL)
 	}
+	return c.Server.validate()
+}
+
+func (sv Server) validate() error {
+	if _, _, err := net.SplitHostPort(sv.Listen); err != nil {
+		return errKey("server.listen", "%q is not host:port", sv.Listen)
+	}
+	host, _, err := net.SplitHostPort(sv.AdminListen)
+	if err != nil || !isLoopback(host) {
+		return errKey("server.admin_listen", "%q must be a loopback host:port", sv.AdminListen)
+	}
+	if sv.PublicURL != "" {
+		u, err := url.Parse(sv.PublicURL)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return errKey("server.public_url", "%q is not an https URL (plain http only on a loopback host)", sv.PublicURL)
+		}
+	}
+	if d, err := time.ParseDuration(sv.ReconcileInterval); err != nil || d < time.Minute {
+		return errKey("server.reconcile_interval", "%q is not a duration of at least 1m", sv.ReconcileInterval)
+	}
+	if sv.Workers < 1 || sv.Workers > 64 {
+		return errKey("server.workers", "%d is not between 1 and 64", sv.Workers)
+	}
 	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RequireServer checks what `xtsync serve` needs beyond the defaults.
+func (c *Config) RequireServer() error {
+	if c.Server.PublicURL == "" {
+		return errKey("server.public_url", "is required to serve: the https URL Graph calls (public_url + /notifications)")
+	}
+	return nil
+}
+
+// ReconcileEvery is the parsed server.reconcile_interval.
+func (c *Config) ReconcileEvery() time.Duration {
+	d, _ := time.ParseDuration(c.Server.ReconcileInterval) // validated by Parse
+	return d
 }
 
 func (c *Config) nameTemplate() (*template.Template, error) {

@@ -55,6 +55,31 @@ func (e *Engine) DeltaSync(ctx context.Context, ro RunOptions) (*Report, error) 
 	return total, nil
 }
 
+// ShardOf returns the delta shard key of a scoped source group ("" when the
+// group is not in scope). Changes to groups of one shard are applied by one
+// delta pass, so queueing by shard coalesces them.
+func (e *Engine) ShardOf(groupID string) string {
+	for _, ids := range shards(e.opts.Scope) {
+		if _, found := slices.BinarySearch(ids, groupID); found {
+			return shardKey(ids)
+		}
+	}
+	return ""
+}
+
+// InScope reports whether a source group is synced.
+func (e *Engine) InScope(groupID string) bool { return slices.Contains(e.opts.Scope, groupID) }
+
+// DeltaShard runs the delta pass of one shard (a key from ShardOf).
+func (e *Engine) DeltaShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
+	for _, ids := range shards(e.opts.Scope) {
+		if shardKey(ids) == key {
+			return e.deltaShard(ctx, ids, ro)
+		}
+	}
+	return nil, fmt.Errorf("delta shard %s: %w", key, ErrNotFound)
+}
+
 func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*Report, error) {
 	key := shardKey(ids)
 	var ds DeltaState

@@ -1,0 +1,207 @@
+// Package service is what the running forms of xtsync share: it turns
+// webhook events into queued work (by delta shard, so a burst for one group
+// costs one delta pass) and processes the queued work with the engine and
+// the subscription manager. `xtsync serve` runs it over the in-process queue;
+// the AWS worker runs the same Process over SQS.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+)
+
+// Work keys.
+const (
+	KeyReconcile     = "reconcile"
+	KeySubscriptions = "subscriptions"
+	prefixShard      = "shard:"
+	prefixRenew      = "renew:"
+	prefixRecreate   = "recreate:"
+)
+
+// ShardKey is the work key of a delta shard.
+func ShardKey(shard string) string { return prefixShard + shard }
+
+// Queue takes work keys.
+type Queue interface {
+	Enqueue(key string) error
+}
+
+// Subscriptions keeps the Graph subscriptions alive.
+type Subscriptions interface {
+	Ensure(ctx context.Context) error
+	Renew(ctx context.Context, id string) error
+	Recreate(ctx context.Context, id string) error
+}
+
+// Syncer is the engine as the service uses it.
+type Syncer interface {
+	ShardOf(groupID string) string
+	DeltaShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+}
+
+var _ Syncer = (*engine.Engine)(nil)
+
+// Service routes events to work and runs the work.
+type Service struct {
+	sync  Syncer
+	subs  Subscriptions
+	queue Queue
+	log   *slog.Logger
+	clock engine.Clock
+
+	mu     sync.Mutex
+	status Status
+}
+
+// Status is what the service has done lately.
+type Status struct {
+	LastReconcile     time.Time `json:"lastReconcile"`
+	LastReconcileErr  string    `json:"lastReconcileError,omitempty"`
+	LastReconcileRun  string    `json:"lastReconcileRun,omitempty"`
+	LastDelta         time.Time `json:"lastDelta"`
+	DeltaPasses       int       `json:"deltaPasses"`
+	ChangesQueued     int       `json:"changesQueued"`
+	ChangesOutOfScope int       `json:"changesOutOfScope"`
+	Lifecycle         int       `json:"lifecycleEvents"`
+	QueueFull         int       `json:"queueFull"`
+}
+
+// New returns a service.
+func New(s Syncer, subs Subscriptions, q Queue, log *slog.Logger, clock engine.Clock) *Service {
+	return &Service{sync: s, subs: subs, queue: q, log: log, clock: clock}
+}
+
+// SetQueue sets the queue (it is built with the service's Process).
+func (s *Service) SetQueue(q Queue) { s.queue = q }
+
+// Status returns a copy of the status.
+func (s *Service) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Service) enqueue(key string) error {
+	err := s.queue.Enqueue(key)
+	if err != nil {
+		s.mu.Lock()
+		s.status.QueueFull++
+		s.mu.Unlock()
+		// The periodic reconcile repairs what a full queue drops.
+		s.log.Warn("work not queued", "key", key, "err", err)
+	}
+	return err
+}
+
+// Changed queues the delta passes of changed source groups (the webhook's
+// sink). Groups outside the scope are ignored.
+func (s *Service) Changed(ctx context.Context, groupIDs []string) error {
+	var errs []error
+	for _, id := range groupIDs {
+		shard := s.sync.ShardOf(id)
+		s.mu.Lock()
+		if shard == "" {
+			s.status.ChangesOutOfScope++
+		} else {
+			s.status.ChangesQueued++
+		}
+		s.mu.Unlock()
+		if shard != "" {
+			errs = append(errs, s.enqueue(ShardKey(shard)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lifecycle queues the answer to a lifecycle event: renew on
+// reauthorizationRequired, recreate and reconcile on subscriptionRemoved,
+// reconcile on missed.
+func (s *Service) Lifecycle(ctx context.Context, subscriptionID, event string) error {
+	s.mu.Lock()
+	s.status.Lifecycle++
+	s.mu.Unlock()
+	s.log.Info("lifecycle event", "subscription", subscriptionID, "event", event)
+	switch event {
+	case "reauthorizationRequired":
+		return s.enqueue(prefixRenew + subscriptionID)
+	case "subscriptionRemoved":
+		return errors.Join(s.enqueue(prefixRecreate+subscriptionID), s.enqueue(KeyReconcile))
+	case "missed":
+		return s.enqueue(KeyReconcile)
+	}
+	return fmt.Errorf("unknown lifecycle event %q", event)
+}
+
+// Process runs one work key; an error means it should be retried.
+func (s *Service) Process(ctx context.Context, key string) error {
+	switch {
+	case strings.HasPrefix(key, prefixShard):
+		rep, err := s.sync.DeltaShard(ctx, strings.TrimPrefix(key, prefixShard), engine.RunOptions{})
+		s.mu.Lock()
+		s.status.LastDelta = s.clock.Now()
+		s.status.DeltaPasses++
+		s.mu.Unlock()
+		if errors.Is(err, engine.ErrThreshold) {
+			s.log.Warn("delta pass halted by the deletion threshold", "key", key, "err", err)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("delta pass %s: %w", key, err)
+		}
+		if rep != nil && rep.Failed() {
+			return fmt.Errorf("delta pass %s: %d failures", key, max(rep.Summary.Failures, len(rep.Plan.Failed)))
+		}
+		return nil
+	case key == KeyReconcile:
+		return s.reconcile(ctx)
+	case key == KeySubscriptions:
+		return s.subs.Ensure(ctx)
+	case strings.HasPrefix(key, prefixRenew):
+		return s.subs.Renew(ctx, strings.TrimPrefix(key, prefixRenew))
+	case strings.HasPrefix(key, prefixRecreate):
+		err := s.subs.Recreate(ctx, strings.TrimPrefix(key, prefixRecreate))
+		if errors.Is(err, engine.ErrNotFound) {
+			return s.subs.Ensure(ctx)
+		}
+		return err
+	}
+	s.log.Warn("unknown work key dropped", "key", key)
+	return nil
+}
+
+func (s *Service) reconcile(ctx context.Context) error {
+	start := s.clock.Now()
+	rep, err := s.sync.Reconcile(ctx, engine.RunOptions{})
+	s.mu.Lock()
+	s.status.LastReconcile = start
+	s.status.LastReconcileErr = ""
+	if rep != nil {
+		s.status.LastReconcileRun = rep.Run
+	}
+	if err != nil {
+		s.status.LastReconcileErr = err.Error()
+	} else if rep.Failed() {
+		s.status.LastReconcileErr = fmt.Sprintf("%d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+	}
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, engine.ErrThreshold):
+		s.log.Error("reconcile halted by the deletion threshold; run xtsync reconcile --allow-deletions after review", "err", err)
+		return nil
+	case err != nil:
+		return fmt.Errorf("reconcile: %w", err)
+	case rep.Failed():
+		return fmt.Errorf("reconcile: %d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+	}
+	s.log.Info("reconcile done", "run", rep.Run, "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "took", s.clock.Now().Sub(start))
+	return nil
+}
