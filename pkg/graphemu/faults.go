@@ -68,6 +68,9 @@ type Faults struct {
 	NotifyDropRate      float64  `json:"notifyDropRate,omitempty"`
 	NotifyDuplicateRate float64  `json:"notifyDuplicateRate,omitempty"`
 	NotifyDelay         Duration `json:"notifyDelay,omitempty"`
+	// NotifyJitter adds up to this much more delay to each notification, so
+	// notifications arrive out of order.
+	NotifyJitter Duration `json:"notifyJitter,omitempty"`
 }
 
 // Realistic returns Graph's documented budgets with no random faults: 20

@@ -89,6 +89,9 @@ func (e *Emulator) queueNotifications(t *Tenant, group, changeType string) {
 			"tenantId":                       t.ID,
 		}
 		due := now.Add(f.NotifyDelay.D())
+		if j := f.NotifyJitter.D(); j > 0 {
+			due = due.Add(time.Duration(e.rng.Int64N(int64(j))))
+		}
 		copies := 1
 		if f.NotifyDuplicateRate > 0 && e.rng.Float64() < f.NotifyDuplicateRate {
 			copies = 2
