@@ -1,0 +1,154 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/queue"
+)
+
+// TestCloseWaitsForRunning checks that Close returns only after the running
+// key finished, drops pending keys, and rejects later enqueues.
+func TestCloseWaitsForRunning(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var finished atomic.Bool
+	var runs atomic.Int64
+	process := func(ctx context.Context, key string) error {
+		runs.Add(1)
+		if key == "slow" {
+			close(started)
+			<-release
+			finished.Store(true)
+		}
+		return nil
+	}
+	q := newQueue(t, process, queue.Options{Workers: 1})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "slow")
+	<-started
+	mustEnqueue(t, q, "queued")
+
+	closed := make(chan error, 1)
+	go func() { closed <- q.Close(context.Background()) }()
+	eventually(t, "enqueue rejected", func() bool { return errors.Is(q.Enqueue("late"), queue.ErrClosed) })
+	select {
+	case err := <-closed:
+		t.Fatalf("close returned %v while a key was running", err)
+	default:
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if !finished.Load() {
+		t.Error("close returned before the running key finished")
+	}
+	if got := runs.Load(); got != 1 {
+		t.Errorf("runs = %d, want 1 (the pending key is dropped)", got)
+	}
+	if s := q.Stats(); s.Pending != 0 || s.Running != 0 || s.Processed != 1 {
+		t.Errorf("stats = %+v, want nothing pending or running and 1 processed", s)
+	}
+	if err := q.Enqueue("later"); !errors.Is(err, queue.ErrClosed) {
+		t.Errorf("enqueue after close = %v, want ErrClosed", err)
+	}
+	if err := q.Close(context.Background()); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}
+
+func TestProcessContextCancelled(t *testing.T) {
+	tests := []struct {
+		name string
+		// stop stops the queue and returns Close's error, if it called it.
+		stop    func(q *queue.Queue, cancelStart context.CancelFunc) error
+		wantErr error
+	}{
+		{name: "close deadline", stop: func(q *queue.Queue, _ context.CancelFunc) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			return q.Close(ctx)
+		}, wantErr: context.DeadlineExceeded},
+		{name: "start context cancelled", stop: func(_ *queue.Queue, cancelStart context.CancelFunc) error {
+			cancelStart()
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started := make(chan struct{})
+			cancelled := make(chan struct{})
+			process := func(ctx context.Context, key string) error {
+				close(started)
+				<-ctx.Done()
+				close(cancelled)
+				return ctx.Err()
+			}
+			q := newQueue(t, process, queue.Options{})
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			q.Start(ctx)
+			mustEnqueue(t, q, "g1")
+			<-started
+			if err := tt.stop(q, cancel); !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("close = %v, want %v", err, tt.wantErr)
+			}
+			select {
+			case <-cancelled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("process context not cancelled")
+			}
+			eventually(t, "running key finished", func() bool { return q.Stats().Running == 0 })
+			if s := q.Stats(); s.Failed != 0 || s.Retrying != 0 || s.Parked != 0 {
+				t.Errorf("stats = %+v, want the interrupted run neither failed, retried nor parked", s)
+			}
+			if err := q.Enqueue("g2"); !errors.Is(err, queue.ErrClosed) {
+				t.Errorf("enqueue after stop = %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestCloseDropsRetrying checks that a key waiting for its backoff is
+// dropped by Close and its timer does not run it.
+func TestCloseDropsRetrying(t *testing.T) {
+	var runs atomic.Int64
+	process := func(ctx context.Context, key string) error {
+		runs.Add(1)
+		return errors.New("no")
+	}
+	q := newQueue(t, process, queue.Options{Backoff: func(int) time.Duration { return 20 * time.Millisecond }})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "g1")
+	eventually(t, "retry scheduled", func() bool { return q.Stats().Retrying == 1 })
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if s := q.Stats(); s.Retrying != 0 {
+		t.Errorf("stats after close = %+v, want 0 retrying", s)
+	}
+	time.Sleep(40 * time.Millisecond) // past the dropped backoff
+	if got := runs.Load(); got != 1 {
+		t.Errorf("runs = %d, want 1", got)
+	}
+}
+
+func TestCloseBeforeStart(t *testing.T) {
+	var runs atomic.Int64
+	q := newQueue(t, func(context.Context, string) error { runs.Add(1); return nil }, queue.Options{})
+	mustEnqueue(t, q, "g1")
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	q.Start(t.Context()) // no-op
+	if err := q.Enqueue("g2"); !errors.Is(err, queue.ErrClosed) {
+		t.Errorf("enqueue = %v, want ErrClosed", err)
+	}
+	if !q.Idle() || runs.Load() != 0 {
+		t.Errorf("idle %v runs %d, want idle and no runs", q.Idle(), runs.Load())
+	}
+}

@@ -1,0 +1,78 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/xtsync/xtsync/pkg/queue"
+)
+
+func TestErrFull(t *testing.T) {
+	tests := []struct {
+		name    string
+		key     string
+		wantErr error
+	}{
+		{name: "new key beyond the bound", key: "d", wantErr: queue.ErrFull},
+		{name: "pending key coalesces", key: "a", wantErr: nil},
+		{name: "another pending key coalesces", key: "c", wantErr: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newQueue(t, func(context.Context, string) error { return nil }, queue.Options{MaxPending: 3})
+			for _, k := range []string{"a", "b", "c"} {
+				mustEnqueue(t, q, k)
+			}
+			err := q.Enqueue(tt.key)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("enqueue %q = %v, want %v", tt.key, err, tt.wantErr)
+			}
+			wantRejected := uint64(0)
+			if tt.wantErr != nil {
+				wantRejected = 1
+			}
+			if s := q.Stats(); s.Pending != 3 || s.Rejected != wantRejected {
+				t.Errorf("stats = %+v, want 3 pending, %d rejected", s, wantRejected)
+			}
+			q.Start(t.Context())
+			waitIdle(t, q)
+			mustEnqueue(t, q, "d") // room again once drained
+			waitIdle(t, q)
+		})
+	}
+}
+
+// TestErrFullParked checks that re-enqueueing a parked key counts against
+// the bound (it stays parked) while Unpark ignores it.
+func TestErrFullParked(t *testing.T) {
+	block := make(chan struct{})
+	process := func(ctx context.Context, key string) error {
+		if key == "bad" {
+			return errors.New("no")
+		}
+		<-block
+		return nil
+	}
+	q := newQueue(t, process, queue.Options{MaxPending: 1, MaxAttempts: 1, Workers: 1})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "bad")
+	eventually(t, "bad parked", func() bool { return q.Stats().Parked == 1 })
+	mustEnqueue(t, q, "slow") // occupies the only worker
+	eventually(t, "slow running", func() bool { return q.Stats().Running == 1 })
+	mustEnqueue(t, q, "waiting") // fills the bound
+	if err := q.Enqueue("bad"); !errors.Is(err, queue.ErrFull) {
+		t.Fatalf("enqueue of parked key on a full queue = %v, want ErrFull", err)
+	}
+	if s := q.Stats(); s.Parked != 1 {
+		t.Fatalf("stats = %+v, want the key still parked", s)
+	}
+	if !q.Unpark("bad") {
+		t.Fatal("unpark on a full queue returned false")
+	}
+	if s := q.Stats(); s.Pending != 2 || s.Parked != 0 {
+		t.Errorf("stats = %+v, want 2 pending (bound ignored) and 0 parked", s)
+	}
+	close(block)
+	waitIdle(t, q)
+}

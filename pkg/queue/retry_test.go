@@ -1,0 +1,148 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/queue"
+)
+
+// scripted returns a process that answers each run of a key from outcomes
+// (true = success) and succeeds once they run out, counting runs.
+func scripted(outcomes ...bool) (queue.Process, *atomic.Int64) {
+	var runs atomic.Int64
+	return func(ctx context.Context, key string) error {
+		n := int(runs.Add(1))
+		if n <= len(outcomes) && !outcomes[n-1] {
+			return errors.New("graph said 503")
+		}
+		return nil
+	}, &runs
+}
+
+func TestRetry(t *testing.T) {
+	tests := []struct {
+		name         string
+		outcomes     []bool
+		maxAttempts  int
+		wantRuns     int64
+		wantFailed   uint64
+		wantBackoffs []int
+		wantParked   int
+	}{
+		{name: "success first time", outcomes: []bool{true}, maxAttempts: 3, wantRuns: 1},
+		{name: "two failures then success", outcomes: []bool{false, false, true}, maxAttempts: 3,
+			wantRuns: 3, wantFailed: 2, wantBackoffs: []int{1, 2}},
+		{name: "parked after max attempts", outcomes: []bool{false, false, false, true}, maxAttempts: 3,
+			wantRuns: 3, wantFailed: 3, wantBackoffs: []int{1, 2}, wantParked: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			process, runs := scripted(tt.outcomes...)
+			var mu sync.Mutex
+			var backoffs []int
+			backoff := func(attempt int) time.Duration {
+				mu.Lock()
+				defer mu.Unlock()
+				backoffs = append(backoffs, attempt)
+				return time.Millisecond
+			}
+			q := newQueue(t, process, queue.Options{MaxAttempts: tt.maxAttempts, Backoff: backoff})
+			mustEnqueue(t, q, "g1")
+			q.Start(t.Context())
+			waitIdle(t, q)
+			if got := runs.Load(); got != tt.wantRuns {
+				t.Errorf("runs = %d, want %d", got, tt.wantRuns)
+			}
+			mu.Lock()
+			if !slices.Equal(backoffs, tt.wantBackoffs) {
+				t.Errorf("backoff attempts = %v, want %v", backoffs, tt.wantBackoffs)
+			}
+			mu.Unlock()
+			s := q.Stats()
+			if s.Failed != tt.wantFailed || s.Parked != tt.wantParked || s.Retrying != 0 {
+				t.Errorf("stats = %+v, want %d failed, %d parked, 0 retrying", s, tt.wantFailed, tt.wantParked)
+			}
+		})
+	}
+}
+
+// TestSuccessResetsAttempts alternates two failures and a success with
+// MaxAttempts 3: the key must never park.
+func TestSuccessResetsAttempts(t *testing.T) {
+	process, runs := scripted(false, false, true, false, false, true)
+	q := newQueue(t, process, queue.Options{MaxAttempts: 3})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "g1")
+	waitIdle(t, q)
+	mustEnqueue(t, q, "g1")
+	waitIdle(t, q)
+	if got := runs.Load(); got != 6 {
+		t.Errorf("runs = %d, want 6", got)
+	}
+	if s := q.Stats(); s.Parked != 0 || s.Processed != 2 || s.Failed != 4 {
+		t.Errorf("stats = %+v, want 0 parked, 2 processed, 4 failed", s)
+	}
+}
+
+// TestEnqueueWhileRetrying checks that enqueues during the backoff keep the
+// key scheduled once, without an extra run, and do not push the retry back.
+func TestEnqueueWhileRetrying(t *testing.T) {
+	process, runs := scripted(false, true)
+	const backoff = 30 * time.Millisecond
+	q := newQueue(t, process, queue.Options{Backoff: func(int) time.Duration { return backoff }})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "g1")
+	eventually(t, "key waiting for retry", func() bool { return q.Stats().Retrying == 1 })
+	for range 10 {
+		mustEnqueue(t, q, "g1")
+	}
+	if s := q.Stats(); s.Retrying != 1 || s.Pending != 0 || s.Running != 0 {
+		t.Errorf("stats after burst = %+v, want only 1 retrying", s)
+	}
+	if q.Idle() {
+		t.Error("idle while a retry is scheduled")
+	}
+	// Keep enqueueing faster than the backoff: if each enqueue restarted the
+	// wait, the retry would never come.
+	deadline := time.Now().Add(100 * backoff)
+	for runs.Load() < 2 && time.Now().Before(deadline) {
+		mustEnqueue(t, q, "g1")
+		time.Sleep(backoff / 10)
+	}
+	waitIdle(t, q)
+	if got := runs.Load(); got != 2 {
+		t.Errorf("runs = %d, want 2 (failure, then one retry)", got)
+	}
+}
+
+// TestFailedDirtyRunRetriesOnce checks that an enqueue during a failing run
+// is absorbed by the retry.
+func TestFailedDirtyRunRetriesOnce(t *testing.T) {
+	var runs atomic.Int64
+	started := make(chan struct{})
+	release := make(chan struct{})
+	process := func(ctx context.Context, key string) error {
+		if runs.Add(1) == 1 {
+			close(started)
+			<-release
+			return errors.New("boom")
+		}
+		return nil
+	}
+	q := newQueue(t, process, queue.Options{})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "g1")
+	<-started
+	mustEnqueue(t, q, "g1")
+	close(release)
+	waitIdle(t, q)
+	if got := runs.Load(); got != 2 {
+		t.Errorf("runs = %d, want 2", got)
+	}
+}
