@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +13,10 @@ import (
 const demoAbout = `Start the Graph emulator in-process with the sample tenants (Contoso, the
 source, and an empty Fabrikam, the target) on a free loopback port, sign in
 to both with client credentials over HTTPS, and print what the emulator
-serves and the Graph requests the demo made. Then run the sync engine, as
-'xtsync reconcile' would, to mirror every sample group into the target, and
-play a story of changes on both sides, checking after each step that the
-target mirrors the source exactly.`
+serves. Then run serve mode against it (webhook, subscriptions, queue,
+workers, reconcile), show the initial sync, and play a story of changes on
+both sides, printing for each the time from the change to a target that
+mirrors the source exactly (checked group by group).`
 
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "demo", "[--keep]", demoAbout)
@@ -24,7 +25,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	seed := graphemu.SampleSeed()
-	em, err := startEmulator(emulatorConfig{log: e.log, seed: seed, listen: "127.0.0.1:0"})
+	em, err := startEmulator(emulatorConfig{log: e.log, seed: seed, listen: "127.0.0.1:0", allowHTTPNotifications: true})
 	if err != nil {
 		return err
 	}
@@ -56,26 +57,24 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		sourceStats: em.Stats(graphemu.SampleSourceTenant),
 		targetStats: em.Stats(graphemu.SampleTargetTenant),
 	})
-	if err := runDemoSync(ctx, e.stdout, e.log, em); err != nil {
-		return err
-	}
-	if !*keep {
-		return nil
-	}
-
 	dir, err := os.MkdirTemp("", "xtsync-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	caPath := filepath.Join(dir, "emulator-ca.pem")
-	if err := em.CA().WriteFile(caPath); err != nil {
+	srv, cfg, err := runDemoServe(ctx, e.stdout, e.log, em, dir)
+	if err != nil {
 		return err
 	}
+	if !*keep {
+		return srv.Close()
+	}
 	fmt.Fprintln(e.stdout)
-	printEndpoints(e.stdout, em, caPath, seed)
-	fmt.Fprintln(e.stdout, "\nThe emulator keeps running until interrupted (Ctrl-C); the CA file is removed then.")
+	printEndpoints(e.stdout, em, filepath.Join(dir, "emulator-ca.pem"), seed)
+	fmt.Fprintf(e.stdout, "\nxtsync serve keeps running: webhook %s/notifications, admin http://%s (/status, /audit).\n", cfg.Server.PublicURL, srv.adminAddr)
+	fmt.Fprintln(e.stdout, "Change the source with the control API (docs/emulator.md) and watch the target follow.")
+	fmt.Fprintln(e.stdout, "Both run until interrupted (Ctrl-C); the CA file and state are removed then.")
 	<-ctx.Done()
-	e.log.Info("stopping the emulator")
-	return em.Close()
+	e.log.Info("stopping")
+	return errors.Join(srv.Close(), em.Close())
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -25,7 +26,7 @@ type reconcileEnv struct {
 
 func newReconcileEnv(t *testing.T, scope []string, extra string) *reconcileEnv {
 	t.Helper()
-	em := graphemu.New(graphemu.Options{})
+	em := graphemu.New(graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 100 * time.Millisecond})
 	if err := em.Load(graphemu.SampleSeed()); err != nil {
 		t.Fatal(err)
 	}

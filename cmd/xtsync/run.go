@@ -35,7 +35,11 @@ type command struct {
 // commands lists the subcommands in the order the usage text shows them.
 func commands() []command {
 	return []command{
+		{"serve", "run the webhook, subscriptions, queue workers and scheduled reconcile until interrupted", runServe},
 		{"reconcile", "sync every scoped group now: plan, check the deletion threshold, apply", runReconcile},
+		{"status", "show the synced groups, subscriptions, pending and parked work", runStatus},
+		{"audit", "list the applied actions (--group, --since)", runAudit},
+		{"unsubscribe", "delete the change-notification subscriptions xtsync created", runUnsubscribe},
 		{"emulator", "run the local Microsoft Graph emulator (HTTPS, several tenants) until interrupted", runEmulator},
 		{"demo", "start the emulator with the sample tenants and show what it serves", runDemo},
 		{"version", "print the version", runVersion},

@@ -45,6 +45,7 @@ type syncer struct {
 	eng      *engine.Engine
 	store    *boltstore.Store
 	src, dst *msgraph.Client
+	scope    []string
 }
 
 func (s *syncer) Close() error { return s.store.Close() }
@@ -73,5 +74,5 @@ func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
 		store.Close()
 		return nil, err
 	}
-	return &syncer{eng: eng, store: store, src: src, dst: dst}, nil
+	return &syncer{eng: eng, store: store, src: src, dst: dst, scope: cfg.Scope.Groups}, nil
 }

@@ -38,10 +38,11 @@ type DeliveryStats struct {
 }
 
 type outbox struct {
-	mu      sync.Mutex
-	pending []*delivery
-	wake    chan struct{}
-	stats   DeliveryStats
+	mu       sync.Mutex
+	pending  []*delivery
+	inflight int
+	wake     chan struct{}
+	stats    DeliveryStats
 }
 
 func (o *outbox) push(d *delivery) {
@@ -131,6 +132,9 @@ func (e *Emulator) deliverLoop() {
 			byURL[d.url] = append(byURL[d.url], d)
 		}
 		e.out.pending = rest
+		for _, u := range order {
+			e.out.inflight += len(byURL[u])
+		}
 		e.out.mu.Unlock()
 		for _, u := range order {
 			batch := byURL[u]
@@ -154,6 +158,11 @@ func (e *Emulator) deliverLoop() {
 
 // post delivers one batch of notifications to one URL.
 func (e *Emulator) post(ds []*delivery) {
+	defer func() {
+		e.out.mu.Lock()
+		e.out.inflight -= len(ds)
+		e.out.mu.Unlock()
+	}()
 	items := make([]map[string]any, len(ds))
 	for i, d := range ds {
 		items[i] = d.item
@@ -275,6 +284,14 @@ func (e *Emulator) FireLifecycle(tenantID, subID, event string) error {
 		t.dropSub(subID)
 	}
 	return nil
+}
+
+// PendingDeliveries is how many notifications are waiting to be posted or
+// being posted (retries included).
+func (e *Emulator) PendingDeliveries() int {
+	e.out.mu.Lock()
+	defer e.out.mu.Unlock()
+	return len(e.out.pending) + e.out.inflight
 }
 
 // DeliveryStats reports what the notification sender has done so far.

@@ -300,3 +300,25 @@ func (m *Manager) Unsubscribe(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Stored lists the subscriptions recorded in a store, without a manager
+// (for status reports while nothing runs).
+func Stored(ctx context.Context, store engine.Store) ([]Subscription, error) {
+	recs, err := store.List(ctx, engine.RecordMeta)
+	if err != nil {
+		return nil, fmt.Errorf("load subscriptions: %w", err)
+	}
+	var out []Subscription
+	for _, r := range recs {
+		if !strings.HasPrefix(r.Key, recordPrefix) {
+			continue
+		}
+		var s Subscription
+		if err := json.Unmarshal(r.Data, &s); err != nil {
+			return nil, fmt.Errorf("decode subscription %s: %w", r.Key, err)
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Subscription) int { return a.Expires.Compare(b.Expires) })
+	return out, nil
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/boltstore"
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/queue"
+	"github.com/xtsync/xtsync/pkg/service"
+	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/webhook"
+)
+
+// statusReport is what `xtsync status` shows.
+type statusReport struct {
+	Running       bool                `json:"running"`
+	Groups        []groupStatus       `json:"groups"`
+	Subscriptions []subStatus         `json:"subscriptions"`
+	Queue         *queue.Stats        `json:"queue,omitempty"`
+	Parked        []queue.Parked      `json:"parked,omitempty"`
+	Service       *service.Status     `json:"service,omitempty"`
+	Webhook       *webhook.Stats      `json:"webhook,omitempty"`
+}
+
+type groupStatus struct {
+	SourceID string    `json:"sourceId"`
+	Name     string    `json:"name,omitempty"`
+	TargetID string    `json:"targetId,omitempty"`
+	LastSync time.Time `json:"lastSync,omitzero"`
+	Members  int       `json:"members"`
+}
+
+type subStatus struct {
+	ID       string    `json:"id"`
+	Resource string    `json:"resource"`
+	Expires  time.Time `json:"expires"`
+}
+
+// storedStatus is the part of the status kept in the state store.
+func storedStatus(ctx context.Context, store engine.Store, scope []string) (statusReport, error) {
+	maps, err := engine.LoadGroupMappings(ctx, store)
+	if err != nil {
+		return statusReport{}, err
+	}
+	byID := map[string]engine.GroupMapping{}
+	for _, m := range maps {
+		byID[m.SourceID] = m
+	}
+	var r statusReport
+	for _, id := range scope {
+		m := byID[id]
+		r.Groups = append(r.Groups, groupStatus{SourceID: id, Name: m.SourceName, TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members})
+	}
+	subs, err := subscribe.Stored(ctx, store)
+	if err != nil {
+		return statusReport{}, err
+	}
+	for _, s := range subs {
+		r.Subscriptions = append(r.Subscriptions, subStatus{ID: s.ID, Resource: s.Resource, Expires: s.Expires})
+	}
+	return r, nil
+}
+
+// adminHandler serves /status and /audit to local operator commands.
+func (srv *server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		rep, err := storedStatus(r.Context(), srv.syncer.store, srv.syncer.scope)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		qs, ss, hs := srv.queue.Stats(), srv.svc.Status(), srv.hook.Stats()
+		rep.Running, rep.Queue, rep.Parked, rep.Service, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
+		writeJSON(w, rep)
+	})
+	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
+		q, err := auditQuery(r.URL.Query().Get("group"), r.URL.Query().Get("since"), time.Now())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		entries, err := srv.syncer.store.Audit(r.Context(), q)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, entries)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fromServer asks a running serve (on server.admin_listen) for path; it
+// reports false when none answers.
+func fromServer(ctx context.Context, cfg *config.Config, path string, v any) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.Server.AdminListen+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, nil // not running
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return true, fmt.Errorf("xtsync serve answered %d: %s", resp.StatusCode, b)
+	}
+	return true, json.NewDecoder(resp.Body).Decode(v)
+}
+
+// withStore opens the state while no serve holds it.
+func withStore(cfg *config.Config, f func(engine.Store) error) error {
+	store, err := boltstore.Open(cfg.State.Path, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("state.path: %w", err)
+	}
+	defer store.Close()
+	return f(store)
+}
+
+const statusAbout = `Status shows the groups in scope with their target ids, last sync and
+member counts, the subscriptions and their expiry, and, while xtsync serve
+runs, its pending and parked work and webhook counters.`
+
+// runStatus is `xtsync status`.
+func runStatus(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "status", "--config FILE [--json]", statusAbout)
+	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var rep statusReport
+	running, err := fromServer(ctx, cfg, "/status", &rep)
+	if err != nil {
+		return err
+	}
+	if !running {
+		err = withStore(cfg, func(s engine.Store) error {
+			rep, err = storedStatus(ctx, s, cfg.Scope.Groups)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printStatus(e.stdout, rep)
+	return nil
+}
+
+func printStatus(w io.Writer, r statusReport) {
+	if r.Running {
+		fmt.Fprintln(w, "xtsync serve: running")
+	} else {
+		fmt.Fprintln(w, "xtsync serve: not running (state read from state.path)")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC")
+	for _, g := range r.Groups {
+		target, last := g.TargetID, "never"
+		if target == "" {
+			target = "-"
+		}
+		if !g.LastSync.IsZero() {
+			last = g.LastSync.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", g.SourceID, g.Name, target, g.Members, last)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nSubscriptions:")
+	if len(r.Subscriptions) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, s := range r.Subscriptions {
+		fmt.Fprintf(w, "  %s %s expires %s (in %s)\n", s.ID, s.Resource, s.Expires.UTC().Format(time.RFC3339), time.Until(s.Expires).Round(time.Minute))
+	}
+	if r.Queue != nil {
+		fmt.Fprintf(w, "\nQueue: %+v\n", *r.Queue)
+	}
+	for _, p := range r.Parked {
+		fmt.Fprintf(w, "  PARKED %+v\n", p)
+	}
+	if r.Service != nil {
+		fmt.Fprintf(w, "Service: %+v\n", *r.Service)
+	}
+	if r.Webhook != nil {
+		fmt.Fprintf(w, "Webhook: %+v\n", *r.Webhook)
+	}
+}
+
+// auditQuery builds an audit query from --group and --since.
+func auditQuery(group, since string, now time.Time) (engine.AuditQuery, error) {
+	q := engine.AuditQuery{Group: group}
+	if group != "" && !config.IsGUID(group) {
+		return q, fmt.Errorf("--group %q is not a GUID", group)
+	}
+	if since != "" {
+		d, err := time.ParseDuration(since)
+		if err != nil || d <= 0 {
+			return q, fmt.Errorf("--since %q is not a positive duration like 24h", since)
+		}
+		q.Since = now.Add(-d)
+	}
+	return q, nil
+}
+
+const auditAbout = `Audit lists the actions xtsync applied (time, action, source and target
+ids, outcome), oldest first: from the running serve, or from the state file.`
+
+// runAudit is `xtsync audit`.
+func runAudit(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "audit", "--config FILE [--group ID] [--since DUR] [--json]", auditAbout)
+	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	group := fs.String("group", "", "only this source group `id`")
+	since := fs.String("since", "", "only the last `duration` (e.g. 24h)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	q, err := auditQuery(*group, *since, time.Now())
+	if err != nil {
+		return &usageError{err}
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var entries []engine.AuditEntry
+	v := url.Values{"group": {*group}, "since": {*since}}
+	running, err := fromServer(ctx, cfg, "/audit?"+v.Encode(), &entries)
+	if err != nil {
+		return err
+	}
+	if !running {
+		err = withStore(cfg, func(s engine.Store) error {
+			entries, err = s.Audit(ctx, q)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tACTION\tGROUP\tSOURCE\tTARGET\tOUTCOME\tDETAIL")
+	for _, a := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339), a.Action, a.Group, a.Source, a.Target, a.Outcome, a.Detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(e.stdout, "no audit entries")
+	}
+	return nil
+}
