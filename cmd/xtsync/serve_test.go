@@ -27,7 +27,10 @@ func freeAddr(t *testing.T) string {
 
 type tlog struct{ t *testing.T }
 
-func (w tlog) Write(p []byte) (int, error) { w.t.Log(strings.TrimRight(string(p), "\n")); return len(p), nil }
+func (w tlog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
 
 // startServe runs serve in-process against an emulator with the sample
 // tenants, every sample group in scope; it returns when the initial sync has

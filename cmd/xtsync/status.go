@@ -21,13 +21,13 @@ import (
 
 // statusReport is what `xtsync status` shows.
 type statusReport struct {
-	Running       bool                `json:"running"`
-	Groups        []groupStatus       `json:"groups"`
-	Subscriptions []subStatus         `json:"subscriptions"`
-	Queue         *queue.Stats        `json:"queue,omitempty"`
-	Parked        []queue.Parked      `json:"parked,omitempty"`
-	Service       *service.Status     `json:"service,omitempty"`
-	Webhook       *webhook.Stats      `json:"webhook,omitempty"`
+	Running       bool            `json:"running"`
+	Groups        []groupStatus   `json:"groups"`
+	Subscriptions []subStatus     `json:"subscriptions"`
+	Queue         *queue.Stats    `json:"queue,omitempty"`
+	Parked        []queue.Parked  `json:"parked,omitempty"`
+	Service       *service.Status `json:"service,omitempty"`
+	Webhook       *webhook.Stats  `json:"webhook,omitempty"`
 }
 
 type groupStatus struct {
