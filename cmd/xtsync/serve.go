@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/config"
@@ -65,6 +66,8 @@ type server struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	log       *slog.Logger
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // startServer wires and starts everything `serve` runs; the webhook listens
@@ -157,11 +160,13 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 // Close stops taking notifications, lets running work finish (10 s at
 // most) and closes the state.
 func (srv *server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := errors.Join(srv.http.Shutdown(ctx), srv.admin.Shutdown(ctx))
-	srv.cancel()
-	<-srv.done
-	err = errors.Join(err, srv.queue.Close(ctx), srv.syncer.Close())
-	return err
+	srv.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := errors.Join(srv.http.Shutdown(ctx), srv.admin.Shutdown(ctx))
+		srv.cancel()
+		<-srv.done
+		srv.closeErr = errors.Join(err, srv.queue.Close(ctx), srv.syncer.Close())
+	})
+	return srv.closeErr
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -182,5 +183,76 @@ func TestServeRepairsLostNotifications(t *testing.T) {
 	must(t, srv.queue.WaitIdle(ctx))
 	if st := srv.svc.Status(); st.Lifecycle == 0 || !st.LastReconcile.After(before) {
 		t.Errorf("status %+v: the missed event did not trigger a reconcile", st)
+	}
+}
+
+// Lifecycle events: reauthorizationRequired renews, subscriptionRemoved
+// recreates; status and audit read the running serve, then the state file;
+// unsubscribe removes the subscriptions.
+func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
+	env, srv := startServe(t)
+	src := graphemu.SampleSourceTenant
+	subs := env.em.Subscriptions(src)
+	first, second := subs[0], subs[1]
+
+	must(t, env.em.FireLifecycle(src, second.ID, "subscriptionRemoved"))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := env.em.Subscriptions(src)
+		gone := !slices.ContainsFunc(now, func(s graphemu.Subscription) bool { return s.ID == second.ID })
+		back := slices.ContainsFunc(now, func(s graphemu.Subscription) bool { return s.Resource == second.Resource })
+		if gone && back && len(now) == len(subs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("removed subscription not recreated: %d subscriptions", len(now))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	must(t, env.em.FireLifecycle(src, first.ID, "reauthorizationRequired"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		now := env.em.Subscriptions(src)
+		i := slices.IndexFunc(now, func(s graphemu.Subscription) bool { return s.ID == first.ID })
+		if i >= 0 && now[i].ExpirationDateTime.After(first.ExpirationDateTime) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("subscription not renewed after reauthorizationRequired")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	must(t, srv.queue.WaitIdle(ctx))
+
+	code, out, errs := xtsync(t, "status", "--config", env.cfg)
+	if code != 0 || !strings.Contains(out, "running") || !strings.Contains(out, env.nick["finance"]) || !strings.Contains(out, "/groups/") {
+		t.Fatalf("status while serving: %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = xtsync(t, "audit", "--config", env.cfg, "--group", env.nick["finance"], "--json")
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(out), &entries); code != 0 || err != nil || len(entries) == 0 {
+		t.Fatalf("audit while serving: %d %v %q", code, err, out)
+	}
+	for _, e := range entries {
+		if e["group"] != env.nick["finance"] {
+			t.Fatalf("audit --group returned %v", e)
+		}
+	}
+	if code, _, errs := xtsync(t, "audit", "--config", env.cfg, "--since", "yesterday"); code != 2 || !strings.Contains(errs, "--since") {
+		t.Fatalf("bad --since: %d %s", code, errs)
+	}
+
+	must(t, srv.Close())
+	code, out, errs = xtsync(t, "status", "--config", env.cfg, "--json")
+	var rep statusReport
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || len(rep.Subscriptions) != len(subs) {
+		t.Fatalf("status from the state file: %d %v %+v %s", code, err, rep, errs)
+	}
+	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 11") {
+		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
+	}
+	if n := len(env.em.Subscriptions(src)); n != 0 {
+		t.Fatalf("%d subscriptions left after unsubscribe", n)
 	}
 }

@@ -178,9 +178,27 @@ func (s *Service) Process(ctx context.Context, key string) error {
 	return nil
 }
 
+// logProgress logs a run's progress every tenth of the way.
+func logProgress(log *slog.Logger) func(engine.Progress) {
+	var mu sync.Mutex
+	last := map[string]int{}
+	return func(p engine.Progress) {
+		if p.Total < 20 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if step := p.Done * 10 / p.Total; step > last[p.Stage] {
+			last[p.Stage] = step
+			log.Info("reconcile progress", "stage", p.Stage, "done", p.Done, "total", p.Total)
+		}
+	}
+}
+
 func (s *Service) reconcile(ctx context.Context) error {
 	start := s.clock.Now()
-	rep, err := s.sync.Reconcile(ctx, engine.RunOptions{})
+	s.log.Info("reconcile started")
+	rep, err := s.sync.Reconcile(ctx, engine.RunOptions{Progress: logProgress(s.log)})
 	s.mu.Lock()
 	s.status.LastReconcile = start
 	s.status.LastReconcileErr = ""
