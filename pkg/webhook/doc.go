@@ -1,0 +1,21 @@
+// Package webhook is xtsync's public Microsoft Graph change-notification
+// endpoint: a plain net/http handler, served by `xtsync serve` and, unchanged,
+// by the webhook Lambda.
+//
+// The caller mounts the Handler under its public path with http.StripPrefix;
+// the routes are then relative:
+//
+//	POST /notifications  change notifications (and their validation request)
+//	POST /lifecycle      lifecycle notifications (and their validation request)
+//	GET  /healthz        200 "ok"
+//
+// A POST carrying ?validationToken= is Graph validating the URL: the handler
+// echoes the decoded token as text/plain. Every notification item is checked
+// against the subscriptions xtsync created (Subscriptions): known
+// subscription, clientState compared in constant time, tenant, change type,
+// a `Groups/{guid}` resource and the sync scope. Items that fail are dropped,
+// logged as security events and counted by reason, but the request is still
+// answered 202 so a forger learns nothing. Items that pass are handed to the
+// Sink in one call per request. The handler does no network or disk work of
+// its own: the Sink only enqueues.
+package webhook

@@ -1,0 +1,273 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/xtsync/xtsync/pkg/webhook"
+)
+
+// Fixture ids: two tenants, three of our subscriptions, groups in and out of
+// scope.
+const (
+	tenantA = "84bd8158-6d4d-4958-8b9f-9d6445542f95"
+	tenantB = "0b1c7a4e-3f2d-4c5b-9a8e-7d6c5b4a3f2e"
+
+	subA     = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07"
+	subB     = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+	subEmpty = "00000000-0000-4000-8000-000000000001" // a subscription with no clientState: matches nothing
+
+	secretA = "s3cr3t-client-state-A-4f9c2e"
+	secretB = "s3cr3t-client-state-B-77aa01"
+	forged  = "forged-client-state-0badc0de"
+
+	groupA   = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+	groupB   = "6a5d2c1b-0e9f-4d8c-b7a6-958473625140"
+	groupOut = "c0ffee00-1111-4222-8333-444455556666" // not synced
+)
+
+// fakeSubs is an in-memory Subscriptions.
+type fakeSubs map[string][2]string // id -> clientState, tenant
+
+func (f fakeSubs) Lookup(id string) (string, string, bool) {
+	s, ok := f[id]
+	return s[0], s[1], ok
+}
+
+func newSubs() fakeSubs {
+	return fakeSubs{
+		subA:     {secretA, tenantA},
+		subB:     {secretB, tenantB},
+		subEmpty: {"", tenantA},
+	}
+}
+
+// inScope says groupA and groupB are synced.
+func inScope(id string) bool { return id == groupA || id == groupB }
+
+// lifecycleCall is one recorded Sink.Lifecycle call.
+type lifecycleCall struct{ Sub, Event string }
+
+// recSink records what it receives and fails with err when set.
+type recSink struct {
+	mu        sync.Mutex
+	err       error
+	changed   [][]string
+	lifecycle []lifecycleCall
+}
+
+func (s *recSink) Changed(_ context.Context, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed = append(s.changed, slices.Clone(ids))
+	return s.err
+}
+
+func (s *recSink) Lifecycle(_ context.Context, sub, event string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifecycle = append(s.lifecycle, lifecycleCall{sub, event})
+	return s.err
+}
+
+func (s *recSink) calls() ([][]string, []lifecycleCall) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.changed), slices.Clone(s.lifecycle)
+}
+
+// logBuffer keeps what the handler logged, for assertions, and echoes each
+// line to t.Log.
+type logBuffer struct {
+	t  testing.TB
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.b.Write(p)
+	l.mu.Unlock()
+	if l.t != nil {
+		l.t.Helper()
+		l.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// noSecrets fails t when a clientState reached the log.
+func (l *logBuffer) noSecrets(t testing.TB) {
+	t.Helper()
+	logs := l.String()
+	for _, s := range []string{secretA, secretB, forged} {
+		if strings.Contains(logs, s) {
+			t.Errorf("log holds clientState %q", s)
+		}
+	}
+}
+
+// fixture is a Handler with a fake Subscriptions, a recording Sink and a
+// captured log.
+type fixture struct {
+	h    *webhook.Handler
+	sink *recSink
+	logs *logBuffer
+}
+
+// newFixture builds a fixture logging to t.Log (nil t: log captured only).
+func newFixture(tb testing.TB, logT testing.TB, maxBody int64) *fixture {
+	tb.Helper()
+	fx := &fixture{sink: &recSink{}, logs: &logBuffer{t: logT}}
+	h, err := webhook.New(webhook.Config{
+		Subscriptions: newSubs(),
+		InScope:       inScope,
+		Sink:          fx.sink,
+		Log:           slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MaxBody:       maxBody,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fx.h = h
+	return fx
+}
+
+// serve runs one request through the handler.
+func (fx *fixture) serve(r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	fx.h.ServeHTTP(w, r)
+	return w
+}
+
+// groupItem is a basic group change notification as Graph sends it.
+func groupItem(sub, clientState, tenant, group string) map[string]any {
+	return map[string]any{
+		"changeType":  "updated",
+		"clientState": clientState,
+		"resource":    "Groups/" + group,
+		"resourceData": map[string]any{
+			"@odata.type":    "#Microsoft.Graph.Group",
+			"@odata.id":      "Groups/" + group,
+			"id":             group,
+			"organizationId": tenant,
+		},
+		"subscriptionExpirationDateTime": "2026-12-01T00:00:00.0000000Z",
+		"subscriptionId":                 sub,
+		"tenantId":                       tenant,
+	}
+}
+
+// goodItem is a valid notification for group from subscription subA.
+func goodItem(group string) map[string]any { return groupItem(subA, secretA, tenantA, group) }
+
+// with returns a copy of item with key set to v; v == nil deletes key. A key
+// "resourceData.x" sets inside resourceData.
+func with(item map[string]any, key string, v any) map[string]any {
+	out := map[string]any{}
+	for k, x := range item {
+		out[k] = x
+	}
+	if rest, ok := strings.CutPrefix(key, "resourceData."); ok {
+		rd := map[string]any{}
+		for k, x := range item["resourceData"].(map[string]any) {
+			rd[k] = x
+		}
+		set(rd, rest, v)
+		out["resourceData"] = rd
+		return out
+	}
+	set(out, key, v)
+	return out
+}
+
+func set(m map[string]any, k string, v any) {
+	if v == nil {
+		delete(m, k)
+		return
+	}
+	m[k] = v
+}
+
+// lifecycleItem is a lifecycle notification as Graph sends it.
+func lifecycleItem(sub, clientState, tenant, event string) map[string]any {
+	return map[string]any{
+		"subscriptionId":                 sub,
+		"subscriptionExpirationDateTime": "2026-12-01T00:00:00.0000000Z",
+		"tenantId":                       tenant,
+		"clientState":                    clientState,
+		"lifecycleEvent":                 event,
+	}
+}
+
+// body is {"value":[items...]}.
+func body(tb testing.TB, items ...any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(map[string]any{"value": items})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// post is a POST of b to target as application/json.
+func post(target string, b []byte) *http.Request {
+	return postAs(target, "application/json; charset=utf-8", b)
+}
+
+// postAs is a POST of b to target with a content type ("" for none).
+func postAs(target, contentType string, b []byte) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(b))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return r
+}
+
+// sample reads a Graph docs sample and sets the fields in set on each item
+// of its "value" array.
+func sample(tb testing.TB, name string, set map[string]any) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile("testdata/graph-samples/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var env struct {
+		Value []map[string]any `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	items := make([]any, len(env.Value))
+	for i, it := range env.Value {
+		for k, v := range set {
+			it[k] = v
+		}
+		items[i] = it
+	}
+	return body(tb, items...)
+}
+
+// mustJSON marshals v.
+func mustJSON(tb testing.TB, v any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
