@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,8 +22,12 @@ mirrors the source exactly (checked group by group).`
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "demo", "[--keep]", demoAbout)
 	keep := fs.Bool("keep", false, "keep the emulator running after the report and print how to reach it, until interrupted")
+	verbose := fs.Bool("verbose", false, "log what serve does (info level) on stderr")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if !*verbose {
+		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	seed := graphemu.SampleSeed()
 	em, err := startEmulator(emulatorConfig{log: e.log, seed: seed, listen: "127.0.0.1:0", allowHTTPNotifications: true})
