@@ -55,11 +55,19 @@ func (e *Engine) DeltaSync(ctx context.Context, ro RunOptions) (*Report, error) 
 	return total, nil
 }
 
-// ShardOf returns the delta shard key of a scoped source group ("" when the
-// group is not in scope). Changes to groups of one shard are applied by one
-// delta pass, so queueing by shard coalesces them.
-func (e *Engine) ShardOf(groupID string) string {
-	for _, ids := range shards(e.opts.Scope) {
+// Sharding maps scoped source groups to their delta shards: sorted chunks of
+// up to 50 ids, each read by one /groups/delta query. It is a pure function
+// of the scope, so the webhook can use it without Graph access.
+type Sharding struct{ shards [][]string }
+
+// NewSharding shards a scope.
+func NewSharding(scope []string) Sharding { return Sharding{shards: shards(scope)} }
+
+// ShardOf returns the shard key of a scoped group, "" when out of scope.
+// Changes to groups of one shard are applied by one delta pass, so queueing
+// by shard coalesces them.
+func (s Sharding) ShardOf(groupID string) string {
+	for _, ids := range s.shards {
 		if _, found := slices.BinarySearch(ids, groupID); found {
 			return shardKey(ids)
 		}
@@ -68,16 +76,67 @@ func (e *Engine) ShardOf(groupID string) string {
 }
 
 // InScope reports whether a source group is synced.
-func (e *Engine) InScope(groupID string) bool { return slices.Contains(e.opts.Scope, groupID) }
+func (s Sharding) InScope(groupID string) bool { return s.ShardOf(groupID) != "" }
+
+// Shard returns the group ids of a shard key.
+func (s Sharding) Shard(key string) ([]string, bool) {
+	for _, ids := range s.shards {
+		if shardKey(ids) == key {
+			return ids, true
+		}
+	}
+	return nil, false
+}
+
+// Keys lists the shard keys.
+func (s Sharding) Keys() []string {
+	out := make([]string, len(s.shards))
+	for i, ids := range s.shards {
+		out[i] = shardKey(ids)
+	}
+	return out
+}
+
+// ShardOf returns the delta shard key of a scoped source group ("" when the
+// group is not in scope).
+func (e *Engine) ShardOf(groupID string) string { return e.sharding.ShardOf(groupID) }
+
+// InScope reports whether a source group is synced.
+func (e *Engine) InScope(groupID string) bool { return e.sharding.InScope(groupID) }
+
+// SyncShard fully syncs the groups of one shard (a fan-out part of a
+// reconcile).
+func (e *Engine) SyncShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
+	ids, ok := e.sharding.Shard(key)
+	if !ok {
+		return nil, fmt.Errorf("shard %s: %w", key, ErrNotFound)
+	}
+	return e.SyncGroups(ctx, ids, ro)
+}
+
+// SyncUnscoped releases or deletes the mirrors of mapped groups that left the
+// scope (the other fan-out part of a reconcile).
+func (e *Engine) SyncUnscoped(ctx context.Context, ro RunOptions) (*Report, error) {
+	maps, err := LoadGroupMappings(ctx, e.store)
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, m := range maps {
+		if !e.sharding.InScope(m.SourceID) {
+			gone = append(gone, m.SourceID)
+		}
+	}
+	return e.SyncGroups(ctx, gone, ro)
+}
 
 // DeltaShard runs the delta pass of one shard (a key from ShardOf).
 func (e *Engine) DeltaShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
-	for _, ids := range shards(e.opts.Scope) {
-		if shardKey(ids) == key {
-			return e.deltaShard(ctx, ids, ro)
-		}
+	ids, ok := e.sharding.Shard(key)
+	if !ok {
+		return nil, fmt.Errorf("delta shard %s: %w", key, ErrNotFound)
 	}
-	return nil, fmt.Errorf("delta shard %s: %w", key, ErrNotFound)
+	return e.deltaShard(ctx, ids, ro)
 }
 
 func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*Report, error) {

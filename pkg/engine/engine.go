@@ -18,8 +18,9 @@ type Engine struct {
 	store Store
 	opts  Options
 	log   *slog.Logger
-	clock Clock
-	locks *groupLocks
+	clock    Clock
+	locks    *groupLocks
+	sharding Sharding
 }
 
 // New returns an engine. All dependencies are required.
@@ -27,7 +28,7 @@ func New(src Source, dst Target, store Store, opts Options, log *slog.Logger, cl
 	if src == nil || dst == nil || store == nil || log == nil || clock == nil {
 		return nil, errors.New("engine: source, target, store, logger and clock are required")
 	}
-	return &Engine{src: src, dst: dst, store: store, opts: opts, log: log, clock: clock, locks: newGroupLocks()}, nil
+	return &Engine{src: src, dst: dst, store: store, opts: opts, log: log, clock: clock, locks: newGroupLocks(), sharding: NewSharding(opts.Scope)}, nil
 }
 
 // RunOptions control one run.

@@ -21,9 +21,13 @@ import (
 const (
 	KeyReconcile     = "reconcile"
 	KeySubscriptions = "subscriptions"
-	prefixShard      = "shard:"
-	prefixRenew      = "renew:"
-	prefixRecreate   = "recreate:"
+	// KeySyncUnscoped releases the mirrors of groups that left the scope (a
+	// fan-out part of a reconcile).
+	KeySyncUnscoped = "sync-unscoped"
+	prefixShard     = "shard:"
+	prefixSync      = "sync-shard:"
+	prefixRenew     = "renew:"
+	prefixRecreate  = "recreate:"
 )
 
 // ShardKey is the work key of a delta shard.
@@ -41,10 +45,17 @@ type Subscriptions interface {
 	Recreate(ctx context.Context, id string) error
 }
 
+// Sharder maps a source group to its delta shard ("" when out of scope).
+type Sharder interface {
+	ShardOf(groupID string) string
+}
+
 // Syncer is the engine as the service uses it.
 type Syncer interface {
-	ShardOf(groupID string) string
+	Sharder
 	DeltaShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 }
 
@@ -52,6 +63,7 @@ var _ Syncer = (*engine.Engine)(nil)
 
 // Service routes events to work and runs the work.
 type Service struct {
+	shard Sharder
 	sync  Syncer
 	subs  Subscriptions
 	queue Queue
@@ -75,9 +87,15 @@ type Status struct {
 	QueueFull         int       `json:"queueFull"`
 }
 
-// New returns a service.
+// New returns a service that routes events and processes work.
 func New(s Syncer, subs Subscriptions, q Queue, log *slog.Logger, clock engine.Clock) *Service {
-	return &Service{sync: s, subs: subs, queue: q, log: log, clock: clock}
+	return &Service{shard: s, sync: s, subs: subs, queue: q, log: log, clock: clock}
+}
+
+// NewRouter returns a service that only routes webhook events to the queue
+// (the webhook Lambda: no Graph access, no processing).
+func NewRouter(sh Sharder, q Queue, log *slog.Logger, clock engine.Clock) *Service {
+	return &Service{shard: sh, queue: q, log: log, clock: clock}
 }
 
 // SetQueue sets the queue (it is built with the service's Process).
@@ -107,7 +125,7 @@ func (s *Service) enqueue(key string) error {
 func (s *Service) Changed(ctx context.Context, groupIDs []string) error {
 	var errs []error
 	for _, id := range groupIDs {
-		shard := s.sync.ShardOf(id)
+		shard := s.shard.ShardOf(id)
 		s.mu.Lock()
 		if shard == "" {
 			s.status.ChangesOutOfScope++
@@ -141,9 +159,20 @@ func (s *Service) Lifecycle(ctx context.Context, subscriptionID, event string) e
 	return fmt.Errorf("unknown lifecycle event %q", event)
 }
 
-// Process runs one work key; an error means it should be retried.
+// ErrPermanent marks work that retrying cannot help (an unknown key).
+var ErrPermanent = errors.New("permanent failure")
+
+// Process runs one work key; an error means it should be retried, unless it
+// wraps ErrPermanent.
 func (s *Service) Process(ctx context.Context, key string) error {
+	if s.sync == nil {
+		return fmt.Errorf("process %s: this service only routes: %w", key, ErrPermanent)
+	}
 	switch {
+	case strings.HasPrefix(key, prefixSync):
+		return s.report(s.sync.SyncShard(ctx, strings.TrimPrefix(key, prefixSync), engine.RunOptions{}))
+	case key == KeySyncUnscoped:
+		return s.report(s.sync.SyncUnscoped(ctx, engine.RunOptions{}))
 	case strings.HasPrefix(key, prefixShard):
 		rep, err := s.sync.DeltaShard(ctx, strings.TrimPrefix(key, prefixShard), engine.RunOptions{})
 		s.mu.Lock()
@@ -174,8 +203,58 @@ func (s *Service) Process(ctx context.Context, key string) error {
 		}
 		return err
 	}
-	s.log.Warn("unknown work key dropped", "key", key)
+	return fmt.Errorf("unknown work key %q: %w", key, ErrPermanent)
+}
+
+// report turns a run's outcome into Process's answer.
+func (s *Service) report(rep *engine.Report, err error) error {
+	switch {
+	case errors.Is(err, engine.ErrThreshold):
+		s.log.Error("sync halted by the deletion threshold; run xtsync reconcile --allow-deletions after review", "err", err)
+		return nil
+	case errors.Is(err, engine.ErrNotFound):
+		return fmt.Errorf("%w: %w", err, ErrPermanent) // a shard of an older scope
+	case err != nil:
+		return err
+	case rep != nil && rep.Failed():
+		return fmt.Errorf("%d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+	}
 	return nil
+}
+
+// FanOut is the reconcile of the AWS form: it plans the whole scope (reads
+// only), applies the deletion threshold to the whole run, and queues one
+// sync per shard with changes (plus the release of unscoped groups), so
+// that workers apply them in parallel.
+func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding) (*engine.Report, error) {
+	rep, err := s.sync.Reconcile(ctx, engine.RunOptions{DryRun: true})
+	if err != nil {
+		return rep, err // engine.ErrThreshold included: nothing queued
+	}
+	shards := map[string]bool{}
+	unscoped := false
+	for _, a := range rep.Plan.Actions {
+		if k := sharding.ShardOf(a.Group); k != "" {
+			shards[k] = true
+		} else if a.Group != "" {
+			unscoped = true
+		}
+	}
+	for _, sk := range rep.Plan.Failed {
+		if k := sharding.ShardOf(sk.Group); k != "" {
+			shards[k] = true
+		}
+	}
+	var errs []error
+	for _, k := range sharding.Keys() {
+		if shards[k] {
+			errs = append(errs, s.queue.Enqueue(prefixSync+k))
+		}
+	}
+	if unscoped {
+		errs = append(errs, s.queue.Enqueue(KeySyncUnscoped))
+	}
+	return rep, errors.Join(errs...)
 }
 
 // logProgress logs a run's progress every tenth of the way.
