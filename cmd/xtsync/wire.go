@@ -1,12 +1,8 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"os"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/boltstore"
@@ -15,24 +11,11 @@ import (
 	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
-// graphClient signs in to one tenant as configured.
+// tenantClient signs in to one tenant as configured.
 func tenantClient(t config.Tenant, log *slog.Logger) (*msgraph.Client, error) {
-	var hc *http.Client
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		hc = &http.Client{Transport: tr, Timeout: 100 * time.Second}
+	hc, err := msgraph.HTTPClientWithCA(t.CAFile)
+	if err != nil {
+		return nil, err
 	}
 	return msgraph.New(msgraph.Config{
 		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
