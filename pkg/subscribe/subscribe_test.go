@@ -159,3 +159,38 @@ func TestRenewRecreateAndReload(t *testing.T) {
 		t.Fatalf("%d subscription records left", len(recs))
 	}
 }
+
+func TestStoredLookup(t *testing.T) {
+	ctx := context.Background()
+	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	store := memstore.New()
+	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	m := newManager(t, g, store, c, 2)
+	l := &subscribe.StoredLookup{Store: store, Clock: c}
+	if _, _, ok := l.Lookup("00000000-0000-4000-8000-000000000001"); ok {
+		t.Fatal("known before any subscription exists")
+	}
+	if err := m.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := m.List()[0]
+	// Asked again within MinReload: not reloaded yet.
+	if _, _, ok := l.Lookup(s.ID); ok {
+		t.Fatal("reloaded before MinReload passed")
+	}
+	c.now = c.now.Add(6 * time.Second)
+	if cs, tid, ok := l.Lookup(s.ID); !ok || cs != s.ClientState || tid != "tenant" {
+		t.Fatalf("after reload: %q %q %t", cs, tid, ok)
+	}
+	// A deleted subscription stays known until the TTL passes.
+	if err := m.Unsubscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := l.Lookup(s.ID); !ok {
+		t.Fatal("forgot a known subscription before the TTL")
+	}
+	c.now = c.now.Add(2 * time.Minute)
+	if _, _, ok := l.Lookup(s.ID); ok {
+		t.Fatal("kept a deleted subscription past the TTL")
+	}
+}

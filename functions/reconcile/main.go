@@ -1,0 +1,36 @@
+// Command reconcile is the scheduled Lambda: under a lease it keeps the
+// Graph subscriptions alive, plans the whole scope, applies the deletion
+// threshold to the whole run, and fans the work out to the queue by shard.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/xtsync/xtsync/pkg/lambdaapp"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	ctx := context.Background()
+	settings, err := lambdaapp.ReadSettings(os.Getenv)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	sync, err := lambdaapp.NewSync(ctx, settings, cfg, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(sync.HandleSchedule)
+}

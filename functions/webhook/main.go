@@ -1,0 +1,40 @@
+// Command webhook is the Lambda behind the HTTPS endpoint Graph calls: it
+// runs pkg/webhook's handler on API Gateway HTTP API (payload 2.0) and
+// Function URL events and queues accepted changes to SQS. It answers a
+// validation request without any AWS call.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/xtsync/xtsync/pkg/lambdaapp"
+	"github.com/xtsync/xtsync/pkg/lambdahttp"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	settings, err := lambdaapp.ReadSettings(os.Getenv)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background()) // reads the environment only
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	h, err := lambdaapp.NewWebhook(settings, cfg, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return lambdahttp.ServeV2(ctx, h, ev)
+	})
+}

@@ -1,0 +1,230 @@
+package lambdaapp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/dynamostore"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/msgraph"
+	"github.com/xtsync/xtsync/pkg/service"
+	"github.com/xtsync/xtsync/pkg/sqsqueue"
+	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/webhook"
+)
+
+// ---- webhook ----
+
+// lazyScope loads the configuration on first use (never for a validation
+// request) and answers scope questions from it.
+type lazyScope struct {
+	load func(ctx context.Context) (*config.Config, error)
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	sharding *engine.Sharding
+	tried    time.Time
+}
+
+func (l *lazyScope) get() (engine.Sharding, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sharding != nil {
+		return *l.sharding, true
+	}
+	if time.Since(l.tried) < 5*time.Second {
+		return engine.Sharding{}, false
+	}
+	l.tried = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	cfg, err := l.load(ctx)
+	if err != nil {
+		l.log.Error("load config", "err", err)
+		return engine.Sharding{}, false
+	}
+	sh := engine.NewSharding(cfg.Scope.Groups)
+	l.sharding = &sh
+	return sh, true
+}
+
+// ShardOf implements service.Sharder.
+func (l *lazyScope) ShardOf(groupID string) string {
+	sh, ok := l.get()
+	if !ok {
+		return ""
+	}
+	return sh.ShardOf(groupID)
+}
+
+// InScope reports whether a group is synced (false while the config cannot
+// be loaded: the item is not acted on, and the reconcile repairs).
+func (l *lazyScope) InScope(groupID string) bool { return l.ShardOf(groupID) != "" }
+
+// NewWebhook builds the webhook function's HTTP handler: pkg/webhook over a
+// subscription lookup in DynamoDB and a router to SQS. It makes no AWS call
+// until a notification needs one.
+func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, error) {
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
+	scope := &lazyScope{log: log, load: func(ctx context.Context) (*config.Config, error) {
+		return LoadConfig(ctx, s, ssm.NewFromConfig(cfg), nil, false)
+	}}
+	// Graph wants an answer within 3 s. The dedup window is short: a
+	// message deduplicated away while a pass of its shard is already past
+	// its delta read would leave a change to the next reconcile; a spare
+	// message costs one empty delta read.
+	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond, Log: log})
+	router := service.NewRouter(scope, q, log, engine.SystemClock{})
+	return webhook.New(webhook.Config{
+		Subscriptions: &subscribe.StoredLookup{Store: store, Clock: engine.SystemClock{}},
+		InScope:       scope.InScope,
+		Sink:          router,
+		Log:           log,
+	})
+}
+
+// ---- worker and reconcile ----
+
+// Sync is the engine of the AWS form: Graph clients, the DynamoDB store, the
+// SQS queue, the subscription manager and the service over them.
+type Sync struct {
+	Config   *config.Config
+	Store    *dynamostore.Store
+	Engine   *engine.Engine
+	Subs     *subscribe.Manager
+	Service  *service.Service
+	Sharding engine.Sharding
+	log      *slog.Logger
+}
+
+// NewSync loads the configuration and secrets (once per container) and
+// builds the clients.
+func NewSync(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger) (*Sync, error) {
+	c, err := LoadConfig(ctx, s, ssm.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg), true)
+	if err != nil {
+		return nil, err
+	}
+	client := func(t config.Tenant, role string) (*msgraph.Client, error) {
+		httpClient, err := msgraph.HTTPClientWithCA(t.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		return msgraph.New(msgraph.Config{
+			TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret, Cloud: t.Cloud,
+			GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: httpClient,
+		}, log.With("tenant", role))
+	}
+	src, err := client(c.Source, "source")
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	dst, err := client(c.Target, "target")
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
+	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst), store, c.EngineOptions(), log, engine.SystemClock{})
+	if err != nil {
+		return nil, err
+	}
+	subs, err := subscribe.New(subscribe.Config{
+		Graph: msgraph.NewSubscriptions(src), Store: store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
+		PublicURL: c.Server.PublicURL, Clock: engine.SystemClock{}, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{DedupWindow: time.Millisecond, Log: log})
+	svc := service.New(eng, subs, q, log, engine.SystemClock{})
+	return &Sync{Config: c, Store: store, Engine: eng, Subs: subs, Service: svc, Sharding: engine.NewSharding(c.Scope.Groups), log: log}, nil
+}
+
+// process runs one work key, marking what retrying cannot help as permanent
+// for the batch response.
+func (y *Sync) process(ctx context.Context, key string) error {
+	err := y.Service.Process(ctx, key)
+	if errors.Is(err, service.ErrPermanent) {
+		return fmt.Errorf("%w: %w", err, sqsqueue.ErrPermanent)
+	}
+	return err
+}
+
+// HandleSQS is the worker function: one FIFO batch, with partial batch
+// failures. A message dropped as permanent is audited.
+func (y *Sync) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if err := y.Subs.Load(ctx); err != nil { // subscription work needs the current set
+		return events.SQSEventResponse{}, err
+	}
+	permanent := func(msgID string, err error) {
+		entry := engine.AuditEntry{Time: time.Now(), Run: "worker", Action: "drop-message", Source: msgID, Outcome: "failed", Detail: err.Error()}
+		if aerr := y.Store.AppendAudit(context.WithoutCancel(ctx), entry); aerr != nil {
+			y.log.Error("audit dropped message", "err", aerr)
+		}
+	}
+	return sqsqueue.Handle(ctx, ev, y.process, y.log, sqsqueue.WithPermanent(permanent)), nil
+}
+
+// reconcileLease is the lease that keeps two reconciles from overlapping.
+const reconcileLease = "reconcile"
+
+// HandleSchedule is the reconcile function: under a lease, it keeps the
+// subscriptions alive, plans the whole scope, applies the deletion threshold
+// to the whole run and fans the work out to the queue by shard.
+func (y *Sync) HandleSchedule(ctx context.Context, _ events.EventBridgeEvent) error {
+	owner := newOwner(ctx)
+	ttl := 15 * time.Minute
+	ok, err := y.Store.AcquireLease(ctx, reconcileLease, owner, ttl)
+	if err != nil {
+		return fmt.Errorf("reconcile lease: %w", err)
+	}
+	if !ok {
+		y.log.Warn("another reconcile holds the lease; skipping this run")
+		return nil
+	}
+	defer func() {
+		if err := y.Store.ReleaseLease(context.WithoutCancel(ctx), reconcileLease, owner); err != nil {
+			y.log.Error("release reconcile lease", "err", err)
+		}
+	}()
+	if err := y.Subs.Load(ctx); err != nil {
+		return err
+	}
+	if err := y.Subs.Ensure(ctx); err != nil {
+		y.log.Error("subscriptions", "err", err) // the sync goes on; the next run retries
+	}
+	rep, err := y.Service.FanOut(ctx, y.Sharding)
+	if errors.Is(err, engine.ErrThreshold) {
+		y.log.Error("reconcile halted by the deletion threshold: nothing queued; run xtsync reconcile --allow-deletions after review", "deletions", rep.Plan.Deletions, "threshold", y.Config.Sync.DeletionThreshold)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	y.log.Info("reconcile planned", "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
+	return nil
+}
+
+func newOwner(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

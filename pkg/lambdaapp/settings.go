@@ -1,0 +1,77 @@
+package lambdaapp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The environment the functions read; nothing else.
+const (
+	// EnvConfig holds the YAML configuration inline (local runs, tests).
+	EnvConfig = "XTSYNC_CONFIG"
+	// EnvConfigParameter names the SSM parameter holding the YAML.
+	EnvConfigParameter = "XTSYNC_CONFIG_PARAMETER"
+	// EnvTable is the DynamoDB table.
+	EnvTable = "XTSYNC_TABLE"
+	// EnvQueueURL is the SQS FIFO queue.
+	EnvQueueURL = "XTSYNC_QUEUE_URL"
+	// EnvSourceSecretARN and EnvTargetSecretARN are the Secrets Manager
+	// secrets holding each tenant's Graph client secret.
+	EnvSourceSecretARN = "XTSYNC_SOURCE_SECRET_ARN"
+	EnvTargetSecretARN = "XTSYNC_TARGET_SECRET_ARN"
+	// SourceSecretVar and TargetSecretVar are what the configuration
+	// writes for the secrets: client_secret: "${XTSYNC_SOURCE_CLIENT_SECRET}".
+	// Outside Lambda (tests, local invokes) they may be set in the
+	// environment directly instead of the ARNs.
+	SourceSecretVar = "XTSYNC_SOURCE_CLIENT_SECRET"
+	TargetSecretVar = "XTSYNC_TARGET_CLIENT_SECRET"
+)
+
+// Settings is the environment of a function, read once.
+type Settings struct {
+	Config          string
+	ConfigParameter string
+	Table           string
+	QueueURL        string
+	SourceSecretARN string
+	TargetSecretARN string
+	// Secrets given directly (local runs), by variable name.
+	Secrets map[string]string
+}
+
+// ReadSettings reads the environment; errors name the variable.
+func ReadSettings(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Config: getenv(EnvConfig), ConfigParameter: getenv(EnvConfigParameter),
+		Table: getenv(EnvTable), QueueURL: getenv(EnvQueueURL),
+		SourceSecretARN: getenv(EnvSourceSecretARN), TargetSecretARN: getenv(EnvTargetSecretARN),
+		Secrets: map[string]string{},
+	}
+	for _, v := range []string{SourceSecretVar, TargetSecretVar} {
+		if val := getenv(v); val != "" {
+			s.Secrets[v] = val
+		}
+	}
+	var errs []error
+	if (s.Config == "") == (s.ConfigParameter == "") {
+		errs = append(errs, fmt.Errorf("set exactly one of %s and %s", EnvConfig, EnvConfigParameter))
+	}
+	if s.Table == "" {
+		errs = append(errs, fmt.Errorf("%s is not set", EnvTable))
+	}
+	if s.QueueURL == "" {
+		errs = append(errs, fmt.Errorf("%s is not set", EnvQueueURL))
+	} else if !strings.HasSuffix(s.QueueURL, ".fifo") {
+		errs = append(errs, fmt.Errorf("%s %q is not a FIFO queue (.fifo)", EnvQueueURL, s.QueueURL))
+	}
+	for name, arn := range map[string]string{EnvSourceSecretARN: s.SourceSecretARN, EnvTargetSecretARN: s.TargetSecretARN} {
+		if arn != "" && !strings.HasPrefix(arn, "arn:") {
+			errs = append(errs, fmt.Errorf("%s %q is not an ARN", name, arn))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Settings{}, fmt.Errorf("lambda environment: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,334 @@
+package sqsqueue_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/xtsync/xtsync/internal/awslocal"
+)
+
+// testContext is cancelled at the end of the test, or after a minute.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// logRecorder keeps the records logged through it and passes them on to
+// t.Log.
+type logRecorder struct {
+	slog.Handler
+	mu   *sync.Mutex
+	recs *[]slog.Record
+}
+
+// Handle records r and passes it on.
+func (h logRecorder) Handle(ctx context.Context, r slog.Record) error {
+	h.mu.Lock()
+	*h.recs = append(*h.recs, r.Clone())
+	h.mu.Unlock()
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps recording.
+func (h logRecorder) WithAttrs(as []slog.Attr) slog.Handler {
+	return logRecorder{Handler: h.Handler.WithAttrs(as), mu: h.mu, recs: h.recs}
+}
+
+// WithGroup keeps recording.
+func (h logRecorder) WithGroup(name string) slog.Handler {
+	return logRecorder{Handler: h.Handler.WithGroup(name), mu: h.mu, recs: h.recs}
+}
+
+// records returns what was logged so far.
+func (h logRecorder) records() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]slog.Record(nil), *h.recs...)
+}
+
+// testLogger routes logs to t.Log and records them.
+func testLogger(t testing.TB) (*slog.Logger, logRecorder) {
+	h := logRecorder{
+		Handler: slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}),
+		mu:      &sync.Mutex{},
+		recs:    new([]slog.Record),
+	}
+	return slog.New(h), h
+}
+
+type tlogWriter struct{ t testing.TB }
+
+func (w tlogWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// manualClock tells the time it is set to.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the time set.
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set sets the time.
+func (c *manualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// baseTime is 100 ms into a whole second, so that +800 ms stays in the same
+// second and +1 s does not.
+func baseTime() time.Time { return time.Unix(1_800_000_000, 100_000_000) }
+
+// batchRewrite may change the answer to a SendMessageBatch request before the
+// SDK sees it: entries maps each entry id of the request to its
+// MessageGroupId (our key); answer is the decoded response body.
+type batchRewrite func(call int, entries map[string]string, answer *batchAnswer)
+
+// batchAnswer is the JSON answer to SendMessageBatch.
+type batchAnswer struct {
+	Successful []map[string]any `json:"Successful"`
+	Failed     []map[string]any `json:"Failed"`
+}
+
+// recordingTransport wraps the SDK's HTTP transport: it counts the SQS
+// calls by action, keeps the SendMessageBatch requests' keys, and lets a
+// test rewrite SendMessageBatch answers.
+type recordingTransport struct {
+	next http.RoundTripper
+
+	mu      sync.Mutex
+	calls   map[string]int
+	batches [][]string // the MessageGroupIds (keys) of each SendMessageBatch
+	rewrite batchRewrite
+}
+
+// RoundTrip counts the call and passes it on.
+func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	action := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "AmazonSQS.")
+	rt.mu.Lock()
+	rt.calls[action]++
+	call := rt.calls[action]
+	rewrite := rt.rewrite
+	rt.mu.Unlock()
+	if action != "SendMessageBatch" {
+		return rt.next.RoundTrip(req)
+	}
+
+	var in struct {
+		Entries []struct{ Id, MessageGroupId string }
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	_ = req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, err
+	}
+	entries := map[string]string{}
+	var keys []string
+	for _, e := range in.Entries {
+		entries[e.Id] = e.MessageGroupId
+		keys = append(keys, e.MessageGroupId)
+	}
+	rt.mu.Lock()
+	rt.batches = append(rt.batches, keys)
+	rt.mu.Unlock()
+
+	resp, err := rt.next.RoundTrip(req)
+	if err != nil || rewrite == nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	raw, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var answer batchAnswer
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		return nil, err
+	}
+	rewrite(call, entries, &answer)
+	raw, err = json.Marshal(answer)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	resp.ContentLength = int64(len(raw))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+	return resp, nil
+}
+
+// count returns how many calls of an action were made.
+func (rt *recordingTransport) count(action string) int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.calls[action]
+}
+
+// batchKeys returns the keys of each SendMessageBatch call so far.
+func (rt *recordingTransport) batchKeys() [][]string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return append([][]string(nil), rt.batches...)
+}
+
+// fauxqs is a client of the local SQS, connected as internal/awslocal does,
+// with its HTTP transport wrapped by a recordingTransport.
+type fauxqs struct {
+	client *sqs.Client
+	rt     *recordingTransport
+}
+
+// newFauxqs connects to the local SQS (failing the test with a hint to run
+// `make test` when it is not there; skipping it under -short).
+func newFauxqs(t *testing.T) *fauxqs {
+	t.Helper()
+	endpoint := awslocal.SQSEndpoint(t)
+	rt := &recordingTransport{next: awshttp.NewBuildableClient().GetTransport(), calls: map[string]int{}}
+	client := sqs.NewFromConfig(awslocal.Config(t), func(o *sqs.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPClient = &http.Client{Transport: rt}
+	})
+	return &fauxqs{client: client, rt: rt}
+}
+
+// fifoQueue creates a FIFO queue named for the test, with explicit
+// deduplication ids, and deletes it at the end. It returns its URL and ARN.
+func (f *fauxqs) fifoQueue(t *testing.T) (url, arn string) {
+	t.Helper()
+	ctx := testContext(t)
+	created, err := f.client.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName: aws.String(awslocal.UniqueName(t) + ".fifo"),
+		Attributes: map[string]string{
+			string(sqstypes.QueueAttributeNameFifoQueue):                 "true",
+			string(sqstypes.QueueAttributeNameContentBasedDeduplication): "false",
+			string(sqstypes.QueueAttributeNameVisibilityTimeout):         "30",
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	url = aws.ToString(created.QueueUrl)
+	t.Cleanup(func() {
+		_, _ = f.client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
+	})
+	attrs, err := f.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes: %v", err)
+	}
+	return url, attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+}
+
+// receiveOnce receives up to ten messages with their system attributes,
+// waiting up to a second for some.
+func (f *fauxqs) receiveOnce(t *testing.T, url string) []sqstypes.Message {
+	t.Helper()
+	out, err := f.client.ReceiveMessage(testContext(t), &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(url),
+		MaxNumberOfMessages: 10,
+		WaitTimeSeconds:     1,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{
+			sqstypes.MessageSystemAttributeNameMessageGroupId,
+			sqstypes.MessageSystemAttributeNameMessageDeduplicationId,
+			sqstypes.MessageSystemAttributeNameSequenceNumber,
+			sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
+			sqstypes.MessageSystemAttributeNameSentTimestamp,
+		},
+	})
+	if err != nil {
+		t.Fatalf("ReceiveMessage: %v", err)
+	}
+	return out.Messages
+}
+
+// receiveAvailable receives, without deleting, until a receive comes back
+// empty: every message SQS will hand out now (FIFO holds back the rest of a
+// group while some of it is in flight).
+func (f *fauxqs) receiveAvailable(t *testing.T, url string) []sqstypes.Message {
+	t.Helper()
+	var all []sqstypes.Message
+	for range 20 {
+		got := f.receiveOnce(t, url)
+		if len(got) == 0 {
+			return all
+		}
+		all = append(all, got...)
+	}
+	t.Fatalf("still receiving after 20 calls (%d messages)", len(all))
+	return nil
+}
+
+// drain receives and deletes until a receive comes back empty, and returns
+// the messages in the order received.
+func (f *fauxqs) drain(t *testing.T, url string) []sqstypes.Message {
+	t.Helper()
+	var all []sqstypes.Message
+	for range 100 {
+		got := f.receiveOnce(t, url)
+		if len(got) == 0 {
+			return all
+		}
+		for _, m := range got {
+			f.deleteMessage(t, url, m)
+		}
+		all = append(all, got...)
+	}
+	t.Fatalf("still receiving after 100 calls (%d messages)", len(all))
+	return nil
+}
+
+// deleteMessage deletes a received message.
+func (f *fauxqs) deleteMessage(t *testing.T, url string, m sqstypes.Message) {
+	t.Helper()
+	if _, err := f.client.DeleteMessage(testContext(t), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+		t.Fatalf("DeleteMessage %s: %v", aws.ToString(m.MessageId), err)
+	}
+}
+
+// attr returns a system attribute of a received message.
+func attr(m sqstypes.Message, name sqstypes.MessageSystemAttributeName) string {
+	return m.Attributes[string(name)]
+}
+
+// byGroup splits received messages by message group, keeping their order.
+func byGroup(msgs []sqstypes.Message, value func(sqstypes.Message) string) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range msgs {
+		g := attr(m, sqstypes.MessageSystemAttributeNameMessageGroupId)
+		out[g] = append(out[g], value(m))
+	}
+	return out
+}
+
+// dedupOf returns a received message's deduplication id.
+func dedupOf(m sqstypes.Message) string {
+	return attr(m, sqstypes.MessageSystemAttributeNameMessageDeduplicationId)
+}

@@ -1,0 +1,79 @@
+package subscribe
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+)
+
+// StoredLookup answers the webhook's subscription check from the state
+// store, for a process that does not manage subscriptions (the webhook
+// Lambda). It loads them on first use (never for a validation request),
+// keeps them for TTL, and reloads early, at most every MinReload, when asked
+// for an id it does not know (a subscription created since).
+type StoredLookup struct {
+	Store     engine.Store
+	Clock     engine.Clock
+	TTL       time.Duration // 1 min when zero
+	MinReload time.Duration // 5 s when zero
+	Timeout   time.Duration // per load, 3 s when zero
+
+	mu     sync.Mutex
+	subs   map[string]Subscription
+	loaded time.Time
+	tried  time.Time
+	err    error
+}
+
+// Lookup returns the clientState and tenant of a known subscription.
+func (l *StoredLookup) Lookup(id string) (clientState, tenantID string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.Clock.Now()
+	ttl, minReload := l.TTL, l.MinReload
+	if ttl == 0 {
+		ttl = time.Minute
+	}
+	if minReload == 0 {
+		minReload = 5 * time.Second
+	}
+	_, known := l.subs[id]
+	stale := l.subs == nil || now.Sub(l.loaded) > ttl
+	if (stale || !known) && now.Sub(l.tried) >= minReload || l.subs == nil && l.tried.IsZero() {
+		l.reload(now)
+	}
+	s, found := l.subs[id]
+	if !found {
+		return "", "", false
+	}
+	return s.ClientState, s.TenantID, true
+}
+
+func (l *StoredLookup) reload(now time.Time) {
+	l.tried = now
+	timeout := l.Timeout
+	if timeout == 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	subs, err := Stored(ctx, l.Store)
+	if err != nil {
+		l.err = err // keep serving the last good set
+		return
+	}
+	m := make(map[string]Subscription, len(subs))
+	for _, s := range subs {
+		m[s.ID] = s
+	}
+	l.subs, l.loaded, l.err = m, now, nil
+}
+
+// Err is the last load error, if the last load failed.
+func (l *StoredLookup) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
