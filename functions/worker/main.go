@@ -9,25 +9,13 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/xtsync/xtsync/pkg/lambdaapp"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	ctx := context.Background()
-	settings, err := lambdaapp.ReadSettings(os.Getenv)
-	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
-	}
-	sync, err := lambdaapp.NewSync(ctx, settings, cfg, log)
+	sync, err := lambdaapp.SyncFromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -227,4 +228,19 @@ func newOwner(ctx context.Context) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// SyncFromEnv is what the worker and reconcile mains run at start: the
+// environment, the AWS configuration (read from the environment), and the
+// wired engine.
+func SyncFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Sync, error) {
+	settings, err := ReadSettings(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return NewSync(ctx, settings, cfg, log)
 }
