@@ -1,0 +1,160 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/graphemu"
+)
+
+// The issue 5 scenario: the scheduled reconcile subscribes (Graph validates
+// the webhook, answered without any AWS call) and fans the initial sync out;
+// real notifications flow webhook → SQS → worker; a dropped notification and
+// target drift are repaired by the next reconcile; the DynamoDB items are as
+// expected.
+func TestLambdaScenario(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+
+	w.reconcile()
+	if n := len(w.em.Subscriptions(src)); n != len(w.scope) {
+		t.Fatalf("subscriptions after the first reconcile: %d, want %d", n, len(w.scope))
+	}
+	w.settle(w.worker)
+
+	// Real notifications.
+	eng, sales := w.nick["engineering"], w.nick["sales"]
+	salesGroup, _ := w.em.Group(src, sales)
+	must(t, w.em.AddMember(src, eng, salesGroup.Members[0]))
+	must(t, w.em.RemoveMember(src, sales, salesGroup.Members[1]))
+	must(t, w.em.UpdateGroup(src, w.nick["finance"], func(g *graphemu.Group) { g.DisplayName = "Finance & Legal" }))
+	deadline := time.Now().Add(10 * time.Second)
+	for w.em.DeliveryStats().Delivered < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.settle(w.worker)
+
+	// A dropped notification and target drift: the reconcile repairs both.
+	must(t, w.em.SetFaults(src, graphemu.Faults{NotifyDropRate: 1}))
+	must(t, w.em.AddMember(src, sales, salesGroup.Members[1]))
+	var tEng graphemu.Group
+	for _, g := range w.em.Groups(dst) {
+		if g.MailNickname == engine.TargetNickname(eng) {
+			tEng = g
+		}
+	}
+	rogue, err := w.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue@" + graphemu.SampleTargetDomain, Mail: "rogue@fabrikam.com", AccountEnabled: true})
+	must(t, err)
+	must(t, w.em.AddMember(dst, tEng.ID, rogue.ID))
+	w.drain(w.worker)
+	if w.mirrored() == nil {
+		t.Fatal("converged without the reconcile: the test proves nothing")
+	}
+	w.reconcile()
+	w.settle(w.worker)
+
+	// DynamoDB holds the mappings, the delta link, the subscriptions and
+	// the audit log.
+	groups, err := w.store.List(ctx, engine.RecordGroup)
+	must(t, err)
+	if len(groups) != len(w.scope)-1 { // the distribution list is not mirrored
+		t.Errorf("group mappings: %d, want %d", len(groups), len(w.scope)-1)
+	}
+	users, _ := w.store.List(ctx, engine.RecordUser)
+	if len(users) != len(w.em.Users(dst))-1 { // all but the rogue
+		t.Errorf("user mappings: %d, target users %d", len(users), len(w.em.Users(dst)))
+	}
+	if deltas, _ := w.store.List(ctx, engine.RecordDelta); len(deltas) != 1 {
+		t.Errorf("delta links: %d, want 1", len(deltas))
+	}
+	meta, _ := w.store.List(ctx, engine.RecordMeta)
+	subs := 0
+	for _, r := range meta {
+		if strings.HasPrefix(r.Key, "subscription:") {
+			subs++
+		}
+	}
+	if subs != len(w.scope) {
+		t.Errorf("subscription records: %d, want %d", subs, len(w.scope))
+	}
+	audit, _ := w.store.Audit(ctx, engine.AuditQuery{})
+	actions := map[string]int{}
+	for _, a := range audit {
+		actions[a.Action]++
+	}
+	if actions["create-group"] != len(w.scope)-1 || actions["remove-members"] == 0 || actions["update-group"] == 0 {
+		t.Errorf("audit actions: %v", actions)
+	}
+	for _, f := range []struct {
+		name string
+		reps int
+	}{{"webhook", len(w.webhook.Reports())}, {"worker", len(w.worker.Reports())}, {"reconcile", len(w.recon.Reports())}} {
+		if f.reps == 0 {
+			t.Errorf("%s: no REPORT lines", f.name)
+		}
+	}
+	logInit(t, "webhook", w.webhook.Reports())
+	logInit(t, "worker", w.worker.Reports())
+	logInit(t, "reconcile", w.recon.Reports())
+}
+
+// A worker killed in the middle of a batch loses nothing: the message comes
+// back after its visibility timeout and is applied once.
+func TestWorkerCrashLosesNothing(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.reconcile()
+	w.settle(w.worker)
+
+	// Slow the target down so the worker is mid-apply when it dies.
+	eng := w.nick["engineering"]
+	newcomer := w.em.Users(src)[40]
+	must(t, w.em.AddMember(src, eng, newcomer.ID))
+	deadline := time.Now().Add(10 * time.Second)
+	var msgs []sqstypes.Message
+	for len(msgs) == 0 && time.Now().Before(deadline) {
+		out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.queue), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		must(t, err)
+		msgs = out.Messages
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(msgs) == 0 {
+		t.Fatal("the notification never reached the queue")
+	}
+	must(t, w.em.SetFaults(dst, graphemu.Faults{Latency: graphemu.Duration(3 * time.Second)}))
+	done := make(chan error, 1)
+	go func() {
+		payload, _ := json.Marshal(sqsEvent(w.queue, msgs))
+		_, err := w.worker.Invoke(ctx, payload)
+		done <- err
+	}()
+	time.Sleep(1 * time.Second) // inside the slowed apply
+	w.worker.Kill()
+	if err := <-done; err == nil {
+		t.Fatal("the killed worker's invoke succeeded: it was not killed mid-batch")
+	}
+	must(t, w.em.SetFaults(dst, graphemu.Faults{}))
+	// The message was never deleted: after its visibility timeout a new
+	// worker gets it.
+	fresh := w.restartWorker()
+	w.settle(fresh)
+	tg := w.targetOf(eng)
+	count := 0
+	for _, m := range tg.Members {
+		if u, _ := w.em.User(dst, m); strings.EqualFold(u.Mail, newcomer.Mail) {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("the newcomer is a member %d times, want once", count)
+	}
+}
