@@ -13,11 +13,11 @@ import (
 
 // Engine mirrors the scoped source groups into the target tenant.
 type Engine struct {
-	src   Source
-	dst   Target
-	store Store
-	opts  Options
-	log   *slog.Logger
+	src      Source
+	dst      Target
+	store    Store
+	opts     Options
+	log      *slog.Logger
 	clock    Clock
 	locks    *groupLocks
 	sharding Sharding
