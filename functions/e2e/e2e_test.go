@@ -3,14 +3,19 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xtsync/xtsync/internal/rie"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -156,5 +161,40 @@ func TestWorkerCrashLosesNothing(t *testing.T) {
 	}
 	if count != 1 {
 		t.Fatalf("the newcomer is a member %d times, want once", count)
+	}
+}
+
+// The webhook function answers Graph's validation request with no AWS call
+// (here every AWS endpoint is closed), from both event shapes; a
+// notification it cannot check against DynamoDB is not acted on, and still
+// answered 202.
+func TestWebhookWithoutAWS(t *testing.T) {
+	env := []string{
+		"XTSYNC_CONFIG_PARAMETER=/xtsync/config", "XTSYNC_TABLE=xtsync", "XTSYNC_QUEUE_URL=http://127.0.0.1:1/000000000000/xtsync.fifo",
+		"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+	}
+	fn := rie.Start(t, rie.Build(t, "github.com/xtsync/xtsync/functions/webhook"), env)
+	for _, tc := range []struct {
+		file, wantBody string
+		wantStatus     int
+	}{
+		{"apigw-v2-validation.json", "Validation: Testing client application reachability for subscription Request-Id: 5d2e8f1a-3c7b-4d9e-a2f6-1b8c4e0d7a53", 200},
+		{"apigw-v2-notification.json", "", 202},
+		{"function-url-notification.json", "", 202},
+	} {
+		payload, err := os.ReadFile(filepath.Join("..", "..", "events", tc.file))
+		must(t, err)
+		start := time.Now()
+		out, err := fn.Invoke(context.Background(), payload)
+		must(t, err)
+		var resp events.APIGatewayV2HTTPResponse
+		must(t, json.Unmarshal(out, &resp))
+		if resp.StatusCode != tc.wantStatus || resp.Body != tc.wantBody {
+			t.Errorf("%s: %d %q, want %d %q", tc.file, resp.StatusCode, resp.Body, tc.wantStatus, tc.wantBody)
+		}
+		if tc.wantStatus == 200 && !strings.HasPrefix(resp.Headers["Content-Type"], "text/plain") {
+			t.Errorf("validation content type %q", resp.Headers["Content-Type"])
+		}
+		t.Logf("%s answered in %s", tc.file, time.Since(start))
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -301,7 +300,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-var _ = os.Getenv
 
 // restartWorker starts a new worker function (a new container).
 func (w *world) restartWorker() *rie.Function {

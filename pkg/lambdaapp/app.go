@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,11 +93,30 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, err
 	// message costs one empty delta read.
 	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond, Log: log})
 	router := service.NewRouter(scope, q, log, engine.SystemClock{})
-	return webhook.New(webhook.Config{
+	h, err := webhook.New(webhook.Config{
 		Subscriptions: &subscribe.StoredLookup{Store: store, Clock: engine.SystemClock{}},
 		InScope:       scope.InScope,
 		Sink:          router,
 		Log:           log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lastSegment(h), nil
+}
+
+// lastSegment serves the webhook whatever path prefix the endpoint has (an
+// API stage, a custom domain's base path, public_url's path): the handler
+// sees /notifications, /lifecycle or /healthz.
+func lastSegment(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if i := strings.LastIndex(p, "/"); i > 0 {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = p[i:], ""
+			r = r2
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
