@@ -300,7 +300,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-
 // restartWorker starts a new worker function (a new container).
 func (w *world) restartWorker() *rie.Function {
 	w.t.Helper()
