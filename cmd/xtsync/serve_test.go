@@ -212,10 +212,11 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 	must(t, env.em.FireLifecycle(src, first.ID, "reauthorizationRequired"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// (Expiry times travel with whole seconds, so count the renewals.)
 	for {
 		now := env.em.Subscriptions(src)
 		i := slices.IndexFunc(now, func(s graphemu.Subscription) bool { return s.ID == first.ID })
-		if i >= 0 && now[i].ExpirationDateTime.After(first.ExpirationDateTime) {
+		if i >= 0 && env.em.Stats(src).Routes["PATCH /subscriptions/{id}"] == 1 && !now[i].ExpirationDateTime.Before(first.ExpirationDateTime) {
 			break
 		}
 		if ctx.Err() != nil {
