@@ -1,0 +1,104 @@
+package stacks
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// AlarmsProps are what the alarms watch and where they notify.
+type AlarmsProps struct {
+	Topic           awssns.ITopic
+	Queue           awssqs.IQueue
+	DeadLetterQueue awssqs.IQueue
+	API             awsapigatewayv2.IHttpApi
+	// Functions by name (webhook, worker, reconcile).
+	Functions map[string]awslambda.IFunction
+	Reconcile *ReconcileMetrics
+	// DriftThreshold: alarm when one run repairs more than this.
+	DriftThreshold int
+	// QueueAgeThreshold: alarm when the oldest message is older.
+	QueueAgeThreshold time.Duration
+}
+
+// Alarms are the operator's alarms, each notifying the topic when it fires
+// and when it recovers. Missing data (nothing happened) is not breaching.
+type Alarms struct {
+	constructs.Construct
+	All []awscloudwatch.Alarm
+}
+
+// NewAlarms creates the alarms.
+func NewAlarms(scope constructs.Construct, id string, props AlarmsProps) *Alarms {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	a := &Alarms{Construct: c}
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
+	maximum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five}
+
+	add := func(id, description string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
+		alarm := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(description),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: op,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		action := awscloudwatchactions.NewSnsAction(props.Topic)
+		alarm.AddAlarmAction(action)
+		alarm.AddOkAction(action)
+		a.All = append(a.All, alarm)
+	}
+	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+	above := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+
+	add("DeadLetterQueueNotEmpty",
+		"xtsync: work failed repeatedly and is parked in the dead-letter queue; inspect, then redrive (docs/deploy.md)",
+		props.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum), 1, atLeast)
+	add("QueueBacklog",
+		fmt.Sprintf("xtsync: the oldest queued change waits more than %s: the worker is failing, throttled or too slow", shortDuration(props.QueueAgeThreshold)),
+		props.Queue.MetricApproximateAgeOfOldestMessage(maximum), props.QueueAgeThreshold.Seconds(), above)
+	for _, name := range FunctionNames() {
+		fn := props.Functions[name]
+		errorsWhat := "the " + name + " function failed"
+		if name == FunctionReconcile {
+			errorsWhat = "a reconcile run failed (reads or actions failed; the next run retries)"
+		}
+		add(titleCase(name)+"Errors", "xtsync: "+errorsWhat, fn.MetricErrors(sum), 1, atLeast)
+		add(titleCase(name)+"Throttles", "xtsync: the "+name+" function was throttled (account or reserved concurrency)", fn.MetricThrottles(sum), 1, atLeast)
+	}
+	add("Webhook5xx",
+		"xtsync: the webhook answered Graph with 5xx; Graph retries, then drops notifications and throttles a slow or failing endpoint",
+		props.API.MetricServerError(sum), 1, atLeast)
+	add("ReconcileDrift",
+		fmt.Sprintf("xtsync: a reconcile found more than %d repairs to make: notifications are not keeping the target in step, or the target is being edited", props.DriftThreshold),
+		props.Reconcile.Drift, float64(props.DriftThreshold), above)
+	add("ReconcileFailedReads",
+		"xtsync: a reconcile could not read some groups and left them alone (Graph errors or throttling); the next run retries",
+		props.Reconcile.FailedReads, 1, atLeast)
+	add("ReconcileHalted",
+		"xtsync: a reconcile halted at the deletion threshold; nothing was deleted. Review, then run xtsync reconcile --allow-deletions",
+		props.Reconcile.Halted, 1, atLeast)
+	add("SubscriptionErrors",
+		"xtsync: the reconcile could not create or renew the Graph subscriptions: change notifications stop until it can (check server.public_url, the source app's Group.Read.All, the webhook)",
+		props.Reconcile.SubscriptionErrors, 1, atLeast)
+	return a
+}
+
+// titleCase upper-cases the first letter of an ASCII name.
+func titleCase(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
