@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -26,13 +27,6 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-type tlog struct{ t *testing.T }
-
-func (w tlog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // startServe runs serve in-process against an emulator with the sample
 // tenants, every sample group in scope; it returns when the initial sync has
 // converged and the subscriptions exist.
@@ -45,7 +39,7 @@ func startServe(t *testing.T) (*reconcileEnv, *server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := testlog.New(t, slog.LevelInfo)
 	srv, err := startServer(context.Background(), cfg, log, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package graphemu_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,17 +15,7 @@ import (
 )
 
 // testLogger routes logs to t.Log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tlogWriter struct{ t *testing.T }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func testLogger(t *testing.T) *slog.Logger { return testlog.New(t, slog.LevelDebug) }
 
 // startSample starts an emulator holding the sample tenants.
 func startSample(t *testing.T, opts graphemu.Options) *graphemu.Emulator {

@@ -3,6 +3,7 @@ package msgraph_test
 import (
 	"errors"
 	"fmt"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,17 +17,7 @@ import (
 )
 
 // testLogger routes logs to t.Log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tlogWriter struct{ t *testing.T }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func testLogger(t *testing.T) *slog.Logger { return testlog.New(t, slog.LevelDebug) }
 
 // startEmulator starts an in-process emulator holding the sample tenants.
 func startEmulator(t *testing.T) *graphemu.Emulator {

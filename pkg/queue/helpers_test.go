@@ -2,8 +2,8 @@ package queue_test
 
 import (
 	"context"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,17 +11,7 @@ import (
 )
 
 // testLogger routes logs to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t, slog.LevelDebug) }
 
 // fixedClock always tells the same time.
 type fixedClock struct{ t time.Time }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,19 +65,11 @@ func (h logRecorder) records() []slog.Record {
 // testLogger routes logs to t.Log and records them.
 func testLogger(t testing.TB) (*slog.Logger, logRecorder) {
 	h := logRecorder{
-		Handler: slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}),
+		Handler: slog.NewTextHandler(testlog.Writer{T: t}, &slog.HandlerOptions{Level: slog.LevelDebug}),
 		mu:      &sync.Mutex{},
 		recs:    new([]slog.Record),
 	}
 	return slog.New(h), h
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // manualClock tells the time it is set to.

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/xtsync/xtsync/internal/testlog"
 	"log/slog"
 	"slices"
 	"strings"
@@ -20,16 +21,7 @@ const (
 	dst = graphemu.SampleTargetTenant
 )
 
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t, slog.LevelInfo) }
 
 // harness is the engine wired to the emulator's two sample tenants.
 type harness struct {
