@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,9 +88,7 @@ func progressLogger(e env) func(engine.Progress) {
 
 func printReport(w io.Writer, rep *engine.Report, asJSON bool) {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		_ = printJSON(w, rep)
 		return
 	}
 	rep.PrintSummary(w)

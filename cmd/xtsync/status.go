@@ -98,6 +98,13 @@ func (srv *server) adminHandler() http.Handler {
 	return mux
 }
 
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
@@ -162,9 +169,7 @@ func runStatus(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(e.stdout, rep)
 	}
 	printStatus(e.stdout, rep)
 	return nil
@@ -263,9 +268,7 @@ func runAudit(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+		return printJSON(e.stdout, entries)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tACTION\tGROUP\tSOURCE\tTARGET\tOUTCOME\tDETAIL")
