@@ -130,6 +130,22 @@ func TestServeAppliesNotifications(t *testing.T) {
 		t.Errorf("webhook accepted %d notifications", hs.Accepted)
 	}
 	waitConverged(t, env, allScope(env), 10*time.Second)
+
+	// A burst of ten changes to one group costs one delta pass (two when
+	// the first notification lands while the burst is still going on).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	must(t, srv.queue.WaitIdle(ctx))
+	before := srv.svc.Status().DeltaPasses
+	eng, _ := env.em.Group(graphemu.SampleSourceTenant, env.nick["engineering"])
+	for _, m := range eng.Members[:10] {
+		must(t, env.em.RemoveMember(graphemu.SampleSourceTenant, eng.ID, m))
+	}
+	waitConverged(t, env, []string{eng.ID}, 10*time.Second)
+	must(t, srv.queue.WaitIdle(ctx))
+	if passes := srv.svc.Status().DeltaPasses - before; passes < 1 || passes > 2 {
+		t.Errorf("a burst of 10 changes cost %d delta passes, want 1 (or 2)", passes)
+	}
 }
 
 func allScope(env *reconcileEnv) []string {
