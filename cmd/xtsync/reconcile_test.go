@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/xtsync/xtsync/internal/emutest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,19 +27,8 @@ type reconcileEnv struct {
 
 func newReconcileEnv(t *testing.T, scope []string, extra string) *reconcileEnv {
 	t.Helper()
-	em := graphemu.New(graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 100 * time.Millisecond})
-	if err := em.Load(graphemu.SampleSeed()); err != nil {
-		t.Fatal(err)
-	}
-	if err := em.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { em.Close() })
+	em, ca := emutest.StartSample(t, graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 100 * time.Millisecond})
 	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := em.CA().WriteFile(ca); err != nil {
-		t.Fatal(err)
-	}
 	nick := map[string]string{}
 	for _, g := range em.Groups(graphemu.SampleSourceTenant) {
 		nick[g.MailNickname] = g.ID

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/xtsync/xtsync/internal/emutest"
 	"io"
 	"net"
 	"net/http"
@@ -53,19 +54,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	em := graphemu.New(graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 200 * time.Millisecond})
-	if err := em.Load(graphemu.SampleSeed()); err != nil {
-		t.Fatal(err)
-	}
-	if err := em.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { em.Close() })
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := em.CA().WriteFile(ca); err != nil {
-		t.Fatal(err)
-	}
+	em, ca := emutest.StartSample(t, graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 200 * time.Millisecond})
 	cfg := awslocal.Config(t)
 	ddbURL, sqsURL := awslocal.DynamoDBEndpoint(t), awslocal.SQSEndpoint(t)
 	w := &world{t: t, em: em, nick: map[string]string{}}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -91,4 +92,12 @@ func UniqueName(t testing.TB) string {
 		base = base[:40]
 	}
 	return base + "-" + hex.EncodeToString(b[:])
+}
+
+// Context is a context for calls to the stand-ins: cancelled when the test
+// ends, or after two minutes so a hung stand-in fails the test.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }

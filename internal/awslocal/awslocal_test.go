@@ -17,11 +17,7 @@ import (
 	"github.com/xtsync/xtsync/internal/awslocal"
 )
 
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t *testing.T) context.Context { return awslocal.Context(t) }
 
 // TestDynamoDB checks the local DynamoDB with what the state store will do:
 // create a table, write an item only if absent, refuse a second such write,

@@ -83,11 +83,7 @@ func clientOptions(t *testing.T, endpoint string) func(*dynamodb.Options) {
 	}
 }
 
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t *testing.T) context.Context { return awslocal.Context(t) }
 
 // fakeClock is an engine.Clock the test moves.
 type fakeClock struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -138,16 +139,6 @@ func LoadGroupMappings(ctx context.Context, s Store) ([]GroupMapping, error) {
 	for _, m := range st.groups {
 		out = append(out, *m)
 	}
-	slices.SortFunc(out, func(a, b GroupMapping) int { return compareStrings(a.SourceID, b.SourceID) })
+	slices.SortFunc(out, func(a, b GroupMapping) int { return strings.Compare(a.SourceID, b.SourceID) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

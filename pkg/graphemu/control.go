@@ -40,7 +40,7 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 			writePlainJSON(w, http.StatusOK, v)
 		}
 	}
-	m, n := r.Method, len(p)
+	m := r.Method
 	route := m + " " + strings.Join(shape(p), "/")
 	switch route {
 	case "GET tenants":
@@ -144,7 +144,6 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 			reply(nil, e.FireLifecycle(p[1], p[3], ev.Event))
 		}
 	default:
-		_ = n
 		controlError(w, http.StatusNotFound, "no control route "+m+" /_emulator/"+strings.Join(p, "/"))
 	}
 }

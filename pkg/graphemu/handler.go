@@ -201,13 +201,10 @@ func (e *Emulator) run(c *call, path, authz string) *response {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	res := func() (res *response) {
-		res = h(c)
-		if res == nil {
-			res = errResponse(errf(500, "InternalServerError", "handler returned nothing"))
-		}
-		return res
-	}()
+	res := h(c)
+	if res == nil {
+		res = errResponse(errf(500, "InternalServerError", "handler returned nothing"))
+	}
 	// Graph's directory answers say what they cost in resource units.
 	if res.header == nil {
 		res.header = http.Header{}

@@ -23,11 +23,7 @@ import (
 )
 
 // testContext is cancelled at the end of the test, or after a minute.
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t *testing.T) context.Context { return awslocal.Context(t) }
 
 // logRecorder keeps the records logged through it and passes them on to
 // t.Log.
