@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/xtsync/xtsync/pkg/boltstore"
 	"github.com/xtsync/xtsync/pkg/config"
@@ -50,9 +53,15 @@ func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
 	}
 	store, err := boltstore.Open(cfg.State.Path, 5*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("state.path: %w (is another xtsync running?)", err)
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("state.path: %w: is another xtsync running? (stop `xtsync serve`, or run the command against it)", err)
+		}
+		if perr := config.CheckStatePath(cfg.State.Path); perr != nil {
+			return nil, fmt.Errorf("%w (%w)", perr, err)
+		}
+		return nil, fmt.Errorf("state.path: %w", err)
 	}
-	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst, cfg.EngineOptions().LinkAttribute), store, cfg.EngineOptions(), log, engine.SystemClock{})
 	if err != nil {
 		store.Close()
 		return nil, err

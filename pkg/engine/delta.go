@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -161,22 +162,26 @@ func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("read group delta: %w", err)
 	}
-	rep, resync, err := e.applyDelta(ctx, ids, res.Changes, ro)
-	if err != nil {
-		return rep, err
+	// A halt of the deletion guard still applies the additions and moves
+	// the link on: the held removals wait for the approved reconcile, which
+	// is level-triggered and finds them again.
+	rep, resync, halt := e.applyDelta(ctx, ids, res.Changes, ro)
+	if halt != nil && !errors.Is(halt, ErrThreshold) {
+		return rep, halt
 	}
 	if len(resync) > 0 && !ro.DryRun {
 		again, err := e.SyncGroups(ctx, resync, RunOptions{AllowDeletions: ro.AllowDeletions})
 		rep.Merge(again)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrThreshold) {
 			return rep, err
 		}
+		halt = cmp.Or(halt, err)
 	}
 	if ro.DryRun || rep.Failed() {
 		// Keep the old link: the next pass sees these changes again.
-		return rep, nil
+		return rep, halt
 	}
-	return rep, e.saveDelta(ctx, key, ids, res.Link, ds.Version)
+	return rep, cmp.Or(e.saveDelta(ctx, key, ids, res.Link, ds.Version), halt)
 }
 
 // baseline takes a fresh delta link, then fully syncs the shard's groups;
@@ -187,10 +192,10 @@ func (e *Engine) baseline(ctx context.Context, ids []string, key string, old Del
 		return nil, fmt.Errorf("start delta for shard %s: %w", key, err)
 	}
 	rep, err := e.SyncGroups(ctx, ids, ro)
-	if err != nil || ro.DryRun || rep.Failed() {
+	if (err != nil && !errors.Is(err, ErrThreshold)) || ro.DryRun || rep.Failed() {
 		return rep, err
 	}
-	return rep, e.saveDelta(ctx, key, ids, link, old.Version)
+	return rep, cmp.Or(e.saveDelta(ctx, key, ids, link, old.Version), err)
 }
 
 func (e *Engine) saveDelta(ctx context.Context, key string, ids []string, link string, version int64) error {
@@ -216,30 +221,28 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 	var unknown []string
 	for _, ch := range changes {
 		for _, mc := range ch.Members {
-			if !mc.Removed && mc.Member.Type != TypeGroup && st.users[mc.Member.ID] == nil {
+			if !mc.Removed && mc.Member.Type != TypeGroup && !st.users[mc.Member.ID].mapped() {
 				unknown = append(unknown, mc.Member.ID)
 			}
 		}
 	}
 	users := map[string]Member{}
-	byMail := map[string]User{}
+	snap := &Snapshot{}
 	if len(unknown) > 0 {
 		if users, err = e.src.Users(ctx, slices.Compact(slices.Sorted(slices.Values(unknown)))); err != nil {
 			return nil, nil, fmt.Errorf("read new members: %w", err)
 		}
-		var mails []string
+		var eligible []Member
 		for _, u := range users {
-			if u.Mail != "" && !u.IsGuest() {
-				mails = append(mails, strings.ToLower(u.Mail))
+			if !u.IsGuest() {
+				eligible = append(eligible, u)
 			}
 		}
-		if len(mails) > 0 {
-			if byMail, err = e.dst.UsersByMail(ctx, mails); err != nil {
-				return nil, nil, fmt.Errorf("look up target users by mail: %w", err)
-			}
+		if snap.UsersByLink, snap.UsersByAddress, err = e.lookupUsers(ctx, eligible); err != nil {
+			return nil, nil, err
 		}
 	}
-	pl := newPlanner(e.opts, st, &Snapshot{UsersByMail: byMail})
+	pl := newPlanner(e.opts, st, snap)
 	var resync []string
 	for _, ch := range changes {
 		if !slices.Contains(ids, ch.ID) {
@@ -250,14 +253,15 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 		}
 	}
 	rep.Plan = pl.finish()
-	if err := e.gate(rep, ro); err != nil {
+	halt, err := e.guardPlan(ctx, rep, ro)
+	if err != nil {
 		return rep, nil, err
 	}
 	if !ro.DryRun {
 		e.apply(ctx, st, rep, ro)
 	}
 	rep.Finished = e.clock.Now()
-	return rep, resync, nil
+	return rep, resync, halt
 }
 
 // deltaGroup plans one group of a delta round; it reports whether the group
@@ -272,7 +276,7 @@ func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync b
 		}
 		return false
 	}
-	if m == nil {
+	if !m.live() {
 		return true
 	}
 	if ch.Group != nil {
@@ -289,41 +293,46 @@ func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync b
 		}
 	}
 	var add, remove []string
-	nested, guests := 0, 0
+	var n skipCounts
 	for _, mc := range ch.Members {
 		uid := mc.Member.ID
 		if mc.Member.Type == TypeGroup {
 			if pl.opts.NestedGroups == NestedFlatten {
 				return true
 			}
-			nested++
+			n.nested++
 			continue
 		}
 		if mc.Removed {
-			if um := pl.st.users[uid]; um != nil {
+			if um := pl.st.users[uid]; um.mapped() {
 				remove = append(remove, um.TargetID)
 				pl.setRef(uid, gid, false)
 			}
 			continue
 		}
 		mem, known := users[uid]
-		if um := pl.st.users[uid]; um != nil {
+		if um := pl.st.users[uid]; um.mapped() {
 			mem, known = Member{ID: uid, Type: TypeUser, Mail: um.Mail}, true
 		}
 		if !known || mem.Type != TypeUser {
 			continue
 		}
 		if mem.IsGuest() {
-			guests++
+			n.guests++
 			continue
 		}
-		if pl.targetFor(mem) == "" {
+		tid, conflict := pl.targetFor(mem)
+		if conflict != "" {
+			pl.p.Skipped = append(pl.p.Skipped, Skip{Group: gid, Name: m.SourceName, Member: uid, Reason: conflict})
+			continue
+		}
+		if tid == "" {
 			continue
 		}
 		add = append(add, uid)
 		pl.setRef(uid, gid, true)
 	}
-	pl.memberSkips(gid, m.SourceName, nested, guests, 0, 0)
+	pl.memberSkips(gid, m.SourceName, n)
 	if len(add) > 0 {
 		slices.Sort(add)
 		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActAddMembers, Group: gid, GroupName: m.SourceName, Users: add})

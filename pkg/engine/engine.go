@@ -21,6 +21,7 @@ type Engine struct {
 	clock    Clock
 	locks    *groupLocks
 	sharding Sharding
+	guard    *guard
 }
 
 // New returns an engine. All dependencies are required.
@@ -28,14 +29,19 @@ func New(src Source, dst Target, store Store, opts Options, log *slog.Logger, cl
 	if src == nil || dst == nil || store == nil || log == nil || clock == nil {
 		return nil, errors.New("engine: source, target, store, logger and clock are required")
 	}
-	return &Engine{src: src, dst: dst, store: store, opts: opts, log: log, clock: clock, locks: newGroupLocks(), sharding: NewSharding(opts.Scope)}, nil
+	return &Engine{
+		src: src, dst: dst, store: store, opts: opts, log: log, clock: clock,
+		locks: newGroupLocks(), sharding: NewSharding(opts.Scope), guard: newGuard(store, clock, log, opts),
+	}, nil
 }
 
 // RunOptions control one run.
 type RunOptions struct {
 	// DryRun plans and reports without writing anything.
 	DryRun bool
-	// AllowDeletions lets a run exceed the deletion threshold.
+	// AllowDeletions is an operator's approval: it lifts a halt of the
+	// deletion guard and lets this run's removals, deletes and disables
+	// through even above the threshold.
 	AllowDeletions bool
 	// Progress, when set, is called as reads and writes complete.
 	Progress func(Progress)
@@ -90,12 +96,13 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 	snap.Unscoped = unscoped
 	rep.Plan = plan(e.opts, st, snap)
 	log.Info("plan ready", "groups", len(scope), "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
-	if err := e.gate(rep, ro); err != nil {
+	halt, err := e.guardPlan(ctx, rep, ro)
+	if err != nil {
 		return rep, err
 	}
 	if ro.DryRun {
 		rep.Finished = e.clock.Now()
-		return rep, nil
+		return rep, halt
 	}
 	restored := e.apply(ctx, st, rep, ro)
 	rep.Finished = e.clock.Now()
@@ -110,18 +117,45 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 		rep.Merge(again)
 	}
 	log.Info("run done", "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "failures", rep.Summary.Failures)
-	return rep, nil
+	return rep, halt
 }
 
-// gate halts a plan over the deletion threshold.
-func (e *Engine) gate(rep *Report, ro RunOptions) error {
-	if rep.Plan.Deletions > e.opts.DeletionThreshold && !ro.AllowDeletions {
-		rep.Halted = true
-		rep.Finished = e.clock.Now()
-		e.log.Warn("deletion threshold exceeded", "deletions", rep.Plan.Deletions, "threshold", e.opts.DeletionThreshold)
-		return fmt.Errorf("%d deletes and disables planned, threshold %d: %w", rep.Plan.Deletions, e.opts.DeletionThreshold, ErrThreshold)
+// guardPlan puts a plan through the deletion guard, the one check of every
+// path that removes access. A dry run only asks; otherwise what the guard
+// holds leaves the plan (additions still apply). It returns a halt error
+// wrapping ErrThreshold when the plan's removals, deletes and disables are
+// (or on a dry run would be) held, and err when the guard cannot be read
+// or written (then nothing is applied).
+func (e *Engine) guardPlan(ctx context.Context, rep *Report, ro RunOptions) (halt, err error) {
+	n := rep.Plan.Deletions
+	var ok bool
+	if ro.DryRun {
+		ok, err = e.guard.wouldAdmit(ctx, n, ro.AllowDeletions)
+	} else {
+		ok, err = e.guard.admit(ctx, rep.Run, n, ro.AllowDeletions)
 	}
-	return nil
+	if err != nil || ok {
+		return nil, err
+	}
+	rep.Halted = true
+	if !ro.DryRun {
+		rep.Plan.hold()
+	}
+	return fmt.Errorf("%d removals, deletes and disables held by the deletion guard (threshold %d per %s): %w", n, e.opts.DeletionThreshold, e.guard.window, ErrThreshold), nil
+}
+
+// HoldDeletions halts the deletion guard for a plan of n removals, deletes
+// and disables that will be applied piecewise (the AWS reconcile's
+// fan-out), so that no piece goes through before an operator approves.
+func (e *Engine) HoldDeletions(ctx context.Context, run string, n int) error {
+	return e.guard.hold(ctx, run, n)
+}
+
+// ApproveDeletions lifts a halt of the deletion guard and allows n removals,
+// deletes and disables beyond the threshold for one window (an operator's
+// approval of a fan-out).
+func (e *Engine) ApproveDeletions(ctx context.Context, run string, n int) error {
+	return e.guard.approve(ctx, run, n)
 }
 
 // groupLocks serialises work on the same source group.

@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // Group is a directory group as the engine sees it.
 type Group struct {
 	ID              string
@@ -9,6 +11,8 @@ type Group struct {
 	MailEnabled     bool
 	SecurityEnabled bool
 	GroupTypes      []string
+	// Created is the group's createdDateTime, when read.
+	Created time.Time
 }
 
 // Kind classifies a source group for syncing.
@@ -82,10 +86,23 @@ type User struct {
 	ID                string
 	DisplayName       string
 	Mail              string
+	OtherMails        []string
 	UserPrincipalName string
 	UserType          string
 	AccountEnabled    bool
 	CreationType      string
+	// Created is the user's createdDateTime.
+	Created time.Time
+	// Link is the value of the link attribute (Options.LinkAttribute):
+	// xtsync's marker on the users it created, see LinkValue.
+	Link string
+}
+
+// UserUpdate is a change to a target user; zero fields are left as they
+// are.
+type UserUpdate struct {
+	// Link sets the link attribute.
+	Link string
 }
 
 // GroupSpec is what the engine wants a target group to be.

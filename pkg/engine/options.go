@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"text/template"
+	"time"
 )
 
 // Policies for users and groups the sync no longer needs.
@@ -37,8 +38,16 @@ type Options struct {
 	// UnscopedGroups is what happens to a target group whose source left the
 	// scope or was deleted: UnscopedDelete or UnscopedKeep.
 	UnscopedGroups string
-	// DeletionThreshold halts a run that would delete or disable more.
+	// DeletionThreshold is how many member removals, user deletes and
+	// disables, and group deletes (counted as the members they held) the
+	// deletion guard lets through per DeletionWindow.
 	DeletionThreshold int
+	// DeletionWindow is the rolling window over which the deletion guard
+	// counts removals, deletes and disables against DeletionThreshold.
+	DeletionWindow time.Duration
+	// LinkAttribute is the target users' onPremisesExtensionAttributes
+	// property that carries xtsync's link marker (extensionAttribute15).
+	LinkAttribute string
 	// NameTemplate renders a target group's displayName from the source
 	// group (fields: ID, DisplayName, Description, MailNickname).
 	NameTemplate *template.Template

@@ -13,8 +13,10 @@ type ActionKind string
 // Action kinds, in the order the applier runs them.
 const (
 	ActMatchUser     ActionKind = "match-user"
+	ActLinkUser      ActionKind = "link-user"
 	ActInviteUser    ActionKind = "invite-user"
 	ActRestoreGroup  ActionKind = "restore-group"
+	ActAdoptGroup    ActionKind = "adopt-group"
 	ActCreateGroup   ActionKind = "create-group"
 	ActUpdateGroup   ActionKind = "update-group"
 	ActAddMembers    ActionKind = "add-members"
@@ -27,9 +29,9 @@ const (
 )
 
 var actionOrder = map[ActionKind]int{
-	ActMatchUser: 0, ActInviteUser: 1, ActRestoreGroup: 2, ActCreateGroup: 3, ActUpdateGroup: 4,
-	ActAddMembers: 5, ActRemoveMembers: 6, ActEnableUser: 7, ActDeleteGroup: 8, ActReleaseGroup: 9,
-	ActDeleteUser: 10, ActDisableUser: 11,
+	ActMatchUser: 0, ActLinkUser: 1, ActInviteUser: 2, ActRestoreGroup: 3, ActAdoptGroup: 4, ActCreateGroup: 5,
+	ActUpdateGroup: 6, ActAddMembers: 7, ActRemoveMembers: 8, ActEnableUser: 9, ActDeleteGroup: 10,
+	ActReleaseGroup: 11, ActDeleteUser: 12, ActDisableUser: 13,
 }
 
 // Action is one step of a plan. Group and User are source ids; Target is a
@@ -44,14 +46,39 @@ type Action struct {
 	// Users are source user ids (add-members) or target user ids
 	// (remove-members).
 	Users  []string   `json:"users,omitempty"`
-	Spec   *GroupSpec `json:"spec,omitempty"`
-	Reason string     `json:"reason,omitempty"`
+	Spec *GroupSpec `json:"spec,omitempty"`
+	// Members is how many members a deleted group held.
+	Members int `json:"members,omitempty"`
+	// Link is the link marker a link-user action writes on the target user
+	// (empty when it is there already).
+	Link   string `json:"link,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
-// IsDeletion reports whether the action deletes or disables something: what
-// the deletion threshold counts.
+// IsDeletion reports whether the action removes access: member removals,
+// user deletes and disables, group deletes. The deletion guard counts them
+// and holds them all when it halts.
 func (a Action) IsDeletion() bool {
-	return a.Kind == ActDeleteGroup || a.Kind == ActDeleteUser || a.Kind == ActDisableUser
+	switch a.Kind {
+	case ActRemoveMembers, ActDeleteGroup, ActDeleteUser, ActDisableUser:
+		return true
+	}
+	return false
+}
+
+// Weight is what the action counts against the deletion guard: each member
+// removed, each user deleted or disabled, each group deleted as the members
+// it held (at least one).
+func (a Action) Weight() int {
+	switch a.Kind {
+	case ActRemoveMembers:
+		return len(a.Users)
+	case ActDeleteGroup:
+		return max(1, a.Members)
+	case ActDeleteUser, ActDisableUser:
+		return 1
+	}
+	return 0
 }
 
 // Skip is a group or member the plan leaves alone, with the reason.
@@ -66,9 +93,12 @@ type Skip struct {
 type Plan struct {
 	Actions []Action `json:"actions"`
 	Skipped []Skip   `json:"skipped,omitempty"`
-	// Deletions counts deletes and disables, plus member removals from
-	// groups whose source read came back empty.
+	// Deletions is what the plan counts against the deletion guard (the
+	// sum of the actions' Weight).
 	Deletions int `json:"deletions"`
+	// Held are the actions the deletion guard held back (the plan's
+	// Actions no longer hold them).
+	Held []Action `json:"held,omitempty"`
 	// Failed are groups whose reads failed: nothing is done to them.
 	Failed []Skip `json:"failed,omitempty"`
 
@@ -105,17 +135,23 @@ func (p *Plan) sort() {
 		}
 		return a.User < b.User
 	})
-	p.Deletions = p.Deletions + p.countDeletions()
+	p.Deletions = 0
+	for _, a := range p.Actions {
+		p.Deletions += a.Weight()
+	}
 }
 
-func (p *Plan) countDeletions() int {
-	n := 0
+// hold moves the actions that remove access from Actions to Held.
+func (p *Plan) hold() {
+	keep := p.Actions[:0]
 	for _, a := range p.Actions {
 		if a.IsDeletion() {
-			n++
+			p.Held = append(p.Held, a)
+		} else {
+			keep = append(keep, a)
 		}
 	}
-	return n
+	p.Actions = keep
 }
 
 // Print writes the plan for people, one line per action.
@@ -131,6 +167,9 @@ func (p *Plan) Print(w io.Writer) {
 	}
 	for _, s := range p.Failed {
 		fmt.Fprintf(w, "  %-15s %s\n", "read-failed", s.describe())
+	}
+	for _, a := range p.Held {
+		fmt.Fprintf(w, "  %-15s %s %s\n", "held", a.Kind, a.describe())
 	}
 }
 

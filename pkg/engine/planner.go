@@ -19,9 +19,9 @@ type planner struct {
 	p    *Plan
 	// refs after the plan, by source user id (only users whose refs change).
 	newRefs map[string][]string
-	invited map[string]bool
-	matched map[string]bool
-	enabled map[string]bool
+	// resolved are the unmapped users an action already resolves.
+	resolved map[string]bool
+	enabled  map[string]bool
 }
 
 // plan builds the plan for snap.
@@ -67,7 +67,7 @@ func (pl *planner) finish() *Plan {
 func newPlanner(opts Options, st *state, snap *Snapshot) *planner {
 	return &planner{
 		opts: opts, st: st, snap: snap, p: &Plan{synced: map[string]int{}},
-		newRefs: map[string][]string{}, invited: map[string]bool{}, matched: map[string]bool{}, enabled: map[string]bool{},
+		newRefs: map[string][]string{}, resolved: map[string]bool{}, enabled: map[string]bool{},
 	}
 }
 
@@ -113,10 +113,13 @@ func (pl *planner) dropGroupRefs(gid string) {
 // unscoped handles a mapped group whose source left the scope or is gone.
 func (pl *planner) unscoped(m *GroupMapping, why string) {
 	kind, reason := ActReleaseGroup, why+"; unscoped_groups is keep"
-	if pl.opts.UnscopedGroups == UnscopedDelete {
+	switch {
+	case !m.live():
+		reason = why + "; its creation never completed"
+	case pl.opts.UnscopedGroups == UnscopedDelete:
 		kind, reason = ActDeleteGroup, why
 	}
-	pl.p.Actions = append(pl.p.Actions, Action{Kind: kind, Group: m.SourceID, GroupName: m.SourceName, Target: m.TargetID, Reason: reason})
+	pl.p.Actions = append(pl.p.Actions, Action{Kind: kind, Group: m.SourceID, GroupName: m.SourceName, Target: m.TargetID, Members: m.Members, Reason: reason})
 	pl.dropGroupRefs(m.SourceID)
 }
 
@@ -154,54 +157,56 @@ func (pl *planner) group(gid string) {
 		return
 	}
 	current := map[string]bool{}
-	if m != nil {
-		tg, live := pl.snap.Target[m.TargetID]
-		switch {
-		case live && tg.Err != nil:
-			pl.p.Failed = append(pl.p.Failed, Skip{Group: gid, Name: g.DisplayName, Reason: "target read failed: " + tg.Err.Error()})
-			return
-		case live:
-			if tg.Group.DisplayName != spec.DisplayName || tg.Group.Description != spec.Description {
-				reason := "renamed in the source"
-				if m.SourceName == g.DisplayName {
-					reason = "changed in the target; source is authoritative"
-				}
-				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateGroup, Group: gid, GroupName: g.DisplayName, Target: m.TargetID, Spec: &spec, Reason: reason})
+	tid, tg := pl.mirrorOf(gid, m, g.DisplayName)
+	switch {
+	case tg != nil && tg.Err != nil:
+		pl.p.Failed = append(pl.p.Failed, Skip{Group: gid, Name: g.DisplayName, Reason: "target read failed: " + tg.Err.Error()})
+		return
+	case tg != nil:
+		if tg.Group.DisplayName != spec.DisplayName || tg.Group.Description != spec.Description {
+			reason := "renamed in the source"
+			if m.live() && m.SourceName == g.DisplayName {
+				reason = "changed in the target; source is authoritative"
 			}
-			for _, mem := range tg.Members {
-				if mem.Type == TypeUser {
-					current[mem.ID] = true
-				}
-			}
-		default:
-			// Restored, the group comes back with the members it had; the
-			// run syncs it again once restored, so members wait until then.
-			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActRestoreGroup, Group: gid, GroupName: g.DisplayName, Target: m.TargetID, Spec: &spec, Reason: "deleted in the target"})
-			return
+			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateGroup, Group: gid, GroupName: g.DisplayName, Target: tid, Spec: &spec, Reason: reason})
 		}
-	} else {
+		for _, mem := range tg.Members {
+			if mem.Type == TypeUser {
+				current[mem.ID] = true
+			}
+		}
+	case m.live():
+		// Restored, the group comes back with the members it had; the
+		// run syncs it again once restored, so members wait until then.
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActRestoreGroup, Group: gid, GroupName: g.DisplayName, Target: m.TargetID, Spec: &spec, Reason: "deleted in the target"})
+		return
+	default:
 		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActCreateGroup, Group: gid, GroupName: g.DisplayName, Spec: &spec})
 	}
 
 	desired := map[string]bool{}
 	var eligible []string
 	var add []string
-	nested, guests, other, noMail := 0, 0, 0, 0
+	var n skipCounts
 	for _, mem := range sg.Members {
 		switch {
 		case mem.Type == TypeGroup:
-			nested++
+			n.nested++
 			continue
 		case mem.Type != TypeUser:
-			other++
+			n.other++
 			continue
 		case mem.IsGuest():
-			guests++
+			n.guests++
 			continue
 		}
-		tid := pl.targetFor(mem)
+		tid, conflict := pl.targetFor(mem)
+		if conflict != "" {
+			pl.p.Skipped = append(pl.p.Skipped, Skip{Group: gid, Name: g.DisplayName, Member: mem.ID, Reason: conflict})
+			continue
+		}
 		if tid == "" {
-			noMail++
+			n.noMail++
 			continue
 		}
 		eligible = append(eligible, mem.ID)
@@ -209,12 +214,12 @@ func (pl *planner) group(gid string) {
 		if !current[tid] {
 			add = append(add, mem.ID)
 		}
-		if um := pl.st.users[mem.ID]; um != nil && um.Disabled && !pl.enabled[mem.ID] {
+		if um := pl.st.users[mem.ID]; um.mapped() && um.Disabled && !pl.enabled[mem.ID] {
 			pl.enabled[mem.ID] = true
 			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActEnableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "member of a synced group again"})
 		}
 	}
-	pl.memberSkips(gid, g.DisplayName, nested, guests, other, noMail)
+	pl.memberSkips(gid, g.DisplayName, n)
 	var remove []string
 	for tid := range current {
 		if !desired[tid] {
@@ -229,10 +234,7 @@ func (pl *planner) group(gid string) {
 	if len(remove) > 0 {
 		a := Action{Kind: ActRemoveMembers, Group: gid, GroupName: g.DisplayName, Users: remove}
 		if len(eligible) == 0 {
-			// An empty source read must not silently empty a group: count
-			// every removal against the deletion threshold.
-			a.Reason = "source group is empty"
-			pl.p.Deletions += len(remove)
+			a.Reason = "source group is empty (read twice)"
 		}
 		pl.p.Actions = append(pl.p.Actions, a)
 	}
@@ -250,61 +252,179 @@ func (pl *planner) group(gid string) {
 	}
 }
 
-func (pl *planner) memberSkips(gid, name string, nested, guests, other, noMail int) {
-	if nested > 0 {
-		pl.skip(gid, name, fmt.Sprintf("%d nested group(s) not synced (nested_groups: skip)", nested))
+// mirrorOf returns the live mirror of scoped group gid: its mapped target,
+// else a group carrying its mailNickname, which is adopted (after a lost
+// state, an interrupted creation, or a mapped target deleted while another
+// mirror lives). Other groups with the nickname are duplicates, deleted
+// when the whole target was listed.
+func (pl *planner) mirrorOf(gid string, m *GroupMapping, name string) (string, *TargetGroup) {
+	tid := ""
+	if m.live() {
+		if _, live := pl.snap.Target[m.TargetID]; live {
+			tid = m.TargetID
+		}
 	}
-	if guests > 0 {
-		pl.skip(gid, name, fmt.Sprintf("%d guest member(s) of the source not synced", guests))
+	cands := pl.snap.Mirrors[TargetNickname(gid)]
+	if tid == "" {
+		if c, ok := canonicalMirror(cands); ok {
+			tid = c.ID
+			reason := "mirror found by mailNickname"
+			switch {
+			case m.live():
+				reason = "mapped target " + m.TargetID + " is gone; another mirror lives"
+			case m != nil && !m.Pending.IsZero():
+				reason = "created by an interrupted run"
+			}
+			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActAdoptGroup, Group: gid, GroupName: name, Target: tid, Reason: reason})
+		}
 	}
-	if other > 0 {
-		pl.skip(gid, name, fmt.Sprintf("%d member(s) that are not users (devices, contacts, apps) not synced", other))
+	if pl.snap.MirrorsListed && tid != "" {
+		for _, c := range cands {
+			if c.ID != tid && isMirrorShape(c) {
+				n := 0
+				for _, mem := range pl.snap.Target[c.ID].Members {
+					if mem.Type == TypeUser {
+						n++
+					}
+				}
+				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDeleteGroup, Group: gid, GroupName: name, Target: c.ID, Members: n, Reason: "duplicate mirror (the mirror is " + tid + ")"})
+			}
+		}
 	}
-	if noMail > 0 {
-		reason := fmt.Sprintf("%d member(s) without a mail address cannot be invited", noMail)
+	if tid == "" {
+		return "", nil
+	}
+	tg := pl.snap.Target[tid]
+	return tid, &tg
+}
+
+// isMirrorShape reports whether g is a plain security group, the only
+// kind xtsync creates.
+func isMirrorShape(g Group) bool {
+	return g.SecurityEnabled && !g.MailEnabled && len(g.GroupTypes) == 0
+}
+
+// canonicalMirror picks the mirror to keep among groups sharing a
+// nickname: the oldest plain security group (ties by id).
+func canonicalMirror(cands []Group) (Group, bool) {
+	var best Group
+	ok := false
+	for _, c := range cands {
+		if !isMirrorShape(c) {
+			continue
+		}
+		if !ok || c.Created.Before(best.Created) || (c.Created.Equal(best.Created) && c.ID < best.ID) {
+			best, ok = c, true
+		}
+	}
+	return best, ok
+}
+
+// skipCounts counts the members of a group the plan leaves alone.
+type skipCounts struct{ nested, guests, other, noMail int }
+
+func (pl *planner) memberSkips(gid, name string, n skipCounts) {
+	if n.nested > 0 {
+		pl.skip(gid, name, fmt.Sprintf("%d nested group(s) not synced (nested_groups: skip)", n.nested))
+	}
+	if n.guests > 0 {
+		pl.skip(gid, name, fmt.Sprintf("%d guest member(s) of the source not synced", n.guests))
+	}
+	if n.other > 0 {
+		pl.skip(gid, name, fmt.Sprintf("%d member(s) that are not users (devices, contacts, apps) not synced", n.other))
+	}
+	if n.noMail > 0 {
+		reason := fmt.Sprintf("%d member(s) without a mail address cannot be invited", n.noMail)
 		if !pl.opts.ProvisionMembers {
-			reason = fmt.Sprintf("%d member(s) missing in the target not provisioned (provision_members: false)", noMail)
+			reason = fmt.Sprintf("%d member(s) missing in the target not provisioned (provision_members: false)", n.noMail)
 		}
 		pl.skip(gid, name, reason)
 	}
 }
 
-// targetFor resolves a source user to its target id: the state mapping, a
-// target user with the same mail, or a planned invitation. "" when the user
-// cannot be provisioned.
-func (pl *planner) targetFor(mem Member) string {
-	if um := pl.st.users[mem.ID]; um != nil {
-		return um.TargetID
+// targetFor resolves a source user to its target id: the state mapping,
+// the target user carrying its link, a target user with its address, or a
+// planned invitation. "" when the user cannot be provisioned (conflict
+// reports why, when it is not a missing address).
+func (pl *planner) targetFor(mem Member) (tid, conflict string) {
+	um := pl.st.users[mem.ID]
+	if um.mapped() {
+		return um.TargetID, ""
 	}
+	link := LinkValue(pl.opts.SourceTenant, mem.ID)
 	mail := strings.ToLower(mem.Mail)
-	if tu, found := pl.snap.UsersByMail[mail]; found && mail != "" {
-		if !pl.matched[mem.ID] {
-			pl.matched[mem.ID] = true
-			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActMatchUser, User: mem.ID, Mail: mail, Target: tu.ID, Reason: "same mail in the target"})
+	if u, found := pl.snap.UsersByLink[link]; found {
+		pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Reason: "link marker on the target user"})
+		return u.ID, ""
+	}
+	if cands := pl.snap.UsersByAddress[mail]; mail != "" && len(cands) > 0 {
+		u := pickUser(cands, mail)
+		if u.Link != "" && u.Link != link && IsLink(u.Link) {
+			return "", "the target user with this address mirrors another source user"
 		}
-		return tu.ID
+		if created, _ := createdBy(u, link, um.pending()); created {
+			pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Link: link, Reason: "created by an interrupted run"})
+			return u.ID, ""
+		}
+		pl.once(mem.ID, Action{Kind: ActMatchUser, User: mem.ID, Mail: mail, Target: u.ID, Reason: "existing target user with this address"})
+		return u.ID, ""
 	}
 	if !pl.opts.ProvisionMembers || mail == "" {
-		return ""
+		return "", ""
 	}
-	if !pl.invited[mem.ID] {
-		pl.invited[mem.ID] = true
-		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActInviteUser, User: mem.ID, Mail: mail, Reason: mem.DisplayName})
+	pl.once(mem.ID, Action{Kind: ActInviteUser, User: mem.ID, Mail: mail, Reason: mem.DisplayName})
+	return pendingPrefix + mem.ID, ""
+}
+
+// once plans a user action the first time the user is seen.
+func (pl *planner) once(uid string, a Action) {
+	if !pl.resolved[uid] {
+		pl.resolved[uid] = true
+		pl.p.Actions = append(pl.p.Actions, a)
 	}
-	return pendingPrefix + mem.ID
+}
+
+// pickUser chooses among target users found for an address: one whose mail
+// is the address, else one with it in otherMails, else the first (by id).
+func pickUser(cands []User, mail string) User {
+	best, rank := User{}, 4
+	for _, u := range cands {
+		r := 3
+		switch {
+		case strings.EqualFold(u.Mail, mail):
+			r = 1
+		case slices.ContainsFunc(u.OtherMails, func(o string) bool { return strings.EqualFold(o, mail) }):
+			r = 2
+		}
+		if r < rank || (r == rank && u.ID < best.ID) {
+			best, rank = u, r
+		}
+	}
+	return best
 }
 
 // deprovision plans what happens to users the tool created who are in no
 // synced group after the plan.
+//
+// A full reconcile looks at every created user, not only those whose
+// groups change: a deprovisioning held by the deletion guard is planned
+// again once the guard lets it through.
 func (pl *planner) deprovision() {
 	var ids []string
 	for uid := range pl.newRefs {
 		ids = append(ids, uid)
 	}
+	if pl.snap.Full {
+		for uid, um := range pl.st.users {
+			if _, changed := pl.newRefs[uid]; !changed && um.Provenance == Created && len(um.Groups) == 0 {
+				ids = append(ids, uid)
+			}
+		}
+	}
 	slices.Sort(ids)
 	for _, uid := range ids {
 		um := pl.st.users[uid]
-		if um == nil || len(pl.newRefs[uid]) > 0 || um.Provenance != Created {
+		if !um.mapped() || len(pl.refs(uid)) > 0 || um.Provenance != Created {
 			continue
 		}
 		switch pl.opts.DeprovisionUsers {

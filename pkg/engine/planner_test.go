@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"text/template"
+	"time"
 )
 
 func testOpts() Options {
@@ -41,6 +42,7 @@ func kinds(p *Plan) []string {
 
 func TestPlan(t *testing.T) {
 	spec, _ := testOpts().targetSpec(sec("g1", "One"))
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name      string
 		groups    map[string]*GroupMapping
@@ -50,6 +52,9 @@ func TestPlan(t *testing.T) {
 		want      []string
 		deletions int
 		failed    int
+		skipped   int
+		// wantLink is the link a link-user action writes.
+		wantLink string
 	}{
 		{
 			name: "new group: create, invite, add; guests and nested skipped",
@@ -60,7 +65,7 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			name:   "existing user matched by mail",
-			snap:   Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "A@X")}}}, UsersByMail: map[string]User{"a@x": {ID: "t1"}}},
+			snap:   Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "A@X")}}}, UsersByAddress: map[string][]User{"a@x": {{ID: "t1", Mail: "a@x"}}}},
 			want:   []string{"match-user u1 t1", "create-group g1", "add-members g1 +u1"},
 			groups: map[string]*GroupMapping{},
 		},
@@ -70,7 +75,8 @@ func TestPlan(t *testing.T) {
 			users:  map[string]*UserMapping{"u1": {SourceID: "u1", TargetID: "t1", Provenance: Created, Groups: []string{"g1"}}, "u2": {SourceID: "u2", TargetID: "t2", Provenance: Created, Groups: []string{"g1"}}},
 			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "a@x"), user("u2", "b@x")}}},
 				Target: map[string]TargetGroup{"tg1": {Group: Group{ID: "tg1", DisplayName: "Hacked", Description: spec.Description}, Members: []Member{{ID: "t1", Type: TypeUser}, {ID: "rogue", Type: TypeUser}}}}},
-			want: []string{"update-group g1 tg1", "add-members g1 +u2", "remove-members g1 +rogue"},
+			want:      []string{"update-group g1 tg1", "add-members g1 +u2", "remove-members g1 +rogue"},
+			deletions: 1,
 		},
 		{
 			name:   "target group deleted: restore",
@@ -127,6 +133,57 @@ func TestPlan(t *testing.T) {
 			deletions: 2,
 		},
 		{
+			name: "lost state: the mirror found by mailNickname is adopted, not created again",
+			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "a@x")}}},
+				Mirrors: map[string][]Group{"xts-g1": {Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}},
+				Target:  map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}, Members: []Member{{ID: "t1", Type: TypeUser}}}},
+				UsersByLink: map[string]User{LinkValue("src", "u1"): {ID: "t1", Link: LinkValue("src", "u1")}}},
+			want: []string{"link-user u1 t1", "adopt-group g1 tm1"},
+		},
+		{
+			name:   "interrupted creation: the intent's mirror is adopted; a duplicate is deleted, counted as its members",
+			groups: map[string]*GroupMapping{"g1": {SourceID: "g1", Pending: t0}},
+			snap: Snapshot{Scope: []string{"g1"}, Full: true, MirrorsListed: true, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One")}},
+				Mirrors: map[string][]Group{"xts-g1": {Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}, {ID: "tm2", MailNickname: "xts-g1", SecurityEnabled: true, Created: t0.Add(time.Second)}}},
+				Target: map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}, "tm2": {Members: []Member{{ID: "t1", Type: TypeUser}, {ID: "t2", Type: TypeUser}, {ID: "t3", Type: TypeUser}}}}},
+			want:      []string{"adopt-group g1 tm1", "delete-group g1 tm2"},
+			deletions: 3,
+		},
+		{
+			name:  "interrupted invitation: the user created after the intent is linked and gets its marker",
+			users: map[string]*UserMapping{"u1": {SourceID: "u1", Mail: "a@x", Pending: t0}},
+			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "a@x")}}},
+				Mirrors: map[string][]Group{"xts-g1": {Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}}, Target: map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}},
+				UsersByAddress: map[string][]User{"a@x": {{ID: "t1", Mail: "a@x", Created: t0.Add(time.Second)}}}},
+			want:     []string{"link-user u1 t1", "adopt-group g1 tm1", "add-members g1 +u1"},
+			wantLink: LinkValue("src", "u1"),
+		},
+		{
+			name:  "a guest that existed before the intent is matched, not linked",
+			users: map[string]*UserMapping{"u1": {SourceID: "u1", Mail: "a@x", Pending: t0}},
+			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "a@x")}}},
+				Mirrors: map[string][]Group{"xts-g1": {Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}}, Target: map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}},
+				UsersByAddress: map[string][]User{"a@x": {{ID: "t1", Mail: "guest@elsewhere", OtherMails: []string{"a@x"}, CreationType: "Invitation", Created: t0.Add(-24 * time.Hour)}}}},
+			want: []string{"match-user u1 t1", "adopt-group g1 tm1", "add-members g1 +u1"},
+		},
+		{
+			name: "an address held by another source user's mirror is skipped, not matched or invited",
+			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One"), Members: []Member{user("u1", "a@x")}}},
+				Mirrors: map[string][]Group{"xts-g1": {Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}}, Target: map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}},
+				UsersByAddress: map[string][]User{"a@x": {{ID: "t9", Mail: "a@x", Link: LinkValue("src", "u9")}}}},
+			want:    []string{"adopt-group g1 tm1"},
+			skipped: 1,
+		},
+		{
+			name:   "full reconcile: a created user in no group whose deprovisioning was held is planned again",
+			groups: map[string]*GroupMapping{"g1": {SourceID: "g1", TargetID: "tm1", SourceName: "One"}},
+			users:  map[string]*UserMapping{"u1": {SourceID: "u1", TargetID: "t1", Provenance: Created}, "u2": {SourceID: "u2", TargetID: "t2", Provenance: Matched}},
+			snap: Snapshot{Scope: []string{"g1"}, Full: true, Source: map[string]SourceGroup{"g1": {Found: true, Group: sec("g1", "One")}},
+				Target: map[string]TargetGroup{"tm1": {Group: Group{ID: "tm1", DisplayName: "One", Description: spec.Description, MailNickname: "xts-g1", SecurityEnabled: true, Created: t0}}}},
+			want:      []string{"delete-user u1 t1"},
+			deletions: 1,
+		},
+		{
 			name: "distribution list skipped",
 			snap: Snapshot{Scope: []string{"g1"}, Source: map[string]SourceGroup{"g1": {Found: true, Group: Group{ID: "g1", DisplayName: "DL", MailEnabled: true}}}},
 		},
@@ -153,6 +210,14 @@ func TestPlan(t *testing.T) {
 			}
 			if len(p.Failed) != tt.failed {
 				t.Errorf("failed: got %v, want %d", p.Failed, tt.failed)
+			}
+			if tt.skipped > 0 && len(p.Skipped) != tt.skipped {
+				t.Errorf("skipped: got %v, want %d", p.Skipped, tt.skipped)
+			}
+			for _, a := range p.Actions {
+				if a.Kind == ActLinkUser && a.Link != tt.wantLink {
+					t.Errorf("link-user %s writes link %q, want %q", a.User, a.Link, tt.wantLink)
+				}
 			}
 		})
 	}

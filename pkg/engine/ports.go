@@ -25,6 +25,12 @@ type Source interface {
 type Target interface {
 	// Groups reads the live groups with these ids.
 	Groups(ctx context.Context, ids []string) (map[string]Group, error)
+	// GroupsByNickname reads the live groups whose mailNickname is one of
+	// nicks (several groups may share one).
+	GroupsByNickname(ctx context.Context, nicks []string) ([]Group, error)
+	// Mirrors reads every live group whose mailNickname starts with the
+	// mirror prefix ("xts-").
+	Mirrors(ctx context.Context) ([]Group, error)
 	// Members lists a group's direct members.
 	Members(ctx context.Context, groupID string) ([]Member, error)
 	// CreateGroup creates a security group, binding spec.Members.
@@ -42,11 +48,19 @@ type Target interface {
 	// RemoveMembers removes users from a group. Members already absent
 	// count as removed. It returns the ids that could not be removed.
 	RemoveMembers(ctx context.Context, groupID string, userIDs []string) (map[string]error, error)
-	// UsersByMail finds users by mail address (case-insensitive keys,
-	// lowercased).
-	UsersByMail(ctx context.Context, mails []string) (map[string]User, error)
-	// Invite creates an external user for an email address.
+	// Users reads users by id; ids not returned do not exist.
+	Users(ctx context.Context, ids []string) (map[string]User, error)
+	// UsersByAddress finds the users that carry an email address as their
+	// mail, in otherMails, or in the #EXT# userPrincipalName of an external
+	// user; keys are the lowercased addresses asked for.
+	UsersByAddress(ctx context.Context, addrs []string) (map[string][]User, error)
+	// UsersByLink finds the users whose link attribute holds one of links.
+	UsersByLink(ctx context.Context, links []string) (map[string]User, error)
+	// Invite creates an external user for an email address, or answers
+	// with the user that already has it.
 	Invite(ctx context.Context, inv Invitation) (User, error)
+	// UpdateUser changes a user's properties.
+	UpdateUser(ctx context.Context, id string, u UserUpdate) error
 	// DeleteUser soft-deletes a user.
 	DeleteUser(ctx context.Context, id string) error
 	// SetAccountEnabled enables or disables a user's sign-in.

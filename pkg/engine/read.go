@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Progress reports how far a run has come.
@@ -43,10 +44,11 @@ func forEach(ctx context.Context, n, workers int, f func(i int), progress func(d
 }
 
 // read builds the snapshot of scope from both tenants: batched group reads,
-// member pages, and mail lookups for unmapped members. Reads that fail for
-// one group are recorded on it; reads that fail for all fail the run.
+// member pages, the mirrors found by mailNickname for groups without one,
+// and the link and address lookups for unmapped members. Reads that fail
+// for one group are recorded on it; reads that fail for all fail the run.
 func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool, ro RunOptions) (*Snapshot, error) {
-	snap := &Snapshot{Scope: scope, Full: full, Source: map[string]SourceGroup{}, Target: map[string]TargetGroup{}, UsersByMail: map[string]User{}}
+	snap := &Snapshot{Scope: scope, Full: full, Source: map[string]SourceGroup{}, Target: map[string]TargetGroup{}, Mirrors: map[string][]Group{}}
 	found, err := e.src.Groups(ctx, scope)
 	if err != nil {
 		return nil, fmt.Errorf("read source groups: %w", err)
@@ -57,12 +59,14 @@ func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool,
 	}
 	var jobs []job
 	var mappedTargets []string
+	var syncable []string
 	for _, id := range scope {
 		g, ok := found[id]
 		snap.Source[id] = SourceGroup{Found: ok, Group: g}
 		if ok && g.Kind().Syncable() {
 			jobs = append(jobs, job{id: id})
-			if m := st.groups[id]; m != nil {
+			syncable = append(syncable, id)
+			if m := st.groups[id]; m.live() {
 				mappedTargets = append(mappedTargets, m.TargetID)
 			}
 		}
@@ -79,10 +83,20 @@ func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool,
 			jobs = append(jobs, job{id: tid, target: true})
 		}
 	}
+	if err := e.readMirrors(ctx, st, snap, syncable); err != nil {
+		return nil, err
+	}
+	for _, gid := range syncable {
+		for _, g := range snap.Mirrors[TargetNickname(gid)] {
+			if _, known := snap.Target[g.ID]; !known {
+				snap.Target[g.ID] = TargetGroup{Group: g}
+				jobs = append(jobs, job{id: g.ID, target: true})
+			}
+		}
+	}
 	var mu sync.Mutex
 	flatten := e.opts.NestedGroups == NestedFlatten
-	forEach(ctx, len(jobs), e.opts.concurrency(), func(i int) {
-		j := jobs[i]
+	readJob := func(j job) {
 		if j.target {
 			ms, err := e.dst.Members(ctx, j.id)
 			mu.Lock()
@@ -98,38 +112,175 @@ func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool,
 		sg.Members, sg.Err = ms, err
 		snap.Source[j.id] = sg
 		mu.Unlock()
-	}, func(done int) { ro.progress("read", done, len(jobs)) })
+	}
+	forEach(ctx, len(jobs), e.opts.concurrency(), func(i int) { readJob(jobs[i]) }, func(done int) { ro.progress("read", done, len(jobs)) })
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	// One more try, one at a time, for reads that failed (throttling that
 	// outlasted the client's retries): a failed read leaves its group alone.
+	// A source read that came back without users while the mirror has
+	// members is read once more too: an empty read must not become removals
+	// unless it is confirmed.
 	for _, j := range jobs {
 		if j.target {
 			if tg := snap.Target[j.id]; tg.Err != nil {
-				tg.Members, tg.Err = e.dst.Members(ctx, j.id)
-				snap.Target[j.id] = tg
+				readJob(j)
 			}
-		} else if sg := snap.Source[j.id]; sg.Err != nil {
-			sg.Members, sg.Err = e.src.Members(ctx, j.id, flatten)
-			snap.Source[j.id] = sg
+			continue
+		}
+		sg := snap.Source[j.id]
+		if sg.Err != nil || (!hasUsers(sg.Members) && e.mirrorHasUsers(st, snap, j.id)) {
+			readJob(j)
 		}
 	}
-	// Mail lookups for members the state does not map yet.
-	var mails []string
+	var unmapped []Member
 	for _, sg := range snap.Source {
 		for _, m := range sg.Members {
-			if m.Type == TypeUser && !m.IsGuest() && m.Mail != "" && st.users[m.ID] == nil {
-				mails = append(mails, strings.ToLower(m.Mail))
+			if m.Type == TypeUser && !m.IsGuest() && !st.users[m.ID].mapped() {
+				unmapped = append(unmapped, m)
 			}
 		}
 	}
-	slices.Sort(mails)
-	mails = slices.Compact(mails)
-	if len(mails) > 0 {
-		if snap.UsersByMail, err = e.dst.UsersByMail(ctx, mails); err != nil {
-			return nil, fmt.Errorf("look up target users by mail: %w", err)
+	snap.UsersByLink, snap.UsersByAddress, err = e.lookupUsers(ctx, unmapped)
+	return snap, err
+}
+
+func hasUsers(ms []Member) bool {
+	return slices.ContainsFunc(ms, func(m Member) bool { return m.Type == TypeUser })
+}
+
+// mirrorHasUsers reports whether the mirror of gid, as read, has user
+// members.
+func (e *Engine) mirrorHasUsers(st *state, snap *Snapshot, gid string) bool {
+	if m := st.groups[gid]; m.live() {
+		if tg, ok := snap.Target[m.TargetID]; ok && hasUsers(tg.Members) {
+			return true
 		}
 	}
-	return snap, nil
+	for _, g := range snap.Mirrors[TargetNickname(gid)] {
+		if hasUsers(snap.Target[g.ID].Members) {
+			return true
+		}
+	}
+	return false
+}
+
+// pendingSettle is how long after an interrupted creation a missing mirror
+// is looked for again before it is created: a group created moments ago
+// may not be listed yet. mirrorRetries are the waits between the looks.
+const pendingSettle = 2 * time.Minute
+
+var mirrorRetries = []time.Duration{time.Second, 2 * time.Second}
+
+// readMirrors finds target mirrors by mailNickname: on a full reconcile
+// every mirror of the target (so duplicates are seen), else those of the
+// scoped groups without a live mirror.
+func (e *Engine) readMirrors(ctx context.Context, st *state, snap *Snapshot, syncable []string) error {
+	add := func(gs []Group) {
+		for _, g := range gs {
+			nick := strings.ToLower(g.MailNickname)
+			if !slices.ContainsFunc(snap.Mirrors[nick], func(o Group) bool { return o.ID == g.ID }) {
+				snap.Mirrors[nick] = append(snap.Mirrors[nick], g)
+			}
+		}
+	}
+	var need []string
+	for _, gid := range syncable {
+		if m := st.groups[gid]; !m.live() {
+			need = append(need, TargetNickname(gid))
+		} else if _, live := snap.Target[m.TargetID]; !live {
+			need = append(need, TargetNickname(gid))
+		}
+	}
+	switch {
+	case snap.Full:
+		gs, err := e.dst.Mirrors(ctx)
+		if err != nil {
+			return fmt.Errorf("read target mirrors: %w", err)
+		}
+		add(gs)
+		snap.MirrorsListed = true
+	case len(need) > 0:
+		gs, err := e.dst.GroupsByNickname(ctx, need)
+		if err != nil {
+			return fmt.Errorf("find target mirrors: %w", err)
+		}
+		add(gs)
+	}
+	// An interrupted creation whose mirror is not listed yet: look again
+	// before the plan creates it a second time.
+	for _, d := range mirrorRetries {
+		var missing []string
+		now := e.clock.Now()
+		for _, gid := range syncable {
+			m := st.groups[gid]
+			nick := TargetNickname(gid)
+			if m != nil && !m.live() && !m.Pending.IsZero() && now.Sub(m.Pending) < pendingSettle && len(snap.Mirrors[nick]) == 0 {
+				missing = append(missing, nick)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		e.log.Info("interrupted group creation not listed yet, looking again", "groups", len(missing), "wait", d)
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+		gs, err := e.dst.GroupsByNickname(ctx, missing)
+		if err != nil {
+			return fmt.Errorf("find target mirrors: %w", err)
+		}
+		add(gs)
+	}
+	return nil
+}
+
+// lookupUsers finds target users for unmapped source members: by their
+// link (users xtsync created, after a lost state), then by address.
+func (e *Engine) lookupUsers(ctx context.Context, members []Member) (map[string]User, map[string][]User, error) {
+	var links []string
+	seen := map[string]bool{}
+	for _, m := range members {
+		if !seen[m.ID] {
+			seen[m.ID] = true
+			links = append(links, LinkValue(e.opts.SourceTenant, m.ID))
+		}
+	}
+	byLink := map[string]User{}
+	byAddr := map[string][]User{}
+	if len(links) == 0 {
+		return byLink, byAddr, nil
+	}
+	slices.Sort(links)
+	var err error
+	if byLink, err = e.dst.UsersByLink(ctx, links); err != nil {
+		return nil, nil, fmt.Errorf("look up target users by link: %w", err)
+	}
+	var addrs []string
+	for _, m := range members {
+		if _, linked := byLink[LinkValue(e.opts.SourceTenant, m.ID)]; !linked && m.Mail != "" {
+			addrs = append(addrs, strings.ToLower(m.Mail))
+		}
+	}
+	slices.Sort(addrs)
+	addrs = slices.Compact(addrs)
+	if len(addrs) > 0 {
+		if byAddr, err = e.dst.UsersByAddress(ctx, addrs); err != nil {
+			return nil, nil, fmt.Errorf("look up target users by address: %w", err)
+		}
+	}
+	return byLink, byAddr, nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -43,6 +43,8 @@ type Summary struct {
 	MembersRemoved int `json:"membersRemoved"`
 	UsersInvited   int `json:"usersInvited"`
 	UsersMatched   int `json:"usersMatched"`
+	UsersLinked    int `json:"usersLinked"`
+	GroupsAdopted  int `json:"groupsAdopted"`
 	UsersDeleted   int `json:"usersDeleted"`
 	UsersDisabled  int `json:"usersDisabled"`
 	UsersEnabled   int `json:"usersEnabled"`
@@ -75,13 +77,17 @@ func (r *Report) Merge(o *Report) {
 	s.MembersRemoved += t.MembersRemoved
 	s.UsersInvited += t.UsersInvited
 	s.UsersMatched += t.UsersMatched
+	s.UsersLinked += t.UsersLinked
+	s.GroupsAdopted += t.GroupsAdopted
 	s.UsersDeleted += t.UsersDeleted
 	s.UsersDisabled += t.UsersDisabled
 	s.UsersEnabled += t.UsersEnabled
 	s.Failures += t.Failures
 	if o.Plan != nil && r.Plan != nil {
 		r.Plan.Failed = append(r.Plan.Failed, o.Plan.Failed...)
+		r.Plan.Held = append(r.Plan.Held, o.Plan.Held...)
 	}
+	r.Halted = r.Halted || o.Halted
 	r.Finished = o.Finished
 }
 
@@ -93,17 +99,23 @@ func (r *Report) PrintSummary(w io.Writer) {
 	case r.DryRun:
 		mode = "dry run (nothing written)"
 	case r.Halted:
-		mode = "HALTED by the deletion threshold (nothing written)"
+		mode = "HALTED by the deletion guard: removals, deletes and disables held, additions applied"
 	}
 	fmt.Fprintf(w, "run %s: %s in %s\n", r.Run, mode, r.Finished.Sub(r.Started).Round(time.Millisecond))
-	if r.DryRun || r.Halted {
+	if r.DryRun {
 		r.Plan.Print(w)
-		fmt.Fprintf(w, "deletions and disables planned: %d\n", r.Plan.Deletions)
+		fmt.Fprintf(w, "removals, deletes and disables planned: %d\n", r.Plan.Deletions)
 		return
 	}
-	fmt.Fprintf(w, "  groups:  %d created, %d updated, %d restored, %d deleted, %d released\n", s.GroupsCreated, s.GroupsUpdated, s.GroupsRestored, s.GroupsDeleted, s.GroupsReleased)
+	if r.Halted {
+		fmt.Fprintf(w, "  held: %d removals, deletes and disables\n", r.Plan.Deletions)
+		for _, a := range r.Plan.Held {
+			fmt.Fprintf(w, "  %-15s %s %s\n", "held", a.Kind, a.describe())
+		}
+	}
+	fmt.Fprintf(w, "  groups:  %d created, %d adopted, %d updated, %d restored, %d deleted, %d released\n", s.GroupsCreated, s.GroupsAdopted, s.GroupsUpdated, s.GroupsRestored, s.GroupsDeleted, s.GroupsReleased)
 	fmt.Fprintf(w, "  members: %d added, %d removed\n", s.MembersAdded, s.MembersRemoved)
-	fmt.Fprintf(w, "  users:   %d invited, %d matched, %d deleted, %d disabled, %d enabled\n", s.UsersInvited, s.UsersMatched, s.UsersDeleted, s.UsersDisabled, s.UsersEnabled)
+	fmt.Fprintf(w, "  users:   %d invited, %d linked, %d matched, %d deleted, %d disabled, %d enabled\n", s.UsersInvited, s.UsersLinked, s.UsersMatched, s.UsersDeleted, s.UsersDisabled, s.UsersEnabled)
 	for _, sk := range r.Plan.Skipped {
 		fmt.Fprintf(w, "  skipped: %s\n", sk.describe())
 	}

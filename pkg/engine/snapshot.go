@@ -15,9 +15,18 @@ type Snapshot struct {
 	// Target holds the live target groups of the mapped scoped groups, by
 	// target id. A mapped target id missing here was deleted in the target.
 	Target map[string]TargetGroup
-	// UsersByMail are target users found for unmapped source members, by
-	// lowercased mail.
-	UsersByMail map[string]User
+	// Mirrors are target groups found by mailNickname, by lowercased
+	// nickname: candidates for groups without a live mirror, and, when
+	// MirrorsListed, every mirror of the target (duplicates included).
+	Mirrors       map[string][]Group
+	MirrorsListed bool
+	// UsersByLink are target users carrying the link of an unmapped source
+	// member, by link value.
+	UsersByLink map[string]User
+	// UsersByAddress are target users found for unmapped source members by
+	// their address (mail, otherMails, #EXT# userPrincipalName), by
+	// lowercased address.
+	UsersByAddress map[string][]User
 }
 
 // SourceGroup is one source group read.

@@ -26,9 +26,16 @@ type GroupMapping struct {
 	SourceName string    `json:"sourceName"`
 	LastSync   time.Time `json:"lastSync"`
 	// Members is how many target members the last sync left.
-	Members int   `json:"members"`
-	Version int64 `json:"-"`
+	Members int `json:"members"`
+	// Pending is when a run set out to create the mirror; TargetID is
+	// empty until the creation is known. A later run looks for the mirror
+	// by its mailNickname before creating again.
+	Pending time.Time `json:"pending,omitzero"`
+	Version int64     `json:"-"`
 }
+
+// live reports whether m maps a target group (not only an intent).
+func (m *GroupMapping) live() bool { return m != nil && m.TargetID != "" }
 
 // UserMapping links a source user to its target user.
 type UserMapping struct {
@@ -40,8 +47,22 @@ type UserMapping struct {
 	// Groups are the source groups the user is a synced member of.
 	Groups []string `json:"groups,omitempty"`
 	// Disabled is set when xtsync disabled the user.
-	Disabled bool  `json:"disabled,omitempty"`
-	Version  int64 `json:"-"`
+	Disabled bool `json:"disabled,omitempty"`
+	// Pending is when a run set out to invite the user; TargetID is empty
+	// until the invitation's user is known and its provenance proved.
+	Pending time.Time `json:"pending,omitzero"`
+	Version int64     `json:"-"`
+}
+
+// mapped reports whether m maps a target user (not only an intent).
+func (m *UserMapping) mapped() bool { return m != nil && m.TargetID != "" }
+
+// pending is the invitation intent of m (zero when none).
+func (m *UserMapping) pending() time.Time {
+	if m == nil {
+		return time.Time{}
+	}
+	return m.Pending
 }
 
 // DeltaState is the stored delta link of one shard of scoped groups.

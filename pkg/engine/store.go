@@ -51,9 +51,18 @@ type AuditEntry struct {
 	Group   string    `json:"group,omitempty"`  // source group id
 	Source  string    `json:"source,omitempty"` // source object id
 	Target  string    `json:"target,omitempty"` // target object id
-	Outcome string    `json:"outcome"`          // ok, failed
+	Outcome string    `json:"outcome"`          // OutcomeStarted, OutcomeOK, OutcomeFailed
 	Detail  string    `json:"detail,omitempty"`
 }
+
+// Audit outcomes. A write is audited as started before it is sent, and
+// with its outcome as soon as that is known: a started entry without an
+// outcome is a write a crash interrupted, which may have been applied.
+const (
+	OutcomeStarted = "started"
+	OutcomeOK      = "ok"
+	OutcomeFailed  = "failed"
+)
 
 // AuditQuery selects audit entries; zero fields match everything.
 type AuditQuery struct {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 )
@@ -19,7 +18,7 @@ const (
 )
 
 var (
-	groupSelect  = []string{"id", "displayName", "description", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes"}
+	groupSelect  = []string{"id", "displayName", "description", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "createdDateTime"}
 	memberSelect = []string{"id", "displayName", "mail", "userPrincipalName", "userType"}
 )
 
@@ -40,6 +39,9 @@ func toGroup(g models.Groupable) engine.Group {
 	}
 	if v := g.GetSecurityEnabled(); v != nil {
 		out.SecurityEnabled = *v
+	}
+	if v := g.GetCreatedDateTime(); v != nil {
+		out.Created = *v
 	}
 	return out
 }
@@ -96,27 +98,37 @@ func (c *Client) groups(ctx context.Context, ids []string) (map[string]engine.Gr
 				return nil, fmt.Errorf("group id %q is not a GUID", id)
 			}
 		}
-		filter := inFilter("id", part)
-		top := int32(pageSize)
-		resp, err := c.sdk.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: groupSelect, Top: &top},
-		})
-		for {
-			if err != nil {
-				return nil, wrap(err, "read groups")
-			}
-			for _, g := range resp.GetValue() {
-				eg := toGroup(g)
-				out[eg.ID] = eg
-			}
-			next := resp.GetOdataNextLink()
-			if next == nil {
-				break
-			}
-			resp, err = c.sdk.Groups().WithUrl(*next).Get(ctx, nil)
+		gs, err := c.listGroups(ctx, inFilter("id", part))
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			out[g.ID] = g
 		}
 	}
 	return out, nil
+}
+
+// listGroups reads every group matching filter, 999 per page.
+func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group, error) {
+	top := int32(pageSize)
+	resp, err := c.sdk.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: groupSelect, Top: &top},
+	})
+	var out []engine.Group
+	for {
+		if err != nil {
+			return nil, wrap(err, "read groups")
+		}
+		for _, g := range resp.GetValue() {
+			out = append(out, toGroup(g))
+		}
+		next := resp.GetOdataNextLink()
+		if next == nil {
+			return out, nil
+		}
+		resp, err = c.sdk.Groups().WithUrl(*next).Get(ctx, nil)
+	}
 }
 
 // members lists a group's direct or transitive members, 999 a page.
@@ -151,31 +163,6 @@ func (c *Client) members(ctx context.Context, groupID string, transitive bool) (
 		}
 		// The next link is followed as is.
 		resp, err = item.Members().WithUrl(*next).Get(ctx, nil)
-	}
-	return out, nil
-}
-
-// usersBy reads users matching prop in values, 15 per request.
-func (c *Client) usersBy(ctx context.Context, prop string, values []string) ([]models.Userable, error) {
-	var out []models.Userable
-	sel := []string{"id", "displayName", "mail", "userPrincipalName", "userType", "accountEnabled", "creationType"}
-	for _, part := range chunks(values, maxInFilter) {
-		filter := inFilter(prop, part)
-		top := int32(pageSize)
-		resp, err := c.sdk.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: sel, Top: &top},
-		})
-		for {
-			if err != nil {
-				return nil, wrap(err, "read users by %s", prop)
-			}
-			out = append(out, resp.GetValue()...)
-			next := resp.GetOdataNextLink()
-			if next == nil {
-				break
-			}
-			resp, err = c.sdk.Users().WithUrl(*next).Get(ctx, nil)
-		}
 	}
 	return out, nil
 }

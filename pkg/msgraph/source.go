@@ -36,14 +36,16 @@ func (s *Source) Users(ctx context.Context, ids []string) (map[string]engine.Mem
 			return nil, fmt.Errorf("user id %q is not a GUID", id)
 		}
 	}
-	us, err := s.c.usersBy(ctx, "id", ids)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]engine.Member{}
-	for _, u := range us {
-		m := toMember(u)
-		out[m.ID] = m
+	for _, part := range chunks(ids, maxInFilter) {
+		us, err := s.c.listUsers(ctx, inFilter("id", part), memberSelect, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			m := toMember(u)
+			out[m.ID] = m
+		}
 	}
 	return out, nil
 }

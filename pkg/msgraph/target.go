@@ -24,16 +24,24 @@ const (
 
 // Target reads and writes the target tenant for the engine.
 type Target struct {
-	c     *Client
+	c *Client
+	// link is the onPremisesExtensionAttributes property holding xtsync's
+	// link marker.
+	link  string
 	sleep func(context.Context, time.Duration) error
 	// fresh are the waits for an object created moments ago to replicate
 	// (Graph answers 404 for a while).
 	fresh []time.Duration
 }
 
-// NewTarget wraps a signed-in client of the target tenant.
-func NewTarget(c *Client) *Target {
-	return &Target{c: c, sleep: sleepCtx, fresh: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}}
+// NewTarget wraps a signed-in client of the target tenant; linkAttribute
+// names the users' extension attribute that carries xtsync's link marker
+// (engine.DefaultLinkAttribute when empty).
+func NewTarget(c *Client, linkAttribute string) *Target {
+	if linkAttribute == "" {
+		linkAttribute = engine.DefaultLinkAttribute
+	}
+	return &Target{c: c, link: linkAttribute, sleep: sleepCtx, fresh: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}}
 }
 
 // replicated runs a write, repeating it while Graph answers 404: an object
@@ -55,6 +63,26 @@ func (t *Target) replicated(ctx context.Context, write func() error) error {
 // Groups reads groups by id (15 per request).
 func (t *Target) Groups(ctx context.Context, ids []string) (map[string]engine.Group, error) {
 	return t.c.groups(ctx, ids)
+}
+
+// GroupsByNickname reads the groups whose mailNickname is one of nicks, 15
+// per request (group mailNickname supports eq and in, resources/group).
+func (t *Target) GroupsByNickname(ctx context.Context, nicks []string) ([]engine.Group, error) {
+	var out []engine.Group
+	for _, part := range chunks(nicks, maxInFilter) {
+		gs, err := t.c.listGroups(ctx, inFilter("mailNickname", part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gs...)
+	}
+	return out, nil
+}
+
+// Mirrors reads every group whose mailNickname starts with the mirror
+// prefix, 999 per page (mailNickname supports startsWith).
+func (t *Target) Mirrors(ctx context.Context) ([]engine.Group, error) {
+	return t.c.listGroups(ctx, "startswith(mailNickname,'"+engine.MirrorPrefix+"')")
 }
 
 // Members lists a group's direct members, 999 per page. A group created
@@ -283,22 +311,6 @@ func itemRetryAfter(h map[string]string) time.Duration {
 		}
 	}
 	return time.Second
-}
-
-// UsersByMail finds users by mail, 15 addresses per request.
-func (t *Target) UsersByMail(ctx context.Context, mails []string) (map[string]engine.User, error) {
-	us, err := t.c.usersBy(ctx, "mail", mails)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]engine.User{}
-	for _, u := range us {
-		eu := toUser(u)
-		if eu.Mail != "" {
-			out[strings.ToLower(eu.Mail)] = eu
-		}
-	}
-	return out, nil
 }
 
 // Invite creates an external user without sending an email.

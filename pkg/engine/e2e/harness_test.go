@@ -103,7 +103,7 @@ func (h *harness) client(tenant, id, secret string) *msgraph.Client {
 
 // rebuild makes a new engine from h.opts (after the test changes them).
 func (h *harness) rebuild() {
-	eng, err := engine.New(msgraph.NewSource(h.srcC), msgraph.NewTarget(h.dstC), h.store, h.opts, testLogger(h.t), engine.SystemClock{})
+	eng, err := engine.New(msgraph.NewSource(h.srcC), msgraph.NewTarget(h.dstC, h.opts.LinkAttribute), h.store, h.opts, testLogger(h.t), engine.SystemClock{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
