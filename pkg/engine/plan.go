@@ -45,8 +45,8 @@ type Action struct {
 	Target    string     `json:"target,omitempty"`
 	// Users are source user ids (add-members) or target user ids
 	// (remove-members).
-	Users  []string   `json:"users,omitempty"`
-	Spec *GroupSpec `json:"spec,omitempty"`
+	Users []string   `json:"users,omitempty"`
+	Spec  *GroupSpec `json:"spec,omitempty"`
 	// Members is how many members a deleted group held.
 	Members int `json:"members,omitempty"`
 	// Link is the link marker a link-user action writes on the target user
