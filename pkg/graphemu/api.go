@@ -64,8 +64,11 @@ func (e *Emulator) AddApp(tenantID string, app App) error {
 	})
 }
 
-// CreateUser adds a user; an empty ID gets a generated one. It returns the
-// stored copy.
+// CreateUser adds a user; an empty ID gets a generated one, a zero Created
+// the emulator's clock (a past Created, such as a guest invited a year ago,
+// is kept). ExtensionAttributes take extensionAttribute1 to 15, at most 1,024
+// characters each; OnPremisesSyncEnabled makes them read-only through Graph.
+// It returns the stored copy.
 func (e *Emulator) CreateUser(tenantID string, u User) (User, error) {
 	err := e.withTenant(tenantID, func(t *Tenant) error {
 		if u.ID == "" {
@@ -92,6 +95,14 @@ func (e *Emulator) CreateUser(tenantID string, u User) (User, error) {
 		if u.UserType != "Member" && u.UserType != "Guest" {
 			return fmt.Errorf("user %s: userType %q is not Member or Guest", u.ID, u.UserType)
 		}
+		if err := checkExtAttrs(u.ExtensionAttributes); err != nil {
+			return fmt.Errorf("user %s: %w", u.ID, err)
+		}
+		u.ExtensionAttributes = maps.Clone(u.ExtensionAttributes) // "" is unset
+		maps.DeleteFunc(u.ExtensionAttributes, func(_, v string) bool { return v == "" })
+		if len(u.ExtensionAttributes) == 0 {
+			u.ExtensionAttributes = nil
+		}
 		if u.Created.IsZero() {
 			u.Created = e.now()
 		}
@@ -102,6 +113,56 @@ func (e *Emulator) CreateUser(tenantID string, u User) (User, error) {
 		return nil
 	})
 	return u, err
+}
+
+// UserUpdate is an admin's change to a user (control API PATCH
+// /_emulator/tenants/{tenant}/users/{id}): the fields given change. In
+// ExtensionAttributes a "" value clears one attribute. As an admin (or the
+// on-premises sync) it may change the extension attributes of a synced user.
+type UserUpdate struct {
+	DisplayName           *string           `json:"displayName,omitempty"`
+	Mail                  *string           `json:"mail,omitempty"`
+	OtherMails            *[]string         `json:"otherMails,omitempty"`
+	AccountEnabled        *bool             `json:"accountEnabled,omitempty"`
+	ExternalUserState     *string           `json:"externalUserState,omitempty"`
+	OnPremisesSyncEnabled *bool             `json:"onPremisesSyncEnabled,omitempty"`
+	ExtensionAttributes   map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
+}
+
+// UpdateUser changes a live user as an admin would.
+func (e *Emulator) UpdateUser(tenantID, userID string, up UserUpdate) error {
+	if err := checkExtAttrs(up.ExtensionAttributes); err != nil {
+		return err
+	}
+	return e.withTenant(tenantID, func(t *Tenant) error {
+		u, found := t.users[lower(userID)]
+		if !found {
+			return fmt.Errorf("user %s: %w", userID, ErrNotFound)
+		}
+		setStr := func(dst, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		setStr(&u.DisplayName, up.DisplayName)
+		setStr(&u.Mail, up.Mail)
+		setStr(&u.ExternalUserState, up.ExternalUserState)
+		if up.OtherMails != nil {
+			u.OtherMails = slices.Clone(*up.OtherMails)
+		}
+		if up.AccountEnabled != nil {
+			u.AccountEnabled = *up.AccountEnabled
+		}
+		if up.OnPremisesSyncEnabled != nil {
+			u.OnPremisesSyncEnabled = *up.OnPremisesSyncEnabled
+		}
+		p := extAttrPatch{}
+		for k, v := range up.ExtensionAttributes {
+			p[k] = &v
+		}
+		p.apply(u)
+		return nil
+	})
 }
 
 // CreateGroup adds a group with its members (ids of live users or groups);

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -255,6 +256,40 @@ func TestBadInput(t *testing.T) {
 		first15 = append(first15, "mail eq '"+u.Mail+"'")
 	}
 
+	// A user synced from on-premises: its extension attributes are read-only.
+	synced, err := em.CreateUser(tid, graphemu.User{UserPrincipalName: "synced@contoso.onmicrosoft.com", DisplayName: "Synced User", AccountEnabled: true,
+		OnPremisesSyncEnabled: true, ExtensionAttributes: map[string]string{"extensionAttribute15": "on-prem"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extEq := url.QueryEscape("onPremisesExtensionAttributes/extensionAttribute15 eq 'x'")
+	extMsg := "Property 'extensionAttribute15' does not exist as a declared property or extension property."
+	extIn := func(n int) string {
+		var vals []string
+		for i := range n {
+			vals = append(vals, fmt.Sprintf("'v%d'", i))
+		}
+		return url.QueryEscape("onPremisesExtensionAttributes/extensionAttribute15 in (" + strings.Join(vals, ",") + ")")
+	}
+	counted := func(n int) func(t *testing.T, body map[string]any) {
+		return func(t *testing.T, body map[string]any) {
+			if got, _ := body["@odata.count"].(float64); body["@odata.count"] == nil || int(got) != n {
+				t.Errorf("@odata.count %v, want %d", body["@odata.count"], n)
+			}
+		}
+	}
+	extPatch := func(k, v string) map[string]any {
+		return map[string]any{"onPremisesExtensionAttributes": map[string]any{k: v}}
+	}
+	extUnchanged := func(id string) func(t *testing.T, _ map[string]any) {
+		before, _ := em.User(tid, id)
+		return func(t *testing.T, _ map[string]any) {
+			if now, _ := em.User(tid, id); !maps.Equal(now.ExtensionAttributes, before.ExtensionAttributes) {
+				t.Errorf("refused PATCH changed the extension attributes: %v, were %v", now.ExtensionAttributes, before.ExtensionAttributes)
+			}
+		}
+	}
+
 	rows := []badRow{
 		// Routing.
 		{name: "unknown route", method: "GET", path: "/me/messages", wantStatus: 501, wantCode: "NotImplemented", wantMsg: "This operation target is not yet supported.",
@@ -325,9 +360,33 @@ func TestBadInput(t *testing.T) {
 			wantMsg: "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."},
 		{name: "$top 0 on users", method: "GET", path: "/users?$top=0", wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
 		{name: "bad $skiptoken", method: "GET", path: "/groups?$skiptoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
-		// Graph supports startswith; the emulator refuses what it does not
-		// evaluate rather than answer it wrongly.
-		{name: "unsupported $filter on users", method: "GET", path: "/users?$filter=" + url.QueryEscape("startswith(displayName,'A')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
+		// endsWith is an advanced query in Graph; the emulator refuses what
+		// it does not evaluate rather than answer it wrongly.
+		{name: "unsupported $filter on users", method: "GET", path: "/users?$filter=" + url.QueryEscape("endswith(mail,'@contoso.com')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
+		{name: "startswith displayName", method: "GET", path: "/users?$filter=" + url.QueryEscape("startswith(displayName,'adele')"), wantStatus: 200, check: found(adele.ID)},
+		{name: "startswith userPrincipalName of a guest, # escaped", method: "GET", path: "/users?$filter=" + url.QueryEscape("startswith(userPrincipalName,'kim_northwind.com#EXT#')"), wantStatus: 200, check: found(kim.ID)},
+		{name: "startswith on a property without it", method: "GET", path: "/users?$filter=" + url.QueryEscape("startswith(id,'7')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery",
+			wantMsg: "Unsupported or invalid query filter clause specified for property 'id' of resource 'User'."},
+		{name: "startswith on a group description", method: "GET", path: "/groups?$filter=" + url.QueryEscape("startswith(description,'x')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery",
+			wantMsg: "Unsupported or invalid query filter clause specified for property 'description' of resource 'Group'."},
+		{name: "extension attribute eq as a standard query", method: "GET", path: "/users?$filter=" + extEq, wantStatus: 400, wantCode: "Request_UnsupportedQuery", wantMsg: extMsg},
+		{name: "extension attribute eq without $count", method: "GET", path: "/users?$filter=" + extEq, headers: eventual, wantStatus: 400, wantCode: "Request_UnsupportedQuery", wantMsg: extMsg},
+		{name: "extension attribute eq without ConsistencyLevel", method: "GET", path: "/users?$count=true&$filter=" + extEq, wantStatus: 400, wantCode: "Request_UnsupportedQuery", wantMsg: extMsg},
+		{name: "extension attribute in as a standard query", method: "GET", path: "/users?$filter=" + url.QueryEscape("onPremisesExtensionAttributes/extensionAttribute15 in ('a','b')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery", wantMsg: extMsg},
+		{name: "extension attribute eq as an advanced query", method: "GET", path: "/users?$count=true&$filter=" + extEq, headers: eventual, wantStatus: 200, check: counted(0)},
+		{name: "startswith on an extension attribute", method: "GET", path: "/users?$count=true&$filter=" + url.QueryEscape("startswith(onPremisesExtensionAttributes/extensionAttribute15,'x')"), headers: eventual,
+			wantStatus: 400, wantCode: "Request_UnsupportedQuery", wantMsg: "Unsupported or invalid query filter clause specified for property 'onPremisesExtensionAttributes/extensionAttribute15' of resource 'User'."},
+		{name: "extension attribute 16", method: "GET", path: "/users?$count=true&$filter=" + url.QueryEscape("onPremisesExtensionAttributes/extensionAttribute16 eq 'x'"), headers: eventual, wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
+		{name: "16 values in an advanced in", method: "GET", path: "/users?$count=true&$filter=" + extIn(16), headers: eventual, wantStatus: 400, wantCode: "Request_UnsupportedQuery",
+			wantMsg: "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15."},
+		{name: "15 values in an advanced in", method: "GET", path: "/users?$count=true&$filter=" + extIn(15), headers: eventual, wantStatus: 200, check: counted(0)},
+		{name: "$count=true without ConsistencyLevel is ignored", method: "GET", path: "/users?$count=true&$top=1", wantStatus: 200,
+			check: func(t *testing.T, body map[string]any) {
+				if _, has := body["@odata.count"]; has {
+					t.Errorf("@odata.count without ConsistencyLevel: %s", jsonText(body))
+				}
+			}},
+		{name: "$count=true with ConsistencyLevel", method: "GET", path: "/groups?$count=true&$top=1", headers: eventual, wantStatus: 200, check: counted(11)},
 		{name: "mail eq", method: "GET", path: "/users?$filter=" + url.QueryEscape("mail eq 'adelev@contoso.com'"), wantStatus: 200, check: found(adele.ID)},
 		{name: "userPrincipalName eq", method: "GET", path: "/users?$filter=" + url.QueryEscape("userPrincipalName eq 'AdeleV@contoso.onmicrosoft.com'"), wantStatus: 200, check: found(adele.ID)},
 		{name: "otherMails/any", method: "GET", path: "/users?$filter=" + url.QueryEscape("otherMails/any(x:x eq 'kim@northwind.com')"), wantStatus: 200, check: found(kim.ID)},
@@ -353,6 +412,7 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("no deltaLink: %s", jsonText(body))
 				}
 			}},
+		{name: "delta $filter with startswith on id", method: "GET", path: "/groups/delta?$filter=" + url.QueryEscape("startswith(id,'0')"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
 		{name: "delta $filter on another property", method: "GET", path: "/groups/delta?$filter=" + url.QueryEscape("displayName eq 'Sales'"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
 		{name: "delta $select=skills", method: "GET", path: "/groups/delta?$select=skills", wantStatus: 501, wantCode: "NotImplemented", wantMsg: "This operation target is not yet supported."},
 		{name: "bad delta token", method: "GET", path: "/groups/delta?$deltatoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
@@ -409,6 +469,24 @@ func TestBadInput(t *testing.T) {
 		{name: "subscription to a resource other than groups", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"resource": "me/mailFolders('Inbox')/messages", "changeType": "created"}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
 		{name: "subscription without notificationUrl", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"notificationUrl": nil}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
 		{name: "unknown subscription", method: "GET", path: "/subscriptions/" + unknownGUID, wantStatus: 404, wantCode: "ResourceNotFound"},
+
+		// Users.
+		{name: "unknown extension attribute in PATCH", method: "PATCH", path: "/users/" + adele.ID, body: extPatch("extensionAttribute16", "x"), wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Property 'extensionAttribute16' does not exist as a declared property or extension property.", check: extUnchanged(adele.ID)},
+		{name: "extension attribute above 1024 characters", method: "PATCH", path: "/users/" + adele.ID, body: extPatch("extensionAttribute15", strings.Repeat("é", 1025)), wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Invalid value specified for property 'extensionAttribute15' of resource 'User'.", check: extUnchanged(adele.ID)},
+		{name: "extension attribute of 1024 characters", method: "PATCH", path: "/users/" + kim.ID, body: extPatch("extensionAttribute15", strings.Repeat("é", 1024)), wantStatus: 204},
+		{name: "extension attribute not a string", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"onPremisesExtensionAttributes": map[string]any{"extensionAttribute1": 5}}, wantStatus: 400, wantCode: "Request_BadRequest", check: extUnchanged(adele.ID)},
+		{name: "onPremisesExtensionAttributes null", method: "PATCH", path: "/users/" + adele.ID, body: `{"onPremisesExtensionAttributes": null}`, wantStatus: 400, wantCode: "Request_BadRequest", check: extUnchanged(adele.ID)},
+		{name: "extension attributes of a synced user", method: "PATCH", path: "/users/" + synced.ID, body: map[string]any{"displayName": "Renamed", "onPremisesExtensionAttributes": map[string]any{"extensionAttribute15": "v"}},
+			wantStatus: 400, wantCode: "Request_BadRequest", wantMsg: "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+			check: func(t *testing.T, _ map[string]any) {
+				if u, _ := em.User(tid, synced.ID); u.DisplayName != synced.DisplayName || u.ExtensionAttributes["extensionAttribute15"] != "on-prem" {
+					t.Errorf("refused PATCH changed the synced user: %+v", u)
+				}
+			}},
+		{name: "onPremisesSyncEnabled is read-only", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"onPremisesSyncEnabled": true}, wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Property 'onPremisesSyncEnabled' is read-only and cannot be set."},
 
 		// Invitations.
 		{name: "invitation to a non-address", method: "POST", path: "/invitations", body: invitation("not-an-email"), wantStatus: 400, wantCode: "BadRequest"},

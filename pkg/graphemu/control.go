@@ -89,6 +89,11 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		if decode(&u) {
 			reply(e.CreateUser(p[1], u))
 		}
+	case "PATCH tenants/*/users/*":
+		var up UserUpdate
+		if decode(&up) {
+			reply(nil, e.UpdateUser(p[1], p[3], up))
+		}
 	case "DELETE tenants/*/users/*":
 		reply(nil, e.DeleteUser(p[1], p[3]))
 	case "POST tenants/*/groups":

@@ -64,7 +64,7 @@ func listDeletedItems(c *call) *response {
 		}
 	}
 	sortByID(items)
-	return c.page(items, "directoryObjects", "/directory/deletedItems/"+c.seg(2))
+	return c.pageCounted(items, "directoryObjects", "/directory/deletedItems/"+c.seg(2))
 }
 
 func getDeletedItem(c *call) *response {

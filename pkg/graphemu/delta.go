@@ -105,7 +105,7 @@ func (c *call) deltaQuery() ([]string, []string, *graphErr) {
 			return nil, nil, gerr
 		}
 		for _, cl := range clauses {
-			if lower(cl.prop) != "id" {
+			if lower(cl.prop) != "id" || cl.op != opEq {
 				return nil, nil, errUnsupportedQuery("Unsupported filter for delta: only 'id eq' clauses joined with 'or' are supported.")
 			}
 			if !IsGUID(cl.value) {

@@ -30,6 +30,20 @@ func (c *call) lookupGroup(id string) (*Group, *graphErr) {
 	return g, nil
 }
 
+// groupFilterRule is what $filter takes on a group property (lower-cased):
+// id eq/in; displayName, mailNickname, mail eq/in/startsWith, all standard
+// queries (https://learn.microsoft.com/en-us/graph/api/resources/group and
+// the group table of aad-advanced-queries).
+func groupFilterRule(prop string) (filterRule, bool) {
+	switch prop {
+	case "id":
+		return filterRule{eq: true}, true
+	case "displayname", "mailnickname", "mail":
+		return filterRule{eq: true, startsWith: true}, true
+	}
+	return filterRule{}, false
+}
+
 func listGroups(c *call) *response {
 	if gerr := c.searchQuery(); gerr != nil {
 		return errResponse(gerr)
@@ -41,20 +55,19 @@ func listGroups(c *call) *response {
 		if gerr != nil {
 			return errResponse(gerr)
 		}
-		groups = slices.DeleteFunc(groups, func(g *Group) bool { return !groupMatches(g, clauses) })
-		for _, cl := range clauses {
-			if !slices.Contains([]string{"id", "displayname", "mailnickname", "mail"}, lower(cl.prop)) {
-				return errResponse(errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource 'Group'.", cl.prop))
-			}
+		if gerr := c.checkFilter(clauses, groupFilterRule, "Group"); gerr != nil {
+			return errResponse(gerr)
 		}
+		groups = slices.DeleteFunc(groups, func(g *Group) bool { return !groupMatches(g, clauses) })
 	}
 	items := make([]map[string]any, 0, len(groups))
 	for _, g := range groups {
 		items = append(items, renderGroup(g, sel))
 	}
-	return c.page(items, contextFor("groups", sel), "/groups")
+	return c.pageCounted(items, contextFor("groups", sel), "/groups")
 }
 
+// groupMatches reports whether g satisfies any of the clauses (joined by or).
 func groupMatches(g *Group, clauses []filterClause) bool {
 	for _, cl := range clauses {
 		var v string
@@ -68,7 +81,7 @@ func groupMatches(g *Group, clauses []filterClause) bool {
 		case "mail":
 			v = g.Mail
 		}
-		if strings.EqualFold(v, cl.value) {
+		if v != "" && cl.matches(v) {
 			return true
 		}
 	}

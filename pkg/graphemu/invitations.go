@@ -17,8 +17,16 @@ type invitation struct {
 }
 
 // createInvitation invites an external user: it creates the #EXT# user
-// (creationType Invitation, externalUserState PendingAcceptance), or returns
-// the existing one invited with the same address.
+// (creationType Invitation, externalUserState PendingAcceptance, createdDateTime
+// now), or, re-inviting, answers with the existing user: the first live user,
+// in creation order, whose mail is the address or that was invited
+// (creationType Invitation) with the address in otherMails. A re-invitation
+// changes nothing on that user and creates no second one; Graph resends the
+// invitation to a guest who has not redeemed it
+// (https://learn.microsoft.com/en-us/entra/external-id/add-users-administrator,
+// "Resend invitations to guest users"; DESIGN.md). A member user whose mail
+// is the address is answered the same way: Graph's answer for that case is
+// not documented (see docs/emulator.md).
 func createInvitation(c *call) *response {
 	var in invitation
 	if gerr := c.decode(&in); gerr != nil {
@@ -42,7 +50,7 @@ func createInvitation(c *call) *response {
 		return errResponse(errf(400, "BadRequest", "The invited user already exists in the directory as a member of this organization."))
 	}
 	var u *User
-	for _, cand := range c.t.users {
+	for _, cand := range c.t.liveUsers() {
 		if strings.EqualFold(cand.Mail, email) || (cand.CreationType == "Invitation" && containsFold(cand.OtherMails, email)) {
 			u = cand
 			break

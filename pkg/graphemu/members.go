@@ -29,7 +29,7 @@ func (c *call) renderMembers(ids []string, path string) *response {
 	for _, id := range ids {
 		items = append(items, c.t.renderObject(id, sel))
 	}
-	return c.page(items, "directoryObjects", path)
+	return c.pageCounted(items, "directoryObjects", path)
 }
 
 func addMemberRef(c *call) *response {

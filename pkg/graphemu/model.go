@@ -1,6 +1,7 @@
 package graphemu
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -15,21 +16,30 @@ type App struct {
 
 // User is a directory user.
 type User struct {
-	ID                string    `json:"id"`
-	DisplayName       string    `json:"displayName"`
-	GivenName         string    `json:"givenName,omitempty"`
-	Surname           string    `json:"surname,omitempty"`
-	UserPrincipalName string    `json:"userPrincipalName"`
-	Mail              string    `json:"mail,omitempty"`
-	OtherMails        []string  `json:"otherMails,omitempty"`
-	UserType          string    `json:"userType,omitempty"` // Member or Guest
-	AccountEnabled    bool      `json:"accountEnabled"`
-	CreationType      string    `json:"creationType,omitempty"`      // "" or Invitation
-	ExternalUserState string    `json:"externalUserState,omitempty"` // "" or PendingAcceptance / Accepted
-	JobTitle          string    `json:"jobTitle,omitempty"`
-	Department        string    `json:"department,omitempty"`
-	Created           time.Time `json:"createdDateTime,omitzero"`
-	Deleted           time.Time `json:"-"`
+	ID                string   `json:"id"`
+	DisplayName       string   `json:"displayName"`
+	GivenName         string   `json:"givenName,omitempty"`
+	Surname           string   `json:"surname,omitempty"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	Mail              string   `json:"mail,omitempty"`
+	OtherMails        []string `json:"otherMails,omitempty"`
+	UserType          string   `json:"userType,omitempty"` // Member or Guest
+	AccountEnabled    bool     `json:"accountEnabled"`
+	CreationType      string   `json:"creationType,omitempty"`      // "" or Invitation
+	ExternalUserState string   `json:"externalUserState,omitempty"` // "" or PendingAcceptance / Accepted
+	JobTitle          string   `json:"jobTitle,omitempty"`
+	Department        string   `json:"department,omitempty"`
+	// Created is createdDateTime; a seed may set it in the past (a guest
+	// invited a year ago). Zero means "now" when the user is added.
+	Created time.Time `json:"createdDateTime,omitzero"`
+	// OnPremisesSyncEnabled marks a user synced from on-premises Active
+	// Directory (onPremisesSyncEnabled true; rendered null when false, as for
+	// a never-synced cloud-only user). Its extension attributes are read-only.
+	OnPremisesSyncEnabled bool `json:"onPremisesSyncEnabled,omitempty"`
+	// ExtensionAttributes are onPremisesExtensionAttributes, keyed
+	// extensionAttribute1 ... extensionAttribute15; unset ones are absent.
+	ExtensionAttributes map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
+	Deleted             time.Time         `json:"-"`
 }
 
 // Group is a directory group. Members holds directory object ids (users or
@@ -90,6 +100,7 @@ type Subscription struct {
 func (u *User) clone() *User {
 	c := *u
 	c.OtherMails = slices.Clone(u.OtherMails)
+	c.ExtensionAttributes = maps.Clone(u.ExtensionAttributes)
 	return &c
 }
 

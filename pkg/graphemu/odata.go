@@ -127,39 +127,56 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
 func IsGUID(s string) bool { return guidRE.MatchString(s) }
 
-// filterClause is one comparison of a $filter: prop eq 'value', or
-// otherMails/any(x:x eq 'value').
+// filterClause is one comparison of a $filter: prop eq 'value' (also each
+// value of prop in (...)), otherMails/any(x:x eq 'value'), or
+// startswith(prop,'value').
 type filterClause struct {
 	prop  string
+	op    string // opEq or opStartsWith
 	value string
 }
 
+const (
+	opEq         = "eq"
+	opStartsWith = "startswith"
+)
+
+// A filter property is a name, or a complex property's member
+// ("onPremisesExtensionAttributes/extensionAttribute15").
 var (
-	eqRE  = regexp.MustCompile(`^(?i)([A-Za-z]+)\s+eq\s+'((?:[^']|'')*)'$`)
-	anyRE = regexp.MustCompile(`^(?i)([A-Za-z]+)/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*\)$`)
-	inRE  = regexp.MustCompile(`^(?i)([A-Za-z]+)\s+in\s+\((.*)\)$`)
-	strRE = regexp.MustCompile(`'((?:[^']|'')*)'`)
+	eqRE    = regexp.MustCompile(`^(?i)([A-Za-z]+(?:/[A-Za-z][A-Za-z0-9]*)?)\s+eq\s+'((?:[^']|'')*)'$`)
+	anyRE   = regexp.MustCompile(`^(?i)([A-Za-z]+)/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*\)$`)
+	inRE    = regexp.MustCompile(`^(?i)([A-Za-z]+(?:/[A-Za-z][A-Za-z0-9]*)?)\s+in\s+\((.*)\)$`)
+	startRE = regexp.MustCompile(`^(?i)startswith\(\s*([A-Za-z]+(?:/[A-Za-z][A-Za-z0-9]*)?)\s*,\s*'((?:[^']|'')*)'\s*\)$`)
+	strRE   = regexp.MustCompile(`'((?:[^']|'')*)'`)
 )
 
 // parseFilter parses a disjunction of simple clauses ("a eq 'x' or b eq 'y'",
-// "id in ('x','y')", "otherMails/any(o:o eq 'x')"). It returns the clauses,
-// or an error for anything else. maxClauses bounds the clause count.
+// "id in ('x','y')", "otherMails/any(o:o eq 'x')", "startswith(a,'x')"). It
+// returns the clauses, or an error for anything else. maxClauses bounds the
+// clause count (each value of an in counts as one, as Graph counts them).
+// Which properties take which operator is checked by the caller
+// (checkFilter).
 func parseFilter(f string, maxClauses int) ([]filterClause, *graphErr) {
 	var out []filterClause
 	for _, part := range splitOr(f) {
 		part = strings.TrimSpace(part)
 		if m := eqRE.FindStringSubmatch(part); m != nil {
-			out = append(out, filterClause{prop: m[1], value: unquote(m[2])})
+			out = append(out, filterClause{prop: m[1], op: opEq, value: unquote(m[2])})
 			continue
 		}
 		if m := anyRE.FindStringSubmatch(part); m != nil && strings.EqualFold(m[2], m[3]) {
-			out = append(out, filterClause{prop: m[1] + "/any", value: unquote(m[4])})
+			out = append(out, filterClause{prop: m[1] + "/any", op: opEq, value: unquote(m[4])})
 			continue
 		}
 		if m := inRE.FindStringSubmatch(part); m != nil {
 			for _, v := range strRE.FindAllStringSubmatch(m[2], -1) {
-				out = append(out, filterClause{prop: m[1], value: unquote(v[1])})
+				out = append(out, filterClause{prop: m[1], op: opEq, value: unquote(v[1])})
 			}
+			continue
+		}
+		if m := startRE.FindStringSubmatch(part); m != nil {
+			out = append(out, filterClause{prop: m[1], op: opStartsWith, value: unquote(m[2])})
 			continue
 		}
 		return nil, errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource 'User'.", firstWord(part))
@@ -168,6 +185,62 @@ func parseFilter(f string, maxClauses int) ([]filterClause, *graphErr) {
 		return nil, errUnsupportedQuery("Too many child clauses specified in search filter expression containing 'OR' operators: %d. Max allowed: %d.", len(out), maxClauses)
 	}
 	return out, nil
+}
+
+// filterRule is what $filter takes on one property: eq (and in), startsWith,
+// and whether only as an advanced query (ConsistencyLevel: eventual and
+// $count=true). Sources: the property tables of resources/user and
+// resources/group, and includes/filter-directory-objects.md on
+// https://learn.microsoft.com/en-us/graph/aad-advanced-queries.
+type filterRule struct {
+	eq, startsWith, advanced bool
+}
+
+// matches reports whether a property value v satisfies cl. Graph compares
+// strings case-insensitively; startswith never matches a null value.
+func (cl filterClause) matches(v string) bool {
+	if cl.op == opStartsWith {
+		return v != "" && strings.HasPrefix(lower(v), lower(cl.value))
+	}
+	return strings.EqualFold(v, cl.value)
+}
+
+// checkFilter refuses clauses rule does not allow, as Graph does, naming
+// resource ("User", "Group") in the message. A property that needs advanced
+// query parameters answers, without them, the message Graph gives for
+// filtering on an extension attribute as a standard query (observed:
+// https://github.com/microsoftgraph/msgraph-sdk-php/issues/329).
+func (c *call) checkFilter(clauses []filterClause, rule func(prop string) (filterRule, bool), resource string) *graphErr {
+	for _, cl := range clauses {
+		r, known := rule(lower(cl.prop))
+		if known && r.advanced && !c.advancedQuery() {
+			name := cl.prop[strings.LastIndex(cl.prop, "/")+1:]
+			return errUnsupportedQuery("Property '%s' does not exist as a declared property or extension property.", name)
+		}
+		if !known || (cl.op == opEq && !r.eq) || (cl.op == opStartsWith && !r.startsWith) {
+			return errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", cl.prop, resource)
+		}
+	}
+	return nil
+}
+
+// advancedQuery reports whether the request carries Graph's advanced query
+// parameters: the ConsistencyLevel: eventual header and $count=true
+// (https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
+func (c *call) advancedQuery() bool {
+	return strings.EqualFold(c.header.Get("ConsistencyLevel"), "eventual") && strings.EqualFold(c.q.Get("$count"), "true")
+}
+
+// pageCounted pages a directory collection like page and, for an advanced
+// query, adds "@odata.count": the number of matching items, before paging.
+// Without ConsistencyLevel: eventual Graph ignores $count=true silently (no
+// @odata.count, no error; aad-advanced-queries, "Error handling").
+func (c *call) pageCounted(items []map[string]any, context, path string) *response {
+	res := c.page(items, context, path)
+	if body, isMap := res.body.(map[string]any); isMap && res.status == 200 && c.advancedQuery() {
+		body["@odata.count"] = len(items)
+	}
+	return res
 }
 
 func splitOr(f string) []string {

@@ -26,10 +26,18 @@ func strs(v []string) []string {
 // request has no $select.
 var userDefault = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
 
+// userProps is every user property the emulator knows, for project to pick
+// from. Not defaults, so only on $select (resources/user): createdDateTime,
+// creationType, otherMails, onPremisesSyncEnabled (true for a synced user,
+// null for a cloud-only one) and onPremisesExtensionAttributes (all fifteen
+// keys, null where unset; resources/onpremisesextensionattributes).
 func userProps(u *User) map[string]any {
-	var deleted any
+	var deleted, synced any
 	if !u.Deleted.IsZero() {
 		deleted = graphTime(u.Deleted)
+	}
+	if u.OnPremisesSyncEnabled {
+		synced = true
 	}
 	return map[string]any{
 		"id":                u.ID,
@@ -51,6 +59,9 @@ func userProps(u *User) map[string]any {
 		"externalUserState": nullable(u.ExternalUserState),
 		"createdDateTime":   graphTime(u.Created),
 		"deletedDateTime":   deleted,
+
+		"onPremisesSyncEnabled":         synced,
+		"onPremisesExtensionAttributes": renderExtAttrs(u.ExtensionAttributes),
 	}
 }
 

@@ -147,6 +147,9 @@ func (s Seed) check() error {
 			if !strings.Contains(u.UserPrincipalName, "@") {
 				return fmt.Errorf("%s.users[%d].userPrincipalName: %q is not name@domain", where, ui, u.UserPrincipalName)
 			}
+			if err := checkExtAttrs(u.ExtensionAttributes); err != nil {
+				return fmt.Errorf("%s.users[%d].%w", where, ui, err)
+			}
 		}
 		for gi, g := range t.Groups {
 			if g.ID != "" && !IsGUID(g.ID) {

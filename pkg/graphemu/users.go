@@ -28,9 +28,27 @@ func (c *call) lookupUser(ref string) (*User, *graphErr) {
 	return u, nil
 }
 
-// userFilterable are the user properties $filter takes here: the ones a sync
-// matches on.
-var userFilterable = map[string]bool{"id": true, "mail": true, "userprincipalname": true, "othermails/any": true, "usertype": true, "creationtype": true}
+// userFilterRule is what $filter takes on a user property (lower-cased), the
+// properties a sync matches on; Graph takes more, the emulator refuses what
+// it does not evaluate rather than answer it wrongly. From resources/user:
+// id, userType, creationType: eq/in; mail, userPrincipalName, displayName:
+// eq/in/startsWith; otherMails/any(x:x eq ...); and
+// onPremisesExtensionAttributes/extensionAttribute1-15: eq/in as an advanced
+// query only, no startsWith (resources/user: "Supports $filter (eq, NOT, ge,
+// le, in, and eq on null values)"; aad-advanced-queries lists startsWith on
+// them as not supported).
+func userFilterRule(prop string) (filterRule, bool) {
+	switch prop {
+	case "id", "usertype", "creationtype", "othermails/any":
+		return filterRule{eq: true}, true
+	case "mail", "userprincipalname", "displayname":
+		return filterRule{eq: true, startsWith: true}, true
+	}
+	if extAttrFilterIndex(prop) > 0 {
+		return filterRule{eq: true, advanced: true}, true
+	}
+	return filterRule{}, false
+}
 
 func listUsers(c *call) *response {
 	if gerr := c.searchQuery(); gerr != nil {
@@ -43,10 +61,8 @@ func listUsers(c *call) *response {
 		if gerr != nil {
 			return errResponse(gerr)
 		}
-		for _, cl := range clauses {
-			if !userFilterable[lower(cl.prop)] {
-				return errResponse(errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource 'User'.", cl.prop))
-			}
+		if gerr := c.checkFilter(clauses, userFilterRule, "User"); gerr != nil {
+			return errResponse(gerr)
 		}
 		users = slices.DeleteFunc(users, func(u *User) bool { return !userMatches(u, clauses) })
 	}
@@ -54,38 +70,41 @@ func listUsers(c *call) *response {
 	for _, u := range users {
 		items = append(items, renderUser(u, sel))
 	}
-	return c.page(items, contextFor("users", sel), "/users")
+	return c.pageCounted(items, contextFor("users", sel), "/users")
 }
 
+// userMatches reports whether u satisfies any of the clauses (they are
+// joined by or).
 func userMatches(u *User, clauses []filterClause) bool {
 	for _, cl := range clauses {
-		switch lower(cl.prop) {
+		prop := lower(cl.prop)
+		if prop == "othermails/any" {
+			if slices.ContainsFunc(u.OtherMails, cl.matches) {
+				return true
+			}
+			continue
+		}
+		var v string
+		switch prop {
 		case "id":
-			if strings.EqualFold(u.ID, cl.value) {
-				return true
-			}
+			v = u.ID
 		case "mail":
-			if strings.EqualFold(u.Mail, cl.value) {
-				return true
-			}
+			v = u.Mail
 		case "userprincipalname":
-			if strings.EqualFold(u.UserPrincipalName, cl.value) {
-				return true
-			}
+			v = u.UserPrincipalName
+		case "displayname":
+			v = u.DisplayName
 		case "usertype":
-			if strings.EqualFold(u.UserType, cl.value) {
-				return true
-			}
+			v = u.UserType
 		case "creationtype":
-			if strings.EqualFold(u.CreationType, cl.value) {
-				return true
+			v = u.CreationType
+		default:
+			if n := extAttrFilterIndex(prop); n > 0 {
+				v = u.ExtensionAttributes[extAttrName(n)]
 			}
-		case "othermails/any":
-			for _, m := range u.OtherMails {
-				if strings.EqualFold(m, cl.value) {
-					return true
-				}
-			}
+		}
+		if v != "" && cl.matches(v) {
+			return true
 		}
 	}
 	return false
@@ -102,29 +121,48 @@ func getUser(c *call) *response {
 	return ok(body)
 }
 
-// userPatch is the writable subset of a user.
+// userPatch is the writable subset of a user. ExtAttrs is
+// onPremisesExtensionAttributes (only the keys given change).
 type userPatch struct {
-	AccountEnabled *bool     `json:"accountEnabled"`
-	DisplayName    *string   `json:"displayName"`
-	GivenName      *string   `json:"givenName"`
-	Surname        *string   `json:"surname"`
-	JobTitle       *string   `json:"jobTitle"`
-	Department     *string   `json:"department"`
-	Mail           *string   `json:"mail"`
-	OtherMails     *[]string `json:"otherMails"`
-	UserType       *string   `json:"userType"`
+	AccountEnabled *bool        `json:"accountEnabled"`
+	DisplayName    *string      `json:"displayName"`
+	GivenName      *string      `json:"givenName"`
+	Surname        *string      `json:"surname"`
+	JobTitle       *string      `json:"jobTitle"`
+	Department     *string      `json:"department"`
+	Mail           *string      `json:"mail"`
+	OtherMails     *[]string    `json:"otherMails"`
+	UserType       *string      `json:"userType"`
+	ExtAttrs       extAttrPatch `json:"-"`
 }
 
-func (c *call) decodeUser(v any) *graphErr {
+// userWritable are the properties POST and PATCH /users take.
+var userWritable = map[string]bool{"accountEnabled": true, "displayName": true, "givenName": true, "surname": true, "jobTitle": true, "department": true, "mail": true, "otherMails": true, "userType": true, "userPrincipalName": true, "mailNickname": true, "passwordProfile": true, extAttrProp: true, "@odata.type": true}
+
+// decodeUser reads a user body into v (a *userPatch or *userCreate) and its
+// onPremisesExtensionAttributes into ext.
+func (c *call) decodeUser(v any, ext *extAttrPatch) *graphErr {
 	var raw map[string]json.RawMessage
 	if gerr := c.decode(&raw); gerr != nil {
 		return gerr
 	}
-	allowed := map[string]bool{"accountEnabled": true, "displayName": true, "givenName": true, "surname": true, "jobTitle": true, "department": true, "mail": true, "otherMails": true, "userType": true, "userPrincipalName": true, "mailNickname": true, "passwordProfile": true, "@odata.type": true}
 	for k := range raw {
-		if !allowed[k] {
+		if k == "onPremisesSyncEnabled" {
+			// Observed wording for this read-only property:
+			// https://github.com/microsoftgraph/microsoft-graph-docs/issues/21601
+			return errf(400, "Request_BadRequest", "Property 'onPremisesSyncEnabled' is read-only and cannot be set.")
+		}
+		if !userWritable[k] {
 			return errf(400, "Request_BadRequest", "Property '%s' does not exist as a declared property or extension property.", k)
 		}
+	}
+	if rawExt, has := raw[extAttrProp]; has {
+		parsed, gerr := parseExtAttrPatch(rawExt)
+		if gerr != nil {
+			return gerr
+		}
+		*ext = parsed
+		delete(raw, extAttrProp)
 	}
 	b, _ := json.Marshal(raw)
 	if err := json.Unmarshal(b, v); err != nil {
@@ -139,11 +177,17 @@ func patchUser(c *call) *response {
 		return errResponse(gerr)
 	}
 	var p userPatch
-	if gerr := c.decodeUser(&p); gerr != nil {
+	if gerr := c.decodeUser(&p, &p.ExtAttrs); gerr != nil {
 		return errResponse(gerr)
 	}
 	if p.UserType != nil && *p.UserType != "Member" && *p.UserType != "Guest" {
 		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'userType' of resource 'User'."))
+	}
+	// A synced user's extension attributes are mastered on-premises and
+	// read-only (resources/onpremisesextensionattributes); the whole PATCH
+	// is refused, nothing applied.
+	if p.ExtAttrs != nil && u.OnPremisesSyncEnabled {
+		return errResponse(errSyncedUser())
 	}
 	applyUserPatch(u, p)
 	return noContent()
@@ -168,6 +212,7 @@ func applyUserPatch(u *User, p userPatch) {
 	if p.OtherMails != nil {
 		u.OtherMails = slices.Clone(*p.OtherMails)
 	}
+	p.ExtAttrs.apply(u)
 }
 
 type userCreate struct {
@@ -181,7 +226,7 @@ type userCreate struct {
 
 func createUser(c *call) *response {
 	var b userCreate
-	if gerr := c.decodeUser(&b); gerr != nil {
+	if gerr := c.decodeUser(&b, &b.ExtAttrs); gerr != nil {
 		return errResponse(gerr)
 	}
 	switch {

@@ -22,8 +22,9 @@ func (nopSink) Lifecycle(context.Context, string, string) error { return nil }
 
 // BenchmarkNotification measures one request through ServeHTTP: a typical
 // 3-item notification (two groups), and a body of 100 forged items (the
-// rejection path a forger can drive). It reports allocations and the p99 of
-// the per-request times.
+// rejection path a forger can drive), and a 1 MiB body of long items (the
+// decoding cost of the largest body admitted). It reports allocations and
+// the p99 of the per-request times.
 func BenchmarkNotification(b *testing.B) {
 	forgedItems := make([]any, 100)
 	for i := range forgedItems {
@@ -35,6 +36,7 @@ func BenchmarkNotification(b *testing.B) {
 	}{
 		{"3 items", body(b, goodItem(groupA), goodItem(groupB), goodItem(groupA))},
 		{"100 forged items", body(b, forgedItems...)},
+		{"1 MiB body", longItemsBody(b, 1<<20)}, // the largest body admitted, streamed
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -18,4 +18,14 @@
 // answered 202 so a forger learns nothing. Items that pass are handed to the
 // Sink in one call per request. The handler does no network or disk work of
 // its own: the Sink only enqueues.
+//
+// Memory and concurrency are bounded: a body is decoded as it is read, item
+// by item, never held whole, up to MaxBody bytes and MaxItems items (413
+// beyond, nothing acted on); at most MaxConcurrent requests, admitted for
+// MaxBufferedBytes of body in total, are read at once, and one more is
+// answered 503 with Retry-After at once, unread, so that Graph retries it
+// later. Validation requests are never refused for load. Lifecycle events
+// are coalesced: each of reauthorizationRequired, subscriptionRemoved and
+// missed reaches the Sink at most once per subscription per
+// LifecycleCoalesce window; replays inside it are acknowledged and counted.
 package webhook

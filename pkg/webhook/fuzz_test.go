@@ -72,7 +72,8 @@ func FuzzNotification(f *testing.F) {
 			}
 			return
 		}
-		// Every item of an accepted body is either acted on or rejected.
+		// Every item of an accepted body is either acted on, coalesced
+		// with an earlier one or rejected.
 		var env struct{ Value []json.RawMessage }
 		if err := json.Unmarshal(b, &env); err != nil {
 			t.Fatalf("202 for a body json rejects: %v", err)
@@ -81,7 +82,7 @@ func FuzzNotification(f *testing.F) {
 		for _, n := range st.Rejected {
 			rejected += n
 		}
-		if got := st.Accepted + st.Lifecycle + rejected; got != int64(len(env.Value)) {
+		if got := st.Accepted + st.Lifecycle + st.LifecycleCoalesced + rejected; got != int64(len(env.Value)) {
 			t.Errorf("%d items accepted+rejected, body holds %d", got, len(env.Value))
 		}
 		if !strings.Contains(string(b), secretA) && !strings.Contains(string(b), secretB) {

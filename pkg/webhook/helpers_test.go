@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
@@ -132,19 +133,52 @@ type fixture struct {
 // newFixture builds a fixture logging to t.Log (nil t: log captured only).
 func newFixture(tb testing.TB, logT testing.TB, maxBody int64) *fixture {
 	tb.Helper()
+	return newFixtureWith(tb, logT, func(c *webhook.Config) { c.MaxBody = maxBody })
+}
+
+// newFixtureWith is newFixture with edit applied to the configuration.
+func newFixtureWith(tb testing.TB, logT testing.TB, edit func(*webhook.Config)) *fixture {
+	tb.Helper()
 	fx := &fixture{sink: &recSink{}, logs: &logBuffer{t: logT}}
-	h, err := webhook.New(webhook.Config{
+	cfg := webhook.Config{
 		Subscriptions: newSubs(),
 		InScope:       inScope,
 		Sink:          fx.sink,
 		Log:           slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		MaxBody:       maxBody,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := webhook.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	fx.h = h
 	return fx
+}
+
+// fakeClock is a settable clock for Config.Now.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // serve runs one request through the handler.

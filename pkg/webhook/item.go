@@ -1,13 +1,9 @@
 package webhook
 
-import (
-	"encoding/json"
-	"errors"
-)
-
 // item is one element of a notification's "value" array: a change
-// notification or a lifecycle notification. Fields xtsync does not use are
-// ignored, as Graph may add some.
+// notification or a lifecycle notification. Only the fields below are kept:
+// the decoder skips every other field (Graph may add some) without keeping
+// it, so an item holds at most its own strings, which the body limit caps.
 type item struct {
 	SubscriptionID string       `json:"subscriptionId"`
 	ClientState    string       `json:"clientState"`
@@ -30,46 +26,10 @@ type resourceData struct {
 	OrganizationID string `json:"organizationId"`
 }
 
-// envelope is the body Graph posts: {"value":[...]}. Other top-level fields
-// (Graph adds some, such as validationTokens) are ignored.
-type envelope struct {
-	Value []item `json:"value"`
-}
+// skipValue is a decoding target that keeps nothing: a top-level field
+// xtsync does not use is checked for syntax by the decoder and dropped,
+// without a copy.
+type skipValue struct{}
 
-// lenientItem decodes one element, marking it malformed instead of failing
-// the whole body, so one odd item does not make Graph retry a whole batch.
-type lenientItem struct{ item }
-
-// UnmarshalJSON decodes an item; it never fails.
-func (it *lenientItem) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		it.item = item{} // as in one pass
-		return nil
-	}
-	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &it.item) != nil {
-		it.item = item{malformed: true}
-	}
-	return nil
-}
-
-// decodeItems decodes a notification body in one pass when every item fits
-// the schema, the usual case, and item by item when one does not. It fails
-// on malformed JSON and on a "value" that is not an array.
-func decodeItems(b []byte) ([]item, error) {
-	var env envelope
-	err := json.Unmarshal(b, &env)
-	if _, typeErr := errors.AsType[*json.UnmarshalTypeError](err); !typeErr {
-		return env.Value, err
-	}
-	var lenient struct {
-		Value []lenientItem `json:"value"`
-	}
-	if err := json.Unmarshal(b, &lenient); err != nil {
-		return nil, err
-	}
-	items := make([]item, len(lenient.Value))
-	for i := range lenient.Value {
-		items[i] = lenient.Value[i].item
-	}
-	return items, nil
-}
+// UnmarshalJSON ignores the value.
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }

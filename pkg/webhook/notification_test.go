@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
@@ -200,7 +201,8 @@ func TestRejectionLogCapped(t *testing.T) {
 }
 
 // TestStatsConcurrent: counters add up under concurrent requests (run with
-// -race).
+// -race). The one lifecycle event, replayed by every worker, reaches the
+// sink once: the others fall in its coalescing window.
 func TestStatsConcurrent(t *testing.T) {
 	fx := newFixture(t, nil, 0)
 	const workers, each = 8, 25
@@ -221,12 +223,13 @@ func TestStatsConcurrent(t *testing.T) {
 	wg.Wait()
 	got := fx.h.Stats()
 	n := int64(workers * each)
-	want := webhook.Stats{Accepted: n, Rejected: map[string]int64{"client_state": n}, Validations: n, Lifecycle: n, BadRequests: n}
+	want := webhook.Stats{Accepted: n, Rejected: map[string]int64{"client_state": n}, Validations: n,
+		Lifecycle: 1, LifecycleCoalesced: n - 1, BadRequests: n}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
-	if changed, lifecycle := fx.sink.calls(); int64(len(changed)) != n || int64(len(lifecycle)) != n {
-		t.Errorf("sink calls: %d changed, %d lifecycle; want %d each", len(changed), len(lifecycle), n)
+	if changed, lifecycle := fx.sink.calls(); int64(len(changed)) != n || len(lifecycle) != 1 {
+		t.Errorf("sink calls: %d changed, %d lifecycle; want %d and 1", len(changed), len(lifecycle), n)
 	}
 }
 
@@ -244,6 +247,16 @@ func TestNew(t *testing.T) {
 		{"no scope", func(c *webhook.Config) { c.InScope = nil }, "InScope is nil"},
 		{"no sink", func(c *webhook.Config) { c.Sink = nil }, "Sink is nil"},
 		{"negative MaxBody", func(c *webhook.Config) { c.MaxBody = -1 }, "MaxBody -1 is negative"},
+		{"negative MaxItems", func(c *webhook.Config) { c.MaxItems = -1 }, "MaxItems -1 is negative"},
+		{"negative MaxConcurrent", func(c *webhook.Config) { c.MaxConcurrent = -1 }, "MaxConcurrent -1 is negative"},
+		{"negative MaxBufferedBytes", func(c *webhook.Config) { c.MaxBufferedBytes = -1 }, "MaxBufferedBytes -1 is negative"},
+		{"MaxBufferedBytes below MaxBody", func(c *webhook.Config) { c.MaxBody, c.MaxBufferedBytes = 4096, 4095 }, "MaxBufferedBytes 4095 is below MaxBody 4096"},
+		{"MaxBufferedBytes below the default MaxBody", func(c *webhook.Config) { c.MaxBufferedBytes = 1000 }, "MaxBufferedBytes 1000 is below MaxBody 1048576"},
+		{"MaxBody above the default MaxBufferedBytes", func(c *webhook.Config) { c.MaxBody = 16 << 20 }, ""},
+		{"negative LifecycleCoalesce turns it off", func(c *webhook.Config) { c.LifecycleCoalesce = -1 }, ""},
+		{"every limit set", func(c *webhook.Config) {
+			c.MaxBody, c.MaxItems, c.MaxConcurrent, c.MaxBufferedBytes, c.LifecycleCoalesce = 4096, 10, 2, 8192, time.Minute
+		}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,9 +14,23 @@ type Stats struct {
 	Validations int64
 	// Lifecycle counts lifecycle events handed to Sink.Lifecycle.
 	Lifecycle int64
+	// LifecycleCoalesced counts lifecycle events acknowledged but not
+	// passed to Sink.Lifecycle: the same event for the same subscription
+	// was passed on within Config.LifecycleCoalesce.
+	LifecycleCoalesced int64
 	// BadRequests counts requests refused with a 4xx status: bad path,
-	// method, validation token, content type, body size or JSON.
+	// method, validation token, content type, body size, item count or
+	// JSON.
 	BadRequests int64
+	// TooManyItems counts bodies refused (413, also in BadRequests) for
+	// holding more than Config.MaxItems items.
+	TooManyItems int64
+	// OverConcurrency counts requests answered 503 unread because
+	// Config.MaxConcurrent requests were in flight.
+	OverConcurrency int64
+	// OverBufferedBytes counts requests answered 503 unread because
+	// admitting them would pass Config.MaxBufferedBytes.
+	OverBufferedBytes int64
 	// SinkErrors counts requests answered 503 because the sink failed.
 	SinkErrors int64
 }
@@ -29,6 +43,11 @@ type counters struct {
 	lifecycle   atomic.Int64
 	badRequests atomic.Int64
 	sinkErrors  atomic.Int64
+
+	lifecycleCoalesced atomic.Int64
+	tooManyItems       atomic.Int64
+	overConcurrency    atomic.Int64
+	overBufferedBytes  atomic.Int64
 }
 
 // Stats returns a snapshot of the counters. It is safe for concurrent use.
@@ -41,6 +60,11 @@ func (h *Handler) Stats() Stats {
 		Lifecycle:   c.lifecycle.Load(),
 		BadRequests: c.badRequests.Load(),
 		SinkErrors:  c.sinkErrors.Load(),
+
+		LifecycleCoalesced: c.lifecycleCoalesced.Load(),
+		TooManyItems:       c.tooManyItems.Load(),
+		OverConcurrency:    c.overConcurrency.Load(),
+		OverBufferedBytes:  c.overBufferedBytes.Load(),
 	}
 	for r := reasonNone + 1; r < numReasons; r++ {
 		if n := c.rejected[r].Load(); n > 0 {
