@@ -1,6 +1,8 @@
-// Package config reads xtsync's YAML configuration: ${VAR} references are
-// expanded from the environment, unknown keys are errors, and every value is
-// validated with an error that names its key.
+// Package config reads xtsync's YAML configuration: one YAML document whose
+// ${VAR} references are expanded from the environment inside values (never
+// into the YAML text), whose unknown keys are errors, and whose every value
+// is validated with an error that names its key. Errors never repeat a
+// value that could be a secret.
 package config
 
 import (
@@ -14,8 +16,6 @@ import (
 	"strings"
 	"text/template"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 )
@@ -35,14 +35,24 @@ type Tenant struct {
 
 // Sync are the sync settings.
 type Sync struct {
-	UserType          string `yaml:"user_type"`
-	NestedGroups      string `yaml:"nested_groups"`
-	ProvisionMembers  *bool  `yaml:"provision_members"`
-	DeprovisionUsers  string `yaml:"deprovision_users"`
-	UnscopedGroups    string `yaml:"unscoped_groups"`
-	DeletionThreshold *int   `yaml:"deletion_threshold"`
+	UserType         string `yaml:"user_type"`
+	NestedGroups     string `yaml:"nested_groups"`
+	ProvisionMembers *bool  `yaml:"provision_members"`
+	DeprovisionUsers string `yaml:"deprovision_users"`
+	UnscopedGroups   string `yaml:"unscoped_groups"`
+	// DeletionThreshold is how many member removals, user deletes and
+	// disables, and group deletes (a group counts as the members it held)
+	// DeletionWindow may hold before the deletion guard stops them.
+	DeletionThreshold *int `yaml:"deletion_threshold"`
+	// DeletionWindow is the rolling window DeletionThreshold counts over,
+	// a Go duration between 1m and 168h (default 1h).
+	DeletionWindow    string `yaml:"deletion_window"`
 	GroupNameTemplate string `yaml:"group_name_template"`
 	InviteRedirectURL string `yaml:"invite_redirect_url"`
+	// LinkAttribute is the target users' onPremisesExtensionAttributes
+	// property holding xtsync's link marker: extensionAttribute1 …
+	// extensionAttribute15 (default extensionAttribute15).
+	LinkAttribute string `yaml:"link_attribute"`
 }
 
 // Scope lists the source groups to mirror.
@@ -88,6 +98,7 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the error as "config: <key>: <message>".
 func (e *Error) Error() string {
 	if e.Key == "" {
 		return "config: " + e.Msg
@@ -109,29 +120,17 @@ func Load(path string) (*Config, error) {
 	return Parse(b, os.LookupEnv)
 }
 
-var varRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
 // Parse validates a configuration document; lookup resolves ${VAR}.
+//
+// The document must be a single YAML document. ${VAR} is expanded inside
+// scalar values only, after parsing: an environment value is the literal
+// value of the key that references it (any characters, newlines included)
+// and can never add keys or structure; keys are never expanded. A whole
+// ${VAR} in a number or boolean field is parsed as that field's type.
 func Parse(b []byte, lookup func(string) (string, bool)) (*Config, error) {
-	var missing []string
-	expanded := varRE.ReplaceAllFunc(b, func(m []byte) []byte {
-		name := string(m[2 : len(m)-1])
-		v, ok := lookup(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		// Quote-safe: a value is inserted as is; YAML quoting is the
-		// author's (write client_secret: "${SECRET}").
-		return []byte(v)
-	})
-	if len(missing) > 0 {
-		return nil, &Error{Msg: fmt.Sprintf("environment variable %s is not set (referenced as ${%s})", missing[0], missing[0])}
-	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, &Error{Msg: "parse: " + err.Error()}
+	if err := decodeDocument(b, lookup, &c); err != nil {
+		return nil, err
 	}
 	c.defaults()
 	if err := c.validate(); err != nil {
@@ -167,6 +166,12 @@ func (c *Config) defaults() {
 		v := 500
 		s.DeletionThreshold = &v
 	}
+	if s.DeletionWindow == "" {
+		s.DeletionWindow = "1h"
+	}
+	if s.LinkAttribute == "" {
+		s.LinkAttribute = "extensionAttribute15"
+	}
 	if s.GroupNameTemplate == "" {
 		s.GroupNameTemplate = "{{.DisplayName}}"
 	}
@@ -193,47 +198,85 @@ func (c *Config) defaults() {
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// IsGUID reports whether s is a GUID.
+// linkAttributeRE matches extensionAttribute1 … extensionAttribute15 in any
+// case.
+var linkAttributeRE = regexp.MustCompile(`(?i)^extensionattribute([1-9]|1[0-5])$`)
+
+// IsGUID reports whether s is a GUID (either case).
 func IsGUID(s string) bool { return guidRE.MatchString(s) }
 
 // Clouds are the accepted values of cloud.
 var Clouds = []string{"global", "usgov", "usgov-dod", "china"}
 
+// oneOf checks v is one of allowed; the error describes v rather than
+// repeating it (a misplaced secret must not reach a log).
 func oneOf(key, v string, allowed ...string) error {
-	if !slices.Contains(allowed, v) {
-		return errKey(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	if slices.Contains(allowed, v) {
+		return nil
 	}
-	return nil
+	for _, a := range allowed {
+		if strings.EqualFold(a, v) {
+			return errKey(key, "is not one of %s: values are case-sensitive, write %s", strings.Join(allowed, ", "), a)
+		}
+	}
+	return errKey(key, "is not one of %s (%s)", strings.Join(allowed, ", "), describe(v))
 }
 
-func (t Tenant) validate(prefix string) error {
+// validate checks one tenant and lowercases its ids (GUIDs compare
+// case-insensitively; everything downstream compares them as strings).
+func (t *Tenant) validate(prefix string) error {
 	if !IsGUID(t.TenantID) {
-		return errKey(prefix+".tenant_id", "%q is not a GUID", t.TenantID)
+		return errKey(prefix+".tenant_id", "%s", notGUID(t.TenantID, "the Directory (tenant) ID"))
 	}
+	t.TenantID = strings.ToLower(t.TenantID)
 	if !IsGUID(t.ClientID) {
-		return errKey(prefix+".client_id", "%q is not a GUID", t.ClientID)
+		return errKey(prefix+".client_id", "%s", notGUID(t.ClientID, "the app registration's Application (client) ID"))
 	}
+	t.ClientID = strings.ToLower(t.ClientID)
 	if t.ClientSecret == "" {
 		return errKey(prefix+".client_secret", "is empty (use ${VAR} to take it from the environment)")
 	}
 	if err := oneOf(prefix+".cloud", t.Cloud, Clouds...); err != nil {
 		return err
 	}
-	for key, v := range map[string]string{prefix + ".graph_endpoint": t.GraphEndpoint, prefix + ".authority_host": t.AuthorityHost} {
-		if v == "" {
+	for _, f := range []struct{ key, v string }{{prefix + ".graph_endpoint", t.GraphEndpoint}, {prefix + ".authority_host", t.AuthorityHost}} {
+		if f.v == "" {
 			continue
 		}
-		u, err := url.Parse(v)
+		u, err := url.Parse(f.v)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return errKey(key, "%q is not an https URL", v)
+			return errKey(f.key, "%s is not an https URL", urlSubject(f.v))
 		}
 	}
 	if t.CAFile != "" {
 		if _, err := os.Stat(t.CAFile); err != nil {
-			return errKey(prefix+".ca_file", "%v", err)
+			return errKey(prefix+".ca_file", "%s cannot be read: %s", t.CAFile, pathCause(err))
 		}
 	}
 	return nil
+}
+
+// sameGraph reports whether two graph_endpoint values name the same Graph:
+// scheme and host compare case-insensitively, a default port and a trailing
+// slash do not count.
+func sameGraph(a, b string) bool {
+	return graphKey(a) == graphKey(b)
+}
+
+func graphKey(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || v == "" {
+		return strings.TrimRight(v, "/")
+	}
+	host := strings.ToLower(u.Host)
+	if u.Port() == "443" && strings.EqualFold(u.Scheme, "https") {
+		host = strings.ToLower(u.Hostname())
+	}
+	k := strings.ToLower(u.Scheme) + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
+	if u.RawQuery != "" {
+		k += "?" + u.RawQuery
+	}
+	return k
 }
 
 func (c *Config) validate() error {
@@ -243,25 +286,26 @@ func (c *Config) validate() error {
 	if err := c.Target.validate("target"); err != nil {
 		return err
 	}
-	if c.Source.TenantID == c.Target.TenantID && c.Source.GraphEndpoint == c.Target.GraphEndpoint {
+	if c.Source.TenantID == c.Target.TenantID && sameGraph(c.Source.GraphEndpoint, c.Target.GraphEndpoint) {
 		return errKey("target.tenant_id", "is the source tenant; mirror into another tenant")
 	}
 	if len(c.Scope.Groups) == 0 {
 		return errKey("scope.groups", "is empty: list the source group ids to mirror")
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i, g := range c.Scope.Groups {
 		key := fmt.Sprintf("scope.groups[%d]", i)
 		if !IsGUID(g) {
-			return errKey(key, "%q is not a GUID", g)
+			return errKey(key, "%s", notGUID(g, "a source group's Object ID"))
 		}
-		if seen[strings.ToLower(g)] {
-			return errKey(key, "%s is listed twice", g)
+		g = strings.ToLower(g)
+		if j, dup := seen[g]; dup {
+			return errKey(key, "%s is listed twice (also scope.groups[%d])", g, j)
 		}
-		seen[strings.ToLower(g)] = true
-		c.Scope.Groups[i] = strings.ToLower(g)
+		seen[g] = i
+		c.Scope.Groups[i] = g
 	}
-	s := c.Sync
+	s := &c.Sync
 	checks := []error{
 		oneOf("sync.user_type", s.UserType, "Member", "Guest"),
 		oneOf("sync.nested_groups", s.NestedGroups, engine.NestedSkip, engine.NestedFlatten),
@@ -276,31 +320,69 @@ func (c *Config) validate() error {
 	if *s.DeletionThreshold <= 0 {
 		return errKey("sync.deletion_threshold", "%d must be a positive number", *s.DeletionThreshold)
 	}
+	if _, err := durationBetween("sync.deletion_window", s.DeletionWindow, time.Minute, 168*time.Hour); err != nil {
+		return err
+	}
+	m := linkAttributeRE.FindStringSubmatch(s.LinkAttribute)
+	if m == nil {
+		return errKey("sync.link_attribute", "is not one of extensionAttribute1 … extensionAttribute15 (%s): the target users' onPremisesExtensionAttributes property xtsync may use for its link marker", describe(s.LinkAttribute))
+	}
+	s.LinkAttribute = "extensionAttribute" + m[1]
 	if _, err := c.nameTemplate(); err != nil {
 		return err
 	}
 	if u, err := url.Parse(s.InviteRedirectURL); err != nil || u.Scheme != "https" {
-		return errKey("sync.invite_redirect_url", "%q is not an https URL", s.InviteRedirectURL)
+		return errKey("sync.invite_redirect_url", "%s is not an https URL", urlSubject(s.InviteRedirectURL))
 	}
 	return c.Server.validate()
 }
 
+// durationBetween parses a Go duration at key and checks its range.
+func durationBetween(key, v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errKey(key, "is not a duration such as 90m or 2h (%s)", describe(v))
+	}
+	if d < lo || (hi > 0 && d > hi) {
+		if hi > 0 {
+			return 0, errKey(key, "%s is not between %s and %s", shortDuration(d), shortDuration(lo), shortDuration(hi))
+		}
+		return 0, errKey(key, "%s is shorter than %s", shortDuration(d), shortDuration(lo))
+	}
+	return d, nil
+}
+
+// shortDuration prints 1m and 168h rather than 1m0s and 168h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 func (sv Server) validate() error {
 	if _, _, err := net.SplitHostPort(sv.Listen); err != nil {
-		return errKey("server.listen", "%q is not host:port", sv.Listen)
+		return errKey("server.listen", "is not host:port such as 127.0.0.1:8080 (%s)", describe(sv.Listen))
 	}
 	host, _, err := net.SplitHostPort(sv.AdminListen)
-	if err != nil || !isLoopback(host) {
-		return errKey("server.admin_listen", "%q must be a loopback host:port", sv.AdminListen)
+	switch {
+	case err != nil:
+		return errKey("server.admin_listen", "is not host:port such as 127.0.0.1:8079 (%s)", describe(sv.AdminListen))
+	case !isLoopback(host):
+		return errKey("server.admin_listen", "must be a loopback host:port such as 127.0.0.1:8079: its host is not loopback, and the admin endpoint has no authentication")
 	}
 	if sv.PublicURL != "" {
 		u, err := url.Parse(sv.PublicURL)
 		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))) {
-			return errKey("server.public_url", "%q is not an https URL (plain http only on a loopback host)", sv.PublicURL)
+			return errKey("server.public_url", "%s is not an https URL without a query or fragment (plain http only on a loopback host)", urlSubject(sv.PublicURL))
 		}
 	}
-	if d, err := time.ParseDuration(sv.ReconcileInterval); err != nil || d < time.Minute {
-		return errKey("server.reconcile_interval", "%q is not a duration of at least 1m", sv.ReconcileInterval)
+	if _, err := durationBetween("server.reconcile_interval", sv.ReconcileInterval, time.Minute, 0); err != nil {
+		return err
 	}
 	if sv.Workers < 1 || sv.Workers > 64 {
 		return errKey("server.workers", "%d is not between 1 and 64", sv.Workers)
@@ -327,6 +409,12 @@ func (c *Config) RequireServer() error {
 // ReconcileEvery is the parsed server.reconcile_interval.
 func (c *Config) ReconcileEvery() time.Duration {
 	d, _ := time.ParseDuration(c.Server.ReconcileInterval) // validated by Parse
+	return d
+}
+
+// DeletionWindow is the parsed sync.deletion_window.
+func (c *Config) DeletionWindow() time.Duration {
+	d, _ := time.ParseDuration(c.Sync.DeletionWindow) // validated by Parse
 	return d
 }
 
@@ -357,6 +445,8 @@ func (c *Config) EngineOptions() engine.Options {
 		DeprovisionUsers:  c.Sync.DeprovisionUsers,
 		UnscopedGroups:    c.Sync.UnscopedGroups,
 		DeletionThreshold: *c.Sync.DeletionThreshold,
+		DeletionWindow:    c.DeletionWindow(),
+		LinkAttribute:     c.Sync.LinkAttribute,
 		NameTemplate:      tmpl,
 		InviteRedirectURL: c.Sync.InviteRedirectURL,
 	}

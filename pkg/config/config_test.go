@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/config"
 )
@@ -104,5 +105,158 @@ func TestParseRejectsUnknownKeysAndMissingVars(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "x") && strings.Contains(err.Error(), "SRC_SECRET") {
 		t.Errorf("error mentions another secret: %v", err)
+	}
+}
+
+func TestGUIDsCompareCaseInsensitively(t *testing.T) {
+	const src = "tenant_id: 6f1c2b9e-3d4a-4c8e-9b1f-2a7d5e8c0b31"
+	const dst = "tenant_id: c4e8a1d7-5b2f-4e9c-8a3d-7f1b6c0e9d42"
+	tests := []struct {
+		name    string
+		edits   []string // old, new pairs
+		wantKey string   // "" when the document is valid
+	}{
+		{"same tenant, other case", []string{dst, "tenant_id: 6F1C2B9E-3D4A-4C8E-9B1F-2A7D5E8C0B31"}, "target.tenant_id"},
+		{"same tenant, mixed case both sides", []string{src, "tenant_id: 6F1c2B9e-3D4a-4C8e-9B1f-2A7d5E8c0B31", dst, "tenant_id: 6f1C2b9E-3d4A-4c8E-9b1F-2a7D5e8C0b31"}, "target.tenant_id"},
+		{"same tenant, same endpoint modulo case and slash", []string{dst, "tenant_id: 6F1C2B9E-3D4A-4C8E-9B1F-2A7D5E8C0B31\n  graph_endpoint: HTTPS://Graph.Example.COM/", "client_id: 0b7e", "graph_endpoint: https://graph.example.com\n  client_id: 0b7e"}, "target.tenant_id"},
+		{"same tenant, default https port", []string{dst, "tenant_id: 6f1c2b9e-3d4a-4c8e-9b1f-2a7d5e8c0b31\n  graph_endpoint: https://graph.example.com:443/", "client_id: 0b7e", "graph_endpoint: https://graph.example.com\n  client_id: 0b7e"}, "target.tenant_id"},
+		{"same tenant, other Graph", []string{dst, "tenant_id: 6F1C2B9E-3D4A-4C8E-9B1F-2A7D5E8C0B31\n  graph_endpoint: https://emulator-b.example", "client_id: 0b7e", "graph_endpoint: https://emulator-a.example\n  client_id: 0b7e"}, ""},
+		{"other tenants in upper case", []string{src, "tenant_id: 6F1C2B9E-3D4A-4C8E-9B1F-2A7D5E8C0B31", dst, "tenant_id: C4E8A1D7-5B2F-4E9C-8A3D-7F1B6C0E9D42"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := good
+			for i := 0; i < len(tt.edits); i += 2 {
+				next := strings.Replace(doc, tt.edits[i], tt.edits[i+1], 1)
+				if next == doc {
+					t.Fatalf("test edit %q did not apply", tt.edits[i])
+				}
+				doc = next
+			}
+			c, err := config.Parse([]byte(doc), env(secrets))
+			gotKey := ""
+			var ce *config.Error
+			if errors.As(err, &ce) {
+				gotKey = ce.Key
+			} else if err != nil {
+				t.Fatalf("got %v, want a *config.Error", err)
+			}
+			if got, want := gotKey, tt.wantKey; got != want {
+				t.Fatalf("error key: got %q (%v), want %q", got, err, want)
+			}
+			if err != nil {
+				return
+			}
+			for _, id := range []string{c.Source.TenantID, c.Source.ClientID, c.Target.TenantID, c.Target.ClientID} {
+				if got, want := id, strings.ToLower(id); got != want {
+					t.Errorf("id not lowercased: got %s, want %s", got, want)
+				}
+			}
+			if got, want := c.EngineOptions().SourceTenant, "6f1c2b9e-3d4a-4c8e-9b1f-2a7d5e8c0b31"; got != want {
+				t.Errorf("SourceTenant: got %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestNewSyncKeys(t *testing.T) {
+	tests := []struct {
+		name, sync  string
+		wantAttr    string
+		wantWindow  time.Duration
+		wantErrKey  string
+		wantErrText string
+	}{
+		{"defaults", "", "extensionAttribute15", time.Hour, "", ""},
+		{"attribute lower case", "link_attribute: extensionattribute3", "extensionAttribute3", time.Hour, "", ""},
+		{"attribute upper case", "link_attribute: EXTENSIONATTRIBUTE15", "extensionAttribute15", time.Hour, "", ""},
+		{"attribute 1", "link_attribute: extensionAttribute1", "extensionAttribute1", time.Hour, "", ""},
+		{"attribute 0", "link_attribute: extensionAttribute0", "", 0, "sync.link_attribute", "extensionAttribute1 … extensionAttribute15"},
+		{"attribute 16", "link_attribute: extensionAttribute16", "", 0, "sync.link_attribute", "extensionAttribute15"},
+		{"attribute leading zero", "link_attribute: extensionAttribute01", "", 0, "sync.link_attribute", "extensionAttribute1"},
+		{"other attribute", "link_attribute: employeeId", "", 0, "sync.link_attribute", "extensionAttribute1"},
+		{"window 90m", "deletion_window: 90m", "extensionAttribute15", 90 * time.Minute, "", ""},
+		{"window minimum", "deletion_window: 1m", "extensionAttribute15", time.Minute, "", ""},
+		{"window maximum", "deletion_window: 168h", "extensionAttribute15", 168 * time.Hour, "", ""},
+		{"window too short", "deletion_window: 59s", "", 0, "sync.deletion_window", "between 1m and 168h"},
+		{"window too long", "deletion_window: 169h", "", 0, "sync.deletion_window", "between 1m and 168h"},
+		{"window negative", "deletion_window: -1h", "", 0, "sync.deletion_window", "between 1m and 168h"},
+		{"window not a duration", "deletion_window: hourly", "", 0, "sync.deletion_window", "is not a duration"},
+		{"window without unit", "deletion_window: 60", "", 0, "sync.deletion_window", "is not a duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := good
+			if tt.sync != "" {
+				doc = strings.Replace(good, "scope:", "sync: {"+tt.sync+"}\nscope:", 1)
+			}
+			c, err := config.Parse([]byte(doc), env(secrets))
+			if tt.wantErrKey != "" {
+				var ce *config.Error
+				if !errors.As(err, &ce) {
+					t.Fatalf("got %v, want a *config.Error", err)
+				}
+				if got, want := ce.Key, tt.wantErrKey; got != want {
+					t.Errorf("key: got %q (%v), want %q", got, err, want)
+				}
+				if got, want := err.Error(), tt.wantErrText; !strings.Contains(got, want) {
+					t.Errorf("error: got %q, want it to contain %q", got, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := c.EngineOptions()
+			if got, want := o.LinkAttribute, tt.wantAttr; got != want {
+				t.Errorf("LinkAttribute: got %q, want %q", got, want)
+			}
+			if got, want := c.Sync.LinkAttribute, tt.wantAttr; got != want {
+				t.Errorf("sync.link_attribute: got %q, want %q", got, want)
+			}
+			if got, want := o.DeletionWindow, tt.wantWindow; got != want {
+				t.Errorf("DeletionWindow: got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestUnknownAndRepeatedKeys(t *testing.T) {
+	tests := []struct {
+		name, old, new, wantKey, wantText string
+	}{
+		{"unknown top-level key", "scope:", "snyc: {}\nscope:", "snyc", "source, target, scope, sync, state, server"},
+		{"unknown nested key", "cloud: usgov", "cloud: usgov\n  tenantid: x", "target.tenantid", "is not a known key"},
+		{"wrong case", "cloud: usgov", "Cloud: china", "target.Cloud", "Did you mean cloud?"},
+		{"dash for underscore", "scope:", "sync: {deletion-threshold: 5}\nscope:", "sync.deletion-threshold", "Did you mean deletion_threshold?"},
+		{"repeated key", "cloud: usgov", "cloud: usgov\n  cloud: china", "target.cloud", "is set twice (lines 10 and 11)"},
+		{"unexpanded key", "scope:", "${KEY}: 1\nscope:", "${KEY}", "is not a known key"},
+		{"merge key", "cloud: usgov", "<<: {cloud: china}", "target.<<", "merge keys are not supported"},
+		{"mapping where a value belongs", "cloud: usgov", "cloud: {name: usgov}", "target.cloud", "is a mapping; want a text value"},
+		{"value where a mapping belongs", "scope:\n  groups: [AAAAAAAA-1111-4111-8111-111111111111]", "scope: all", "scope", "is a single value; want a mapping"},
+		{"value where a list belongs", "groups: [AAAAAAAA-1111-4111-8111-111111111111]", "groups: AAAAAAAA-1111-4111-8111-111111111111", "scope.groups", "want a list"},
+		{"not a number", "scope:", "sync: {deletion_threshold: many}\nscope:", "sync.deletion_threshold", "is not a whole number"},
+		{"a fraction", "scope:", "sync: {deletion_threshold: 1.5}\nscope:", "sync.deletion_threshold", "is not a whole number (it reads as a number with a fraction"},
+		{"quoted number", "scope:", "server: {workers: \"4\"}\nscope:", "server.workers", "is not a whole number (it reads as quoted text"},
+		{"not a boolean", "scope:", "sync: {provision_members: maybe}\nscope:", "sync.provision_members", "is not true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(good, tt.old, tt.new, 1)
+			if doc == good {
+				t.Fatalf("test edit %q did not apply", tt.old)
+			}
+			_, err := config.Parse([]byte(doc), env(secrets))
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *config.Error", err)
+			}
+			if got, want := ce.Key, tt.wantKey; got != want {
+				t.Errorf("key: got %q (%v), want %q", got, err, want)
+			}
+			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
+				t.Errorf("error: got %q, want it to contain %q", got, want)
+			}
+		})
 	}
 }
