@@ -29,6 +29,9 @@ type applier struct {
 	// failedUsers are source users whose provisioning failed this run.
 	failedUsers map[string]bool
 	restored    []string
+	// owners are the target users of the plan's enables, disables and
+	// deletes, read once to check their link.
+	owners map[string]User
 }
 
 // apply runs the plan's actions in order and returns the groups it restored
@@ -463,11 +466,20 @@ func (a *applier) owned(ctx context.Context, um *UserMapping) error {
 		return errors.New("refused: the user was not created by xtsync")
 	}
 	link := LinkValue(a.e.opts.SourceTenant, um.SourceID)
-	users, err := a.e.dst.Users(ctx, []string{um.TargetID})
-	if err != nil {
-		return fmt.Errorf("read user %s: %w", um.TargetID, err)
+	if a.owners == nil {
+		var ids []string
+		for _, act := range a.rep.Plan.Actions {
+			if m := a.st.users[act.User]; m.mapped() && (act.Kind == ActEnableUser || act.Kind == ActDisableUser || act.Kind == ActDeleteUser) {
+				ids = append(ids, m.TargetID)
+			}
+		}
+		users, err := a.e.dst.Users(ctx, slices.Compact(slices.Sorted(slices.Values(ids))))
+		if err != nil {
+			return fmt.Errorf("read users to deprovision: %w", err)
+		}
+		a.owners = users
 	}
-	u, ok := users[um.TargetID]
+	u, ok := a.owners[um.TargetID]
 	if !ok {
 		return fmt.Errorf("user %s: %w", um.TargetID, ErrNotFound)
 	}

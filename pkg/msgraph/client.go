@@ -124,10 +124,10 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 func checkConfig(cfg Config) (Endpoints, error) {
 	var errs []error
 	if !isGUID(cfg.TenantID) {
-		errs = append(errs, fmt.Errorf("tenant id %q is not a GUID (the Directory (tenant) ID of the app registration)", cfg.TenantID))
+		errs = append(errs, fmt.Errorf("tenant id (a %d-character value, not shown) is not a GUID (the Directory (tenant) ID of the app registration)", len(cfg.TenantID)))
 	}
 	if !isGUID(cfg.ClientID) {
-		errs = append(errs, fmt.Errorf("client id %q is not a GUID (the Application (client) ID of the app registration)", cfg.ClientID))
+		errs = append(errs, fmt.Errorf("client id (a %d-character value, not shown) is not a GUID (the Application (client) ID of the app registration)", len(cfg.ClientID)))
 	}
 	if cfg.ClientSecret == "" {
 		errs = append(errs, errors.New("client secret is empty"))

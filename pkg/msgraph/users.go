@@ -142,44 +142,42 @@ func extUPNPrefix(addr string) string {
 	return strings.ReplaceAll(addr, "@", "_") + "#EXT#"
 }
 
-// UsersByAddress finds users by an address three ways, 15 addresses per
-// request each: mail in (...), otherMails/any(...) or ..., and
-// startswith(userPrincipalName,'<addr as _>#EXT#') or ... (the UPN an
-// invitation gives, which stays when mail and otherMails are edited).
+// addressClauses are the filter clauses that find an address: mail,
+// otherMails, and the #EXT# userPrincipalName an invitation gives (which
+// stays when mail and otherMails are edited).
+func addressClauses(addr string) []string {
+	q := strings.ReplaceAll(addr, "'", "''")
+	return []string{
+		"mail eq '" + q + "'",
+		"otherMails/any(x:x eq '" + q + "')",
+		"startswith(userPrincipalName,'" + strings.ReplaceAll(extUPNPrefix(addr), "'", "''") + "')",
+	}
+}
+
+// UsersByAddress finds users by address, five addresses (fifteen clauses,
+// Graph's limit for or) per request.
 func (t *Target) UsersByAddress(ctx context.Context, addrs []string) (map[string][]engine.User, error) {
 	out := map[string][]engine.User{}
-	add := func(key string, u engine.User) {
-		if !slices.ContainsFunc(out[key], func(o engine.User) bool { return o.ID == u.ID }) {
-			out[key] = append(out[key], u)
-		}
-	}
-	for _, part := range chunks(addrs, maxInFilter) {
+	perRequest := maxInFilter / len(addressClauses(""))
+	for _, part := range chunks(addrs, perRequest) {
 		lower := make([]string, len(part))
+		var clauses []string
 		for i, a := range part {
 			lower[i] = strings.ToLower(a)
+			clauses = append(clauses, addressClauses(lower[i])...)
 		}
-		others := make([]string, len(lower))
-		upns := make([]string, len(lower))
-		for i, a := range lower {
-			q := strings.ReplaceAll(a, "'", "''")
-			others[i] = "otherMails/any(x:x eq '" + q + "')"
-			upns[i] = "startswith(userPrincipalName,'" + strings.ReplaceAll(extUPNPrefix(a), "'", "''") + "')"
+		us, err := t.c.listUsers(ctx, strings.Join(clauses, " or "), userSelect, false)
+		if err != nil {
+			return nil, err
 		}
-		for _, filter := range []string{inFilter("mail", lower), strings.Join(others, " or "), strings.Join(upns, " or ")} {
-			us, err := t.c.listUsers(ctx, filter, userSelect, false)
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range us {
-				eu := t.targetUser(u)
-				upn := strings.ToLower(eu.UserPrincipalName)
-				for _, a := range lower {
-					switch {
-					case strings.EqualFold(eu.Mail, a),
-						slices.ContainsFunc(eu.OtherMails, func(o string) bool { return strings.EqualFold(o, a) }),
-						strings.HasPrefix(upn, strings.ToLower(extUPNPrefix(a))+"@"):
-						add(a, eu)
-					}
+		for _, u := range us {
+			eu := t.targetUser(u)
+			upn := strings.ToLower(eu.UserPrincipalName)
+			for _, a := range lower {
+				if strings.EqualFold(eu.Mail, a) ||
+					slices.ContainsFunc(eu.OtherMails, func(o string) bool { return strings.EqualFold(o, a) }) ||
+					strings.HasPrefix(upn, strings.ToLower(extUPNPrefix(a))+"@") {
+					out[a] = append(out[a], eu)
 				}
 			}
 		}

@@ -253,8 +253,10 @@ func TestDeletionThreshold(t *testing.T) {
 	before := len(h.em.Users(dst))
 	h.resetCounts()
 	rep, err := h.eng.Reconcile(context.Background(), engine.RunOptions{})
-	if !errors.Is(err, engine.ErrThreshold) || !rep.Halted || rep.Plan.Deletions != 10 {
-		t.Fatalf("want a halt at 10 deletions: err %v halted %t deletions %d", err, rep != nil && rep.Halted, rep.Plan.Deletions)
+	// 10 removals and the 10 users they leave in no group: 20 against the
+	// guard.
+	if !errors.Is(err, engine.ErrThreshold) || !rep.Halted || rep.Plan.Deletions != 20 || len(rep.Plan.Held) != 11 {
+		t.Fatalf("want a halt at 20 deletions, 11 actions held: err %v halted %t deletions %d held %d", err, rep != nil && rep.Halted, rep.Plan.Deletions, len(rep.Plan.Held))
 	}
 	if _, _, writes := h.ops(); writes != 0 || len(h.em.Users(dst)) != before {
 		t.Fatalf("a halted run wrote %d times", writes)
@@ -326,15 +328,29 @@ func TestAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	fin, _ := h.em.Group(src, groupID(t, h.em, "finance"))
+	// Every write is audited as started before it is sent, then with its
+	// outcome.
 	count := map[string]int{}
+	started := map[string]bool{}
 	for _, e := range entries {
-		count[e.Action]++
-		if e.Outcome != "ok" || e.Run != rep.Run || e.Time.IsZero() || e.Source == "" {
+		key := e.Action + " " + e.Group + " " + e.Source
+		if e.Run != rep.Run || e.Time.IsZero() || e.Source == "" {
+			t.Errorf("entry %+v", e)
+		}
+		switch e.Outcome {
+		case engine.OutcomeStarted:
+			started[key] = true
+		case engine.OutcomeOK:
+			count[e.Action]++
+			if !started[key] {
+				t.Errorf("%s: outcome without a started entry before it", key)
+			}
+		default:
 			t.Errorf("entry %+v", e)
 		}
 	}
-	if count["create-group"] != 1 || count["invite-user"] != len(fin.Members) {
-		t.Errorf("audit counts %v", count)
+	if count["create-group"] != 1 || count["invite-user"] != len(fin.Members) || count["add-members"] != len(fin.Members) {
+		t.Errorf("audit counts %v, want 1 create-group and %d invite-user and add-members", count, len(fin.Members))
 	}
 	byGroup, _ := h.store.Audit(context.Background(), engine.AuditQuery{Group: fin.ID})
 	if len(byGroup) == 0 {

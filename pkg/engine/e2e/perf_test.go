@@ -42,11 +42,12 @@ func scaleSeed(groups, members, pool int) (graphemu.Seed, []string) {
 
 // bound is the fewest Graph operations an initial sync can make: a read of
 // each group and ceil(members/999) member pages per group, a create per
-// group, a provision per distinct user, ceil(members/20) adds per group.
+// group, per distinct user an invitation and the PATCH of its link marker,
+// ceil(members/20) adds per group.
 func bound(groups, members, users int) (ops, writes int) {
 	pages := (members + 998) / 999
 	adds := (members + 19) / 20
-	writes = groups + users + groups*adds
+	writes = groups + 2*users + groups*adds
 	return groups + groups*pages + writes, writes
 }
 
