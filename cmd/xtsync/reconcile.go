@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
@@ -49,26 +52,56 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSyncer(cfg, e.log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ro := engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: progressLogger(e)}
-	rep, err := s.eng.Reconcile(ctx, ro)
+	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: progressLogger(e)})
 	if rep != nil {
-		rep.Requests = s.requests()
 		printReport(e.stdout, rep, *asJSON)
 	}
 	switch {
 	case errors.Is(err, engine.ErrThreshold):
-		return &haltError{fmt.Errorf("%w; nothing was deleted. Review the plan, then run again with --allow-deletions", err)}
+		return &haltError{fmt.Errorf("%w; nothing was removed, deleted or disabled (additions were applied). Review the plan (--dry-run), then run again with --allow-deletions", err)}
 	case err != nil:
 		return err
 	case rep.Failed():
 		return fmt.Errorf("%d action(s) or read(s) failed; the next run retries them", max(rep.Summary.Failures, len(rep.Plan.Failed)))
 	}
 	return nil
+}
+
+// reconcileWith runs the reconcile in the running serve when one answers on
+// server.admin_listen (it holds the state), else here.
+func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.RunOptions) (*engine.Report, error) {
+	v := url.Values{}
+	if ro.DryRun {
+		v.Set("dry-run", "1")
+	}
+	if ro.AllowDeletions {
+		v.Set("allow-deletions", "1")
+	}
+	var ans reconcileAnswer
+	running, err := callServer(ctx, cfg, http.MethodPost, "/reconcile?"+v.Encode(), &ans)
+	switch {
+	case err != nil:
+		return nil, err
+	case running:
+		e.log.Info("reconcile run by the running xtsync serve", "admin", cfg.Server.AdminListen)
+		if ans.Halted {
+			return ans.Report, fmt.Errorf("%s: %w", strings.TrimSuffix(ans.Error, ": "+engine.ErrThreshold.Error()), engine.ErrThreshold)
+		}
+		if ans.Error != "" {
+			return ans.Report, errors.New(ans.Error)
+		}
+		return ans.Report, nil
+	}
+	s, err := newSyncer(cfg, e.log)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	rep, err := s.eng.Reconcile(ctx, ro)
+	if rep != nil {
+		rep.Requests = s.requests()
+	}
+	return rep, err
 }
 
 // progressLogger logs a run's progress every tenth of the way.

@@ -15,7 +15,7 @@ const (
 	exitOK      = 0 // done
 	exitFailure = 1 // something failed while running
 	exitUsage   = 2 // bad flags, arguments or configuration
-	exitHalted  = 3 // a run stopped by the deletion threshold; nothing deleted
+	exitHalted  = 3 // the deletion guard held the removals, deletes and disables
 )
 
 // env is what a command runs with: its output streams and its logger.

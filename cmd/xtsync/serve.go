@@ -54,6 +54,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 // server is a running `xtsync serve`.
 type server struct {
+	cfg       *config.Config
 	syncer    *syncer
 	subs      *subscribe.Manager
 	svc       *service.Service
@@ -115,7 +116,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &server{
-		syncer: s, subs: subs, svc: svc, queue: q, hook: hook, log: log, cancel: cancel, done: make(chan struct{}),
+		cfg: cfg, syncer: s, subs: subs, svc: svc, queue: q, hook: hook, log: log, cancel: cancel, done: make(chan struct{}),
 		addr: ln.Addr().String(), adminAddr: aln.Addr().String(),
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"text/tabwriter"
@@ -28,6 +30,16 @@ type statusReport struct {
 	Parked        []queue.Parked  `json:"parked,omitempty"`
 	Service       *service.Status `json:"service,omitempty"`
 	Webhook       *webhook.Stats  `json:"webhook,omitempty"`
+	Guard         guardStatus     `json:"deletionGuard"`
+}
+
+// guardStatus is the deletion guard as status shows it.
+type guardStatus struct {
+	Threshold int               `json:"threshold"`
+	Window    string            `json:"window"`
+	Used      int               `json:"usedInWindow"`
+	Halt      *engine.Halt      `json:"halt,omitempty"`
+	Allowance *engine.Allowance `json:"allowance,omitempty"`
 }
 
 type groupStatus struct {
@@ -45,7 +57,8 @@ type subStatus struct {
 }
 
 // storedStatus is the part of the status kept in the state store.
-func storedStatus(ctx context.Context, store engine.Store, scope []string) (statusReport, error) {
+func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (statusReport, error) {
+	scope := cfg.Scope.Groups
 	maps, err := engine.LoadGroupMappings(ctx, store)
 	if err != nil {
 		return statusReport{}, err
@@ -66,6 +79,12 @@ func storedStatus(ctx context.Context, store engine.Store, scope []string) (stat
 	for _, s := range subs {
 		r.Subscriptions = append(r.Subscriptions, subStatus{ID: s.ID, Resource: s.Resource, Expires: s.Expires})
 	}
+	g, err := engine.LoadGuard(ctx, store)
+	if err != nil {
+		return statusReport{}, err
+	}
+	window := cfg.DeletionWindow()
+	r.Guard = guardStatus{Threshold: *cfg.Sync.DeletionThreshold, Window: window.String(), Used: g.InWindow(time.Now().Add(-window)), Halt: g.Halt, Allowance: g.Allowance}
 	return r, nil
 }
 
@@ -73,7 +92,7 @@ func storedStatus(ctx context.Context, store engine.Store, scope []string) (stat
 func (srv *server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := storedStatus(r.Context(), srv.syncer.store, srv.syncer.scope)
+		rep, err := storedStatus(r.Context(), srv.syncer.store, srv.cfg)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -95,7 +114,56 @@ func (srv *server) adminHandler() http.Handler {
 		}
 		writeJSON(w, entries)
 	})
-	return mux
+	mux.HandleFunc("POST /reconcile", srv.serveReconcile)
+	return adminOnly(mux)
+}
+
+// adminOnly lets through requests to a loopback Host only (no DNS
+// rebinding) and, for anything but GET, only those carrying the operator
+// header (no cross-site request from a browser).
+func adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "admin requests must address a loopback host", http.StatusForbidden)
+			return
+		}
+		if r.Method != http.MethodGet && r.Header.Get(operatorHeader) == "" {
+			http.Error(w, "admin changes need the "+operatorHeader+" header (use the xtsync CLI)", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reconcileAnswer is serve's answer to POST /reconcile: the run's report,
+// and its error (halted: held by the deletion guard).
+type reconcileAnswer struct {
+	Report *engine.Report `json:"report,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	Halted bool           `json:"halted,omitempty"`
+}
+
+// serveReconcile runs a full reconcile in the running serve for `xtsync
+// reconcile` (which cannot open the state serve holds): ?dry-run=1 plans
+// only, ?allow-deletions=1 is the operator's approval of what the deletion
+// guard holds.
+func (srv *server) serveReconcile(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ro := engine.RunOptions{DryRun: q.Get("dry-run") == "1", AllowDeletions: q.Get("allow-deletions") == "1"}
+	srv.log.Info("reconcile requested by an operator", "dry_run", ro.DryRun, "allow_deletions", ro.AllowDeletions)
+	rep, err := srv.syncer.eng.Reconcile(r.Context(), ro)
+	ans := reconcileAnswer{Report: rep, Halted: errors.Is(err, engine.ErrThreshold)}
+	if err != nil {
+		ans.Error = err.Error()
+	}
+	if rep != nil {
+		rep.Requests = srv.syncer.requests()
+	}
+	writeJSON(w, ans)
 }
 
 // printJSON writes v as indented JSON.
@@ -110,12 +178,25 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// operatorHeader marks a request of xtsync's own CLI to serve's admin
+// listener. A web page cannot send it to another origin without a CORS
+// preflight, which the listener never answers: a page the operator visits
+// cannot make a running serve act.
+const operatorHeader = "X-Xtsync-Operator"
+
 // fromServer asks a running serve (on server.admin_listen) for path; it
 // reports false when none answers.
 func fromServer(ctx context.Context, cfg *config.Config, path string, v any) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.Server.AdminListen+path, nil)
+	return callServer(ctx, cfg, http.MethodGet, path, v)
+}
+
+// callServer sends method path to a running serve and decodes its JSON
+// answer into v; it reports false when none answers.
+func callServer(ctx context.Context, cfg *config.Config, method, path string, v any) (bool, error) {
+	req, _ := http.NewRequestWithContext(ctx, method, "http://"+cfg.Server.AdminListen+path, nil)
+	req.Header.Set(operatorHeader, "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return false, nil // not running
@@ -161,7 +242,7 @@ func runStatus(ctx context.Context, e env, args []string) error {
 	}
 	if !running {
 		err = withStore(cfg, func(s engine.Store) error {
-			rep, err = storedStatus(ctx, s, cfg.Scope.Groups)
+			rep, err = storedStatus(ctx, s, cfg)
 			return err
 		})
 		if err != nil {
@@ -200,6 +281,17 @@ func printStatus(w io.Writer, r statusReport) {
 	}
 	for _, s := range r.Subscriptions {
 		fmt.Fprintf(w, "  %s %s expires %s (in %s)\n", s.ID, s.Resource, s.Expires.UTC().Format(time.RFC3339), time.Until(s.Expires).Round(time.Minute))
+	}
+	g := r.Guard
+	switch {
+	case g.Halt != nil:
+		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync reconcile --dry-run; approve: xtsync reconcile --allow-deletions\n",
+			g.Halt.Since.UTC().Format(time.RFC3339), g.Halt.Held, g.Halt.Run, g.Halt.Planned, g.Halt.Used, g.Threshold, g.Window)
+	default:
+		fmt.Fprintf(w, "\nDeletion guard: ok, %d of %d removals, deletes and disables used in the last %s\n", g.Used, g.Threshold, g.Window)
+	}
+	if g.Allowance != nil {
+		fmt.Fprintf(w, "  approved beyond the threshold: %d more until %s\n", g.Allowance.N, g.Allowance.Until.UTC().Format(time.RFC3339))
 	}
 	if r.Queue != nil {
 		fmt.Fprintf(w, "\nQueue: %+v\n", *r.Queue)

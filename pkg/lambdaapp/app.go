@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -204,10 +205,23 @@ func (y *Sync) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 // reconcileLease is the lease that keeps two reconciles from overlapping.
 const reconcileLease = "reconcile"
 
+// ScheduleDetail is the detail of the reconcile function's event. The
+// schedule sends none; an operator approves a plan the deletion guard held
+// by invoking the function with {"detail":{"allowDeletions":true}}.
+type ScheduleDetail struct {
+	AllowDeletions bool `json:"allowDeletions"`
+}
+
 // HandleSchedule is the reconcile function: under a lease, it keeps the
-// subscriptions alive, plans the whole scope, applies the deletion threshold
-// to the whole run and fans the work out to the queue by shard.
-func (y *Sync) HandleSchedule(ctx context.Context, _ events.EventBridgeEvent) error {
+// subscriptions alive, plans the whole scope, puts the whole plan through
+// the deletion guard and fans the work out to the queue by shard.
+func (y *Sync) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) error {
+	var detail ScheduleDetail
+	if len(ev.Detail) > 0 && string(ev.Detail) != "null" {
+		if err := json.Unmarshal(ev.Detail, &detail); err != nil {
+			return fmt.Errorf("reconcile event detail: %w (want {\"allowDeletions\": true} or none)", err)
+		}
+	}
 	owner := newOwner(ctx)
 	ttl := 15 * time.Minute
 	ok, err := y.Store.AcquireLease(ctx, reconcileLease, owner, ttl)
@@ -229,9 +243,9 @@ func (y *Sync) HandleSchedule(ctx context.Context, _ events.EventBridgeEvent) er
 	if err := y.Subs.Ensure(ctx); err != nil {
 		y.log.Error("subscriptions", "err", err) // the sync goes on; the next run retries
 	}
-	rep, err := y.Service.FanOut(ctx, y.Sharding)
+	rep, err := y.Service.FanOut(ctx, y.Sharding, detail.AllowDeletions)
 	if errors.Is(err, engine.ErrThreshold) {
-		y.log.Error("reconcile halted by the deletion threshold: nothing queued; run xtsync reconcile --allow-deletions after review", "deletions", rep.Plan.Deletions, "threshold", y.Config.Sync.DeletionThreshold)
+		y.log.Warn("reconcile halted by the deletion guard: additions queued, removals held; review, then invoke the reconcile function with {\"detail\":{\"allowDeletions\":true}}", "deletions", rep.Plan.Deletions, "threshold", y.Config.Sync.DeletionThreshold)
 		return nil
 	}
 	if err != nil {

@@ -57,6 +57,8 @@ type Syncer interface {
 	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+	HoldDeletions(ctx context.Context, run string, n int) error
+	ApproveDeletions(ctx context.Context, run string, n int) error
 }
 
 var _ Syncer = (*engine.Engine)(nil)
@@ -180,8 +182,8 @@ func (s *Service) Process(ctx context.Context, key string) error {
 		s.status.DeltaPasses++
 		s.mu.Unlock()
 		if errors.Is(err, engine.ErrThreshold) {
-			s.log.Warn("delta pass halted by the deletion threshold", "key", key, "err", err)
-			return nil
+			s.held(key, err)
+			err = nil
 		}
 		if err != nil {
 			return fmt.Errorf("delta pass %s: %w", key, err)
@@ -206,11 +208,17 @@ func (s *Service) Process(ctx context.Context, key string) error {
 	return fmt.Errorf("unknown work key %q: %w", key, ErrPermanent)
 }
 
+// held logs a run whose removals, deletes and disables the deletion guard
+// held (its additions were applied).
+func (s *Service) held(key string, err error) {
+	s.log.Warn("deletion guard holding removals; review the plan (xtsync reconcile --dry-run), then run xtsync reconcile --allow-deletions", "key", key, "err", err)
+}
+
 // report turns a run's outcome into Process's answer.
 func (s *Service) report(rep *engine.Report, err error) error {
 	switch {
 	case errors.Is(err, engine.ErrThreshold):
-		s.log.Error("sync halted by the deletion threshold; run xtsync reconcile --allow-deletions after review", "err", err)
+		s.held("sync", err)
 		return nil
 	case errors.Is(err, engine.ErrNotFound):
 		return fmt.Errorf("%w: %w", err, ErrPermanent) // a shard of an older scope
@@ -223,13 +231,27 @@ func (s *Service) report(rep *engine.Report, err error) error {
 }
 
 // FanOut is the reconcile of the AWS form: it plans the whole scope (reads
-// only), applies the deletion threshold to the whole run, and queues one
+// only), puts the whole plan through the deletion guard, and queues one
 // sync per shard with changes (plus the release of unscoped groups), so
-// that workers apply them in parallel.
-func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding) (*engine.Report, error) {
-	rep, err := s.sync.Reconcile(ctx, engine.RunOptions{DryRun: true})
-	if err != nil {
-		return rep, err // engine.ErrThreshold included: nothing queued
+// that workers apply them in parallel. A plan over the guard's budget halts
+// the guard before anything is queued, so that the workers apply the
+// additions and hold every removal; approve (an operator's
+// --allow-deletions) lets the plan's removals through instead. It returns
+// an error wrapping engine.ErrThreshold, with the queued report, when the
+// guard holds.
+func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding, approve bool) (*engine.Report, error) {
+	rep, halt := s.sync.Reconcile(ctx, engine.RunOptions{DryRun: true, AllowDeletions: approve})
+	switch {
+	case errors.Is(halt, engine.ErrThreshold):
+		if err := s.sync.HoldDeletions(ctx, rep.Run, rep.Plan.Deletions); err != nil {
+			return rep, err
+		}
+	case halt != nil:
+		return rep, halt
+	case approve && rep.Plan.Deletions > 0:
+		if err := s.sync.ApproveDeletions(ctx, rep.Run, rep.Plan.Deletions); err != nil {
+			return rep, err
+		}
 	}
 	shards := map[string]bool{}
 	unscoped := false
@@ -254,7 +276,10 @@ func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding) (*engine
 	if unscoped {
 		errs = append(errs, s.queue.Enqueue(KeySyncUnscoped))
 	}
-	return rep, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return rep, err
+	}
+	return rep, halt
 }
 
 // logProgress logs a run's progress every tenth of the way.
@@ -292,7 +317,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 	s.mu.Unlock()
 	switch {
 	case errors.Is(err, engine.ErrThreshold):
-		s.log.Error("reconcile halted by the deletion threshold; run xtsync reconcile --allow-deletions after review", "err", err)
+		s.held(KeyReconcile, err)
 		return nil
 	case err != nil:
 		return fmt.Errorf("reconcile: %w", err)

@@ -60,7 +60,15 @@ func (s *syncer) SyncUnscoped(context.Context, engine.RunOptions) (*engine.Repor
 	return s.record("unscoped")
 }
 func (s *syncer) Reconcile(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
-	return s.record(fmt.Sprintf("reconcile dry=%t", ro.DryRun))
+	return s.record(fmt.Sprintf("reconcile dry=%t allow=%t", ro.DryRun, ro.AllowDeletions))
+}
+func (s *syncer) HoldDeletions(_ context.Context, _ string, n int) error {
+	s.calls = append(s.calls, fmt.Sprintf("hold %d", n))
+	return nil
+}
+func (s *syncer) ApproveDeletions(_ context.Context, _ string, n int) error {
+	s.calls = append(s.calls, fmt.Sprintf("approve %d", n))
+	return nil
 }
 
 type subs struct{ calls []string }
@@ -103,7 +111,7 @@ func TestRouting(t *testing.T) {
 			t.Fatalf("process %s: %v", k, err)
 		}
 	}
-	if want := []string{"delta s-a", "delta s-a", "delta s-b", "reconcile dry=false", "reconcile dry=false", "sync s-a", "unscoped"}; !slices.Equal(sy.calls, want) {
+	if want := []string{"delta s-a", "delta s-a", "delta s-b", "reconcile dry=false allow=false", "reconcile dry=false allow=false", "sync s-a", "unscoped"}; !slices.Equal(sy.calls, want) {
 		t.Errorf("engine calls %q, want %q", sy.calls, want)
 	}
 	if want := []string{"renew sub1", "recreate sub1", "ensure"}; !slices.Equal(su.calls, want) {
@@ -152,20 +160,36 @@ func TestFanOut(t *testing.T) {
 		{Kind: engine.ActAddMembers, Group: "a"}, {Kind: engine.ActInviteUser, User: "u"}, {Kind: engine.ActDeleteGroup, Group: "gone"},
 	}}}}
 	svc := service.New(sy, &subs{}, q, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
-	if _, err := svc.FanOut(context.Background(), sharding); err != nil {
+	if _, err := svc.FanOut(context.Background(), sharding, false); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(sy.calls, []string{"reconcile dry=true"}) {
+	if !slices.Equal(sy.calls, []string{"reconcile dry=true allow=false"}) {
 		t.Errorf("fan-out must only plan: %q", sy.calls)
 	}
-	if want := []string{"sync-shard:" + sharding.ShardOf("a"), "sync-unscoped"}; !slices.Equal(q.keys, want) {
+	want := []string{"sync-shard:" + sharding.ShardOf("a"), "sync-unscoped"}
+	if !slices.Equal(q.keys, want) {
 		t.Errorf("queued %q, want %q", q.keys, want)
 	}
-	// Over the threshold: nothing queued.
+	// Over the guard's budget: the guard is halted for the whole plan
+	// before the pieces are queued, so the workers apply the additions and
+	// hold every removal.
 	q2 := &queue{}
-	sy2 := &syncer{err: engine.ErrThreshold}
+	sy2 := &syncer{err: fmt.Errorf("7 held: %w", engine.ErrThreshold), rep: &engine.Report{Plan: &engine.Plan{Deletions: 7, Actions: sy.rep.Plan.Actions}}}
 	svc2 := service.New(sy2, &subs{}, q2, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
-	if _, err := svc2.FanOut(context.Background(), sharding); !errors.Is(err, engine.ErrThreshold) || len(q2.keys) != 0 {
-		t.Errorf("halted fan-out: %v, queued %q", err, q2.keys)
+	if _, err := svc2.FanOut(context.Background(), sharding, false); !errors.Is(err, engine.ErrThreshold) || !slices.Equal(q2.keys, want) {
+		t.Errorf("halted fan-out: %v, queued %q, want %q", err, q2.keys, want)
+	}
+	if want := []string{"reconcile dry=true allow=false", "hold 7"}; !slices.Equal(sy2.calls, want) {
+		t.Errorf("halted fan-out called %q, want %q", sy2.calls, want)
+	}
+	// Approved: the plan's removals are allowed beyond the threshold.
+	q3 := &queue{}
+	sy3 := &syncer{rep: &engine.Report{Plan: &engine.Plan{Deletions: 7, Actions: sy.rep.Plan.Actions}}}
+	svc3 := service.New(sy3, &subs{}, q3, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
+	if _, err := svc3.FanOut(context.Background(), sharding, true); err != nil || !slices.Equal(q3.keys, want) {
+		t.Errorf("approved fan-out: %v, queued %q", err, q3.keys)
+	}
+	if want := []string{"reconcile dry=true allow=true", "approve 7"}; !slices.Equal(sy3.calls, want) {
+		t.Errorf("approved fan-out called %q, want %q", sy3.calls, want)
 	}
 }
