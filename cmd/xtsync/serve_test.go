@@ -32,9 +32,19 @@ func freeAddr(t *testing.T) string {
 // converged and the subscriptions exist.
 func startServe(t *testing.T) (*reconcileEnv, *server) {
 	t.Helper()
+	return startServeWith(t, "", nil)
+}
+
+// startServeWith is startServe with extra configuration (YAML) and a change
+// of the source before serve starts.
+func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*reconcileEnv, *server) {
+	t.Helper()
 	all := []string{"engineering", "sales", "finance", "allcompany", "marketing", "remoteworkers", "announcements", "sre", "platform", "partnerproject", "executives"}
 	listen, admin := freeAddr(t), freeAddr(t)
-	env := newReconcileEnv(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4}\n", listen, listen, admin))
+	env := newReconcileEnv(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4}\n", listen, listen, admin)+extra)
+	if before != nil {
+		before(env)
+	}
 	cfg, err := config.Load(env.cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -86,9 +86,13 @@ func NewAlarms(scope constructs.Construct, id string, props AlarmsProps) *Alarms
 	add("ReconcileFailedReads",
 		"xtsync: a reconcile could not read some groups and left them alone (Graph errors or throttling); the next run retries",
 		props.Reconcile.FailedReads, 1, atLeast)
-	add("ReconcileHalted",
-		"xtsync: a reconcile halted at the deletion threshold; nothing was deleted. Review, then run xtsync reconcile --allow-deletions",
-		props.Reconcile.Halted, 1, atLeast)
+	add("DeletionGuardHolding",
+		"xtsync: the deletion guard is holding: member removals, user deletes and disables, and group deletes went over sync.deletion_threshold within sync.deletion_window, "+
+			"so every reconcile and worker pass holds them (additions still apply) until approved. "+
+			"Review the held plan: xtsync reconcile --dry-run --config <the deployed configuration> (and the deletion guard holding line in the worker's or reconcile's log). "+
+			"If intended, approve: aws lambda invoke --function-name "+*props.Functions[FunctionReconcile].FunctionName()+
+			` --cli-binary-format raw-in-base64-out --payload '{"detail":{"allowDeletions":true}}' out.json; else fix the source (docs/deploy.md)`,
+		props.Reconcile.GuardHolding, 1, atLeast)
 	add("SubscriptionErrors",
 		"xtsync: the reconcile could not create or renew the Graph subscriptions: change notifications stop until it can (check server.public_url, the source app's Group.Read.All, the webhook)",
 		props.Reconcile.SubscriptionErrors, 1, atLeast)

@@ -45,7 +45,7 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		{"AWS/ApiGateway 5xx " + dim("ApiId", ref(logicalID(st, s.dep.Sync.API.API))), 1, "GreaterThanOrEqualToThreshold"},
 		{"xtsync/Xtsync ReconcileActions null", 100, "GreaterThanThreshold"},
 		{"xtsync/Xtsync ReconcileFailedReads null", 1, "GreaterThanOrEqualToThreshold"},
-		{"xtsync/Xtsync ReconcileHalted null", 1, "GreaterThanOrEqualToThreshold"},
+		{"xtsync/Xtsync DeletionGuardHolding null", 1, "GreaterThanOrEqualToThreshold"},
 		{"xtsync/Xtsync SubscriptionErrors null", 1, "GreaterThanOrEqualToThreshold"},
 	}
 	for _, fn := range []*Function{s.dep.Sync.Webhook, s.dep.Sync.Worker, s.dep.Sync.Reconcile} {
@@ -53,6 +53,22 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		wants = append(wants,
 			want{"AWS/Lambda Errors " + d, 1, "GreaterThanOrEqualToThreshold"},
 			want{"AWS/Lambda Throttles " + d, 1, "GreaterThanOrEqualToThreshold"})
+	}
+	// The guard's alarm tells the operator how to review and approve, with
+	// this deployment's reconcile function in the command.
+	if p, ok := alarms["xtsync/Xtsync DeletionGuardHolding null"]; ok {
+		want := []any{"", []any{
+			"xtsync: the deletion guard is holding: member removals, user deletes and disables, and group deletes went over sync.deletion_threshold within sync.deletion_window, " +
+				"so every reconcile and worker pass holds them (additions still apply) until approved. " +
+				"Review the held plan: xtsync reconcile --dry-run --config <the deployed configuration> (and the deletion guard holding line in the worker's or reconcile's log). " +
+				"If intended, approve: aws lambda invoke --function-name ",
+			ref(logicalID(st, s.dep.Sync.Reconcile.Function)),
+			` --cli-binary-format raw-in-base64-out --payload '{"detail":{"allowDeletions":true}}' out.json; else fix the source (docs/deploy.md)`,
+		}}
+		if !same(p["AlarmDescription"], map[string]any{"Fn::Join": want}) {
+			b, _ := json.Marshal(p["AlarmDescription"])
+			t.Errorf("DeletionGuardHolding description = %s", b)
+		}
 	}
 	for _, w := range wants {
 		p, ok := alarms[w.key]
@@ -69,29 +85,54 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		t.Errorf("unexpected alarms: %v", sortedKeys(alarms))
 	}
 
-	// The metric filters read the reconcile's own log lines.
+	// The metric filters read the reconcile's log lines, and the deletion
+	// guard's from the worker's log too.
 	reconcileLogs := ref(logicalID(st, s.dep.Sync.Reconcile.LogGroup))
+	workerLogs := ref(logicalID(st, s.dep.Sync.Worker.LogGroup))
+	logNames := map[string]string{}
+	for name, lg := range map[string]any{"reconcile": reconcileLogs, "worker": workerLogs} {
+		b, _ := json.Marshal(lg)
+		logNames[string(b)] = name
+	}
 	filters := map[string]string{}
-	for _, f := range resources(s.syncJSON, "AWS::Logs::MetricFilter") {
+	for id, f := range resources(s.syncJSON, "AWS::Logs::MetricFilter") {
 		p := props(f)
-		if !same(p["LogGroupName"], reconcileLogs) {
-			t.Errorf("metric filter on %v, want the reconcile's log group", p["LogGroupName"])
+		b, _ := json.Marshal(p["LogGroupName"])
+		logs, ok := logNames[string(b)]
+		if !ok {
+			t.Errorf("metric filter %s on %v, want the reconcile's or the worker's log group", id, p["LogGroupName"])
+			continue
 		}
-		mt := p["MetricTransformations"].([]any)[0].(map[string]any)
-		filters[mt["MetricName"].(string)] = p["FilterPattern"].(string) + " -> " + mt["MetricValue"].(string)
+		mts := p["MetricTransformations"].([]any)
+		if len(mts) != 1 {
+			t.Errorf("metric filter %s has %d transformations", id, len(mts))
+		}
+		mt := mts[0].(map[string]any)
+		if mt["MetricNamespace"] != "xtsync/Xtsync" {
+			t.Errorf("metric filter %s publishes to %v", id, mt["MetricNamespace"])
+		}
+		key := logs + " " + mt["MetricName"].(string)
+		if _, dup := filters[key]; dup {
+			t.Errorf("two filters for %s", key)
+		}
+		filters[key] = p["FilterPattern"].(string) + " -> " + mt["MetricValue"].(string)
 	}
-	// The lines pkg/lambdaapp's reconcile writes.
-	for name, want := range map[string]string{
-		"ReconcileActions":     `{ $.msg = "reconcile planned" } -> $.actions`,
-		"ReconcileFailedReads": `{ $.msg = "reconcile planned" } -> $.failed_reads`,
-		"ReconcileHalted":      `{ $.msg = "reconcile halted*" } -> 1`,
-		"SubscriptionErrors":   `{ ($.level = "ERROR") && ($.msg = "subscriptions") } -> 1`,
-	} {
-		if got := filters[name]; got != want {
-			t.Errorf("filter %s = %q, want %q", name, got, want)
+	// The lines pkg/lambdaapp's reconcile writes, and pkg/engine's
+	// deletion guard in either function: both publish to the one
+	// DeletionGuardHolding metric the alarm watches.
+	wantFilters := map[string]string{
+		"reconcile ReconcileActions":     `{ $.msg = "reconcile planned" } -> $.actions`,
+		"reconcile ReconcileFailedReads": `{ $.msg = "reconcile planned" } -> $.failed_reads`,
+		"reconcile SubscriptionErrors":   `{ ($.level = "ERROR") && ($.msg = "subscriptions") } -> 1`,
+		"reconcile DeletionGuardHolding": `{ $.msg = "deletion guard holding" } -> 1`,
+		"worker DeletionGuardHolding":    `{ $.msg = "deletion guard holding" } -> 1`,
+	}
+	for key, want := range wantFilters {
+		if got := filters[key]; got != want {
+			t.Errorf("filter %s = %q, want %q", key, got, want)
 		}
 	}
-	if len(filters) != 4 {
+	if len(filters) != len(wantFilters) {
 		t.Errorf("metric filters %v", sortedKeys(filters))
 	}
 	if n := len(resources(s.syncJSON, "AWS::CloudWatch::Dashboard")); n != 1 {

@@ -18,8 +18,9 @@ type DashboardProps struct {
 
 // NewDashboard creates the CloudWatch dashboard: alarm states, the webhook
 // (requests, errors, latency), the queue (depth, age, dead letters), the
-// functions (invocations, errors, throttles, duration) and the reconcile
-// (repairs, halts).
+// functions (invocations, errors, throttles, duration), the reconcile
+// (repairs, failed reads, subscription errors) and the deletion guard's
+// holds (worker and reconcile).
 func NewDashboard(scope constructs.Construct, id string, props DashboardProps) awscloudwatch.Dashboard {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
@@ -63,8 +64,8 @@ func NewDashboard(scope constructs.Construct, id string, props DashboardProps) a
 			{
 				graph("Throttles", perFunction(func(fn awslambda.IFunction) awscloudwatch.IMetric { return fn.MetricThrottles(sum) })...),
 				graph("Duration p99 (ms)", perFunction(func(fn awslambda.IFunction) awscloudwatch.IMetric { return fn.MetricDuration(p99) })...),
-				graph("Reconcile: planned repairs, failed reads, halts, subscription errors",
-					props.Reconcile.Drift, props.Reconcile.FailedReads, props.Reconcile.Halted, props.Reconcile.SubscriptionErrors),
+				graph("Reconcile and deletion guard: repairs, failed reads, guard holds, subscription errors",
+					props.Reconcile.Drift, props.Reconcile.FailedReads, props.Reconcile.GuardHolding, props.Reconcile.SubscriptionErrors),
 			},
 		},
 	})

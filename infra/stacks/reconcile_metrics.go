@@ -8,24 +8,45 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// The reconcile function's log lines the metrics are read from: JSON records
-// from log/slog (pkg/lambdaapp), e.g.
+// The log lines the metrics are read from: JSON records from log/slog.
+//
+// The reconcile function's (pkg/lambdaapp/app.go):
 //
 //	{"level":"INFO","msg":"reconcile planned","actions":12,"deletions":0,"failed_reads":0}
-//	{"level":"ERROR","msg":"reconcile halted by the deletion threshold: ...","deletions":900,"threshold":500}
 //	{"level":"ERROR","msg":"subscriptions","err":"..."}
 //
-// These messages and fields are a contract with the function code: renaming
-// them silences the alarms built on them.
+// The deletion guard's (pkg/engine/guard.go), written by both the worker and
+// the reconcile function, once per run whose destructive changes it holds:
+//
+//	{"level":"WARN","msg":"deletion guard holding","run":"…","planned":12,"held":12,"since":"…","threshold":5,"window":"1h0m0s"}
+//
+// These messages and fields are a contract with that code: renaming them
+// silences the alarms built on them. (The reconcile's own "reconcile halted
+// by the deletion guard…" and the guard's "deletion guard approved" lines
+// are not read: the guard's line covers every held run, from either
+// function.)
 const (
-	ReconcilePlannedMessage = "reconcile planned"
-	ReconcileActionsField   = "actions"
-	ReconcileFailedField    = "failed_reads"
-	ReconcileHaltedPrefix   = "reconcile halted"
-	SubscriptionsMessage    = "subscriptions"
+	ReconcilePlannedMessage     = "reconcile planned"
+	ReconcileActionsField       = "actions"
+	ReconcileFailedField        = "failed_reads"
+	SubscriptionsMessage        = "subscriptions"
+	DeletionGuardHoldingMessage = "deletion guard holding"
 )
 
-// ReconcileMetrics are the metrics read from the reconcile's logs by metric
+// DeletionGuardHoldingMetric is the metric of held runs, published by one
+// metric filter on each of the worker's and the reconcile's log groups
+// (CloudWatch sums what filters publish to the same metric).
+const DeletionGuardHoldingMetric = "DeletionGuardHolding"
+
+// ReconcileMetricsProps are the log groups the metrics are read from and
+// their namespace.
+type ReconcileMetricsProps struct {
+	ReconcileLogs awslogs.ILogGroup
+	WorkerLogs    awslogs.ILogGroup
+	Namespace     string
+}
+
+// ReconcileMetrics are the metrics read from the functions' logs by metric
 // filters, each summed over 5 minutes.
 type ReconcileMetrics struct {
 	// Drift is what a run found to repair (planned actions): every one is
@@ -33,35 +54,48 @@ type ReconcileMetrics struct {
 	Drift awscloudwatch.IMetric
 	// FailedReads counts groups a run could not read (and so left alone).
 	FailedReads awscloudwatch.IMetric
-	// Halted counts runs stopped by the deletion threshold.
-	Halted awscloudwatch.IMetric
+	// GuardHolding counts the runs, reconciles and worker passes alike,
+	// whose removals, deletes and disables the deletion guard holds.
+	GuardHolding awscloudwatch.IMetric
 	// SubscriptionErrors counts runs that could not create or renew the
 	// Graph subscriptions: notifications stop until they can.
 	SubscriptionErrors awscloudwatch.IMetric
 }
 
 // NewReconcileMetrics creates the metric filters on the reconcile's log
-// group, publishing to namespace.
-func NewReconcileMetrics(scope constructs.Construct, id string, logGroup awslogs.ILogGroup, namespace string) *ReconcileMetrics {
+// group, and the deletion guard's on the worker's too.
+func NewReconcileMetrics(scope constructs.Construct, id string, props ReconcileMetricsProps) *ReconcileMetrics {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	metric := func(name string, pattern awslogs.IFilterPattern, value string) awscloudwatch.IMetric {
-		mf := awslogs.NewMetricFilter(c, jsii.String(name), &awslogs.MetricFilterProps{
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	filter := func(id string, logGroup awslogs.ILogGroup, name string, pattern awslogs.IFilterPattern, value string) awslogs.MetricFilter {
+		return awslogs.NewMetricFilter(c, jsii.String(id), &awslogs.MetricFilterProps{
 			LogGroup:        logGroup,
 			FilterPattern:   pattern,
-			MetricNamespace: jsii.String(namespace),
+			MetricNamespace: jsii.String(props.Namespace),
 			MetricName:      jsii.String(name),
 			MetricValue:     jsii.String(value),
 		})
-		return mf.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+	}
+	metric := func(name string, pattern awslogs.IFilterPattern, value string) awscloudwatch.IMetric {
+		mf := filter(name, props.ReconcileLogs, name, pattern, value)
+		return mf.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
 	}
 	msg := func(value string) awslogs.JsonPattern {
 		return awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String(value))
 	}
 	errorLevel := awslogs.FilterPattern_StringValue(jsii.String("$.level"), jsii.String("="), jsii.String("ERROR"))
+
+	filter(DeletionGuardHoldingMetric+"Worker", props.WorkerLogs, DeletionGuardHoldingMetric, msg(DeletionGuardHoldingMessage), "1")
+	filter(DeletionGuardHoldingMetric+"Reconcile", props.ReconcileLogs, DeletionGuardHoldingMetric, msg(DeletionGuardHoldingMessage), "1")
 	return &ReconcileMetrics{
-		Drift:              metric("ReconcileActions", msg(ReconcilePlannedMessage), "$."+ReconcileActionsField),
-		FailedReads:        metric("ReconcileFailedReads", msg(ReconcilePlannedMessage), "$."+ReconcileFailedField),
-		Halted:             metric("ReconcileHalted", msg(ReconcileHaltedPrefix+"*"), "1"),
+		Drift:       metric("ReconcileActions", msg(ReconcilePlannedMessage), "$."+ReconcileActionsField),
+		FailedReads: metric("ReconcileFailedReads", msg(ReconcilePlannedMessage), "$."+ReconcileFailedField),
+		GuardHolding: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:  jsii.String(props.Namespace),
+			MetricName: jsii.String(DeletionGuardHoldingMetric),
+			Statistic:  jsii.String("Sum"),
+			Period:     five,
+		}),
 		SubscriptionErrors: metric("SubscriptionErrors", awslogs.FilterPattern_All(errorLevel, msg(SubscriptionsMessage)), "1"),
 	}
 }

@@ -20,7 +20,8 @@ type SyncStackProps struct {
 	Settings Settings
 	// Table is the State stack's table.
 	Table awsdynamodb.ITable
-	// MetricNamespace receives the metrics read from the reconcile's logs.
+	// MetricNamespace receives the metrics read from the reconcile's and
+	// the worker's logs.
 	MetricNamespace string
 	// Config is the configuration document to store; nil references the
 	// existing parameter Settings.ConfigParameterName.
@@ -159,7 +160,11 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 			FunctionWorker:    st.Worker.Function,
 			FunctionReconcile: st.Reconcile.Function,
 		},
-		Reconcile:         NewReconcileMetrics(stack, "ReconcileMetrics", st.Reconcile.LogGroup, props.MetricNamespace),
+		Reconcile: NewReconcileMetrics(stack, "ReconcileMetrics", ReconcileMetricsProps{
+			ReconcileLogs: st.Reconcile.LogGroup,
+			WorkerLogs:    st.Worker.LogGroup,
+			Namespace:     props.MetricNamespace,
+		}),
 		DriftThreshold:    s.DriftThreshold,
 		QueueAgeThreshold: s.QueueAgeThreshold,
 	}

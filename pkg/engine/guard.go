@@ -177,6 +177,9 @@ func (gd *guard) lift(g *GuardState, now time.Time, run string, n int) {
 // over the threshold (which halts it). approve (an operator's
 // --allow-deletions) lifts the halt and lets them through.
 func (gd *guard) admit(ctx context.Context, run string, n int, approve bool) (bool, error) {
+	if n == 0 && approve {
+		return true, gd.approve(ctx, run, 0) // an approval lifts a halt even when nothing is left to remove
+	}
 	if n == 0 {
 		return true, nil
 	}
@@ -240,6 +243,12 @@ func (gd *guard) hold(ctx context.Context, run string, n int) error {
 // approve lifts a halt and allows n destructive changes beyond the
 // threshold for one window (an approved fan-out).
 func (gd *guard) approve(ctx context.Context, run string, n int) error {
+	if n == 0 {
+		g, err := LoadGuard(ctx, gd.store)
+		if err != nil || g.Halt == nil {
+			return err
+		}
+	}
 	_, err := gd.update(ctx, func(g *GuardState, now time.Time) { gd.lift(g, now, run, n) })
 	return err
 }

@@ -77,7 +77,10 @@ func TestGuard(t *testing.T) {
 			{allow: 8}, {n: 4, want: true}, {n: 4, want: true}, {n: 1, want: false},
 		}},
 		{"nothing to delete is always admitted, even halted", []step{
-			{n: 9, want: false}, {n: 0, want: true},
+			{n: 9, want: false}, {n: 0, want: true}, {n: 1, want: false},
+		}},
+		{"an approval with nothing left to remove still lifts the halt", []step{
+			{n: 9, want: false}, {n: 0, approve: true, want: true}, {n: 1, want: true},
 		}},
 	}
 	for _, tt := range tests {

@@ -244,6 +244,9 @@ func (y *Sync) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) e
 		y.log.Error("subscriptions", "err", err) // the sync goes on; the next run retries
 	}
 	rep, err := y.Service.FanOut(ctx, y.Sharding, detail.AllowDeletions)
+	if rep != nil && rep.Plan != nil {
+		y.log.Info("reconcile planned", "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
+	}
 	if errors.Is(err, engine.ErrThreshold) {
 		y.log.Warn("reconcile halted by the deletion guard: additions queued, removals held; review, then invoke the reconcile function with {\"detail\":{\"allowDeletions\":true}}", "deletions", rep.Plan.Deletions, "threshold", y.Config.Sync.DeletionThreshold)
 		return nil
@@ -251,7 +254,6 @@ func (y *Sync) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) e
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	y.log.Info("reconcile planned", "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
 	return nil
 }
 

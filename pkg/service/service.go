@@ -248,7 +248,7 @@ func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding, approve 
 		}
 	case halt != nil:
 		return rep, halt
-	case approve && rep.Plan.Deletions > 0:
+	case approve:
 		if err := s.sync.ApproveDeletions(ctx, rep.Run, rep.Plan.Deletions); err != nil {
 			return rep, err
 		}
