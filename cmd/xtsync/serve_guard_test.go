@@ -11,11 +11,11 @@ import (
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
-// until polls cond every few milliseconds until it holds; the test fails
-// after d.
+// until polls cond every millisecond until it holds; the test fails after
+// d.
 func until(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(d)
 	for !cond() {
