@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +75,7 @@ func TestMemoryBounded(t *testing.T) {
 			client := srv.Client()
 			defer client.CloseIdleConnections()
 
+			idleRSS, peakRSS := sampleRSS()
 			idle, stop := sampleHeap()
 			type answer struct {
 				i      int
@@ -161,6 +165,13 @@ func TestMemoryBounded(t *testing.T) {
 			if delta > maxHeapGrowth {
 				t.Errorf("peak heap %.1f MiB above idle, want at most %d MiB", float64(delta)/(1<<20), maxHeapGrowth>>20)
 			}
+			if idleRSS > 0 {
+				rssDelta := int64(peakRSS()) - int64(idleRSS)
+				t.Logf("resident set: idle %.1f MiB, peak above idle %.1f MiB (bound %d MiB)", mib(idleRSS), float64(rssDelta)/(1<<20), maxHeapGrowth>>20)
+				if rssDelta > maxHeapGrowth {
+					t.Errorf("peak RSS %.1f MiB above idle, want at most %d MiB", float64(rssDelta)/(1<<20), maxHeapGrowth>>20)
+				}
+			}
 
 			st := h.Stats()
 			if refused := st.OverConcurrency + st.OverBufferedBytes; refused != clients-webhook.DefaultMaxConcurrent {
@@ -180,6 +191,52 @@ func TestMemoryBounded(t *testing.T) {
 			}
 			logs.noSecrets(t)
 		})
+	}
+}
+
+// residentBytes reads the process's resident set from /proc/self/statm (0
+// where there is none).
+func residentBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+// sampleRSS returns memory to the OS, reads the idle resident set, and
+// samples it in a goroutine until stop, which returns the peak seen.
+func sampleRSS() (idle uint64, stop func() uint64) {
+	debug.FreeOSMemory()
+	idle = residentBytes()
+	var mu sync.Mutex
+	peak := idle
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			v := residentBytes()
+			mu.Lock()
+			peak = max(peak, v)
+			mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return idle, func() uint64 {
+		close(done)
+		<-finished
+		return max(peak, residentBytes())
 	}
 }
 
