@@ -61,7 +61,7 @@ func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
 		}
 		return nil, fmt.Errorf("state.path: %w", err)
 	}
-	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst, cfg.EngineOptions().LinkAttribute), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	eng, err := engine.New(msgraph.NewSource(src, msgraph.SchemaOf(cfg.EngineOptions())), msgraph.NewTarget(dst, msgraph.SchemaOf(cfg.EngineOptions())), store, cfg.EngineOptions(), log, engine.SystemClock{})
 	if err != nil {
 		store.Close()
 		return nil, err

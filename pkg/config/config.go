@@ -53,6 +53,10 @@ type Sync struct {
 	// property holding xtsync's link marker: extensionAttribute1 …
 	// extensionAttribute15 (default extensionAttribute15).
 	LinkAttribute string `yaml:"link_attribute"`
+	// UserAttributes are the user properties copied from a source user to
+	// the target users xtsync created and kept equal (default: all of
+	// engine.UserAttributes; [] maps none).
+	UserAttributes []string `yaml:"user_attributes"`
 }
 
 // Scope lists the source groups to mirror.
@@ -168,6 +172,9 @@ func (c *Config) defaults() {
 	}
 	if s.DeletionWindow == "" {
 		s.DeletionWindow = "1h"
+	}
+	if s.UserAttributes == nil {
+		s.UserAttributes = engine.DefaultUserAttributes()
 	}
 	if s.LinkAttribute == "" {
 		s.LinkAttribute = "extensionAttribute15"
@@ -323,6 +330,17 @@ func (c *Config) validate() error {
 	if _, err := durationBetween("sync.deletion_window", s.DeletionWindow, time.Minute, 168*time.Hour); err != nil {
 		return err
 	}
+	seenAttr := map[string]bool{}
+	for i, a := range s.UserAttributes {
+		key := fmt.Sprintf("sync.user_attributes[%d]", i)
+		if !engine.IsUserAttribute(a) {
+			return errKey(key, "%s is not a user property xtsync can keep in step (one of %s)", describe(a), strings.Join(engine.UserAttributes(), ", "))
+		}
+		if seenAttr[a] {
+			return errKey(key, "%s is listed twice", a)
+		}
+		seenAttr[a] = true
+	}
 	m := linkAttributeRE.FindStringSubmatch(s.LinkAttribute)
 	if m == nil {
 		return errKey("sync.link_attribute", "is not one of extensionAttribute1 … extensionAttribute15 (%s): the target users' onPremisesExtensionAttributes property xtsync may use for its link marker", describe(s.LinkAttribute))
@@ -447,6 +465,7 @@ func (c *Config) EngineOptions() engine.Options {
 		DeletionThreshold: *c.Sync.DeletionThreshold,
 		DeletionWindow:    c.DeletionWindow(),
 		LinkAttribute:     c.Sync.LinkAttribute,
+		UserAttributes:    slices.Clone(c.Sync.UserAttributes),
 		NameTemplate:      tmpl,
 		InviteRedirectURL: c.Sync.InviteRedirectURL,
 	}

@@ -2,11 +2,13 @@ package config_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
 )
 
 const good = `
@@ -256,6 +258,43 @@ func TestUnknownAndRepeatedKeys(t *testing.T) {
 			}
 			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
 				t.Errorf("error: got %q, want it to contain %q", got, want)
+			}
+		})
+	}
+}
+
+func TestUserAttributes(t *testing.T) {
+	tests := []struct {
+		name, sync string
+		want       []string
+		wantErrKey string
+	}{
+		{"default: every mappable attribute", "", engine.DefaultUserAttributes(), ""},
+		{"a subset", "user_attributes: [jobTitle, department]", []string{"jobTitle", "department"}, ""},
+		{"none", "user_attributes: []", []string{}, ""},
+		{"unknown property", "user_attributes: [jobTitle, shoeSize]", nil, "sync.user_attributes[1]"},
+		{"unwritable property", "user_attributes: [userPrincipalName]", nil, "sync.user_attributes[0]"},
+		{"listed twice", "user_attributes: [surname, surname]", nil, "sync.user_attributes[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := good
+			if tt.sync != "" {
+				doc = strings.Replace(good, "scope:", "sync: {"+tt.sync+"}\nscope:", 1)
+			}
+			c, err := config.Parse([]byte(doc), env(secrets))
+			if tt.wantErrKey != "" {
+				var ce *config.Error
+				if !errors.As(err, &ce) || ce.Key != tt.wantErrKey {
+					t.Fatalf("got %v, want an error naming %s", err, tt.wantErrKey)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.EngineOptions().UserAttributes; !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -146,7 +146,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 		var err error
 		if act.Link != "" {
 			a.begin(ctx, act, act.Target)
-			err = a.e.dst.UpdateUser(ctx, act.Target, UserUpdate{Link: act.Link})
+			err = a.e.dst.UpdateUser(ctx, act.Target, UserUpdate{Link: act.Link, Attributes: act.Attrs})
 		}
 		if err == nil {
 			err = a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
@@ -197,6 +197,17 @@ func (a *applier) one(ctx context.Context, act Action) {
 			s.MembersRemoved += len(act.Users) - len(failed)
 		}
 		a.result(ctx, act, m.TargetID, err, failed)
+	case ActUpdateUser:
+		um := a.st.users[act.User]
+		err := a.owned(ctx, um)
+		if err == nil {
+			a.begin(ctx, act, um.TargetID)
+			err = a.e.dst.UpdateUser(ctx, um.TargetID, UserUpdate{Attributes: act.Attrs})
+		}
+		if err == nil {
+			s.UsersUpdated++
+		}
+		a.result(ctx, act, act.Target, err, nil)
 	case ActEnableUser:
 		a.setEnabled(ctx, act, true)
 	case ActDeleteGroup:
@@ -298,7 +309,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 		if created {
 			m.Provenance = Created
 			if !linked {
-				werr = a.e.dst.UpdateUser(ctx, s.target, UserUpdate{Link: link})
+				werr = a.e.dst.UpdateUser(ctx, s.target, UserUpdate{Link: link, Attributes: act.Attrs})
 			}
 		}
 		if werr == nil {
@@ -467,17 +478,29 @@ func (a *applier) owned(ctx context.Context, um *UserMapping) error {
 	}
 	link := LinkValue(a.e.opts.SourceTenant, um.SourceID)
 	if a.owners == nil {
+		// The users the plan's member reads returned carry their link;
+		// the others are read once, 15 per request.
+		a.owners = map[string]User{}
 		var ids []string
 		for _, act := range a.rep.Plan.Actions {
-			if m := a.st.users[act.User]; m.mapped() && (act.Kind == ActEnableUser || act.Kind == ActDisableUser || act.Kind == ActDeleteUser) {
+			m := a.st.users[act.User]
+			if !m.mapped() || (act.Kind != ActUpdateUser && act.Kind != ActEnableUser && act.Kind != ActDisableUser && act.Kind != ActDeleteUser) {
+				continue
+			}
+			if tu, read := a.rep.Plan.targets[m.TargetID]; read {
+				a.owners[m.TargetID] = User{ID: tu.ID, Link: tu.Link}
+			} else {
 				ids = append(ids, m.TargetID)
 			}
 		}
-		users, err := a.e.dst.Users(ctx, slices.Compact(slices.Sorted(slices.Values(ids))))
-		if err != nil {
-			return fmt.Errorf("read users to deprovision: %w", err)
+		if len(ids) > 0 {
+			users, err := a.e.dst.Users(ctx, slices.Compact(slices.Sorted(slices.Values(ids))))
+			if err != nil {
+				a.owners = nil
+				return fmt.Errorf("read users to change: %w", err)
+			}
+			maps.Copy(a.owners, users)
 		}
-		a.owners = users
 	}
 	u, ok := a.owners[um.TargetID]
 	if !ok {

@@ -85,6 +85,10 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 	defer unlock()
 	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
 	log := e.log.With("run", rep.Run)
+	userLink := ""
+	if full && !ro.DryRun {
+		userLink = e.userDeltaStart(ctx)
+	}
 	st, err := loadState(ctx, e.store)
 	if err != nil {
 		return nil, err
@@ -116,8 +120,28 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 		}
 		rep.Merge(again)
 	}
+	if userLink != "" && !rep.Failed() {
+		if err := e.saveDelta(ctx, usersDeltaKey, nil, userLink, 0); err != nil && !errors.Is(err, ErrConflict) {
+			log.Warn("save users delta link", "err", err)
+		}
+	}
 	log.Info("run done", "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "failures", rep.Summary.Failures)
 	return rep, halt
+}
+
+// userDeltaStart takes a users delta link before the first full reconcile
+// reads anything, so that the users delta passes start where it did ("" when
+// one is stored, or when it cannot be taken: the first pass takes it then).
+func (e *Engine) userDeltaStart(ctx context.Context) string {
+	if _, err := e.store.Get(ctx, RecordDelta, usersDeltaKey); !errors.Is(err, ErrNotFound) {
+		return ""
+	}
+	link, err := e.src.LatestUserDeltaLink(ctx)
+	if err != nil {
+		e.log.Warn("start users delta", "err", err)
+		return ""
+	}
+	return link
 }
 
 // guardPlan puts a plan through the deletion guard, the one check of every

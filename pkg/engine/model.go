@@ -76,6 +76,13 @@ type Member struct {
 	Mail              string
 	UserPrincipalName string
 	UserType          string // Member or Guest, for users
+	// Disabled is set for a user read with accountEnabled false (never
+	// guessed: unread means enabled).
+	Disabled bool
+	// Attrs are the mapped user attributes (Options.UserAttributes), when
+	// read; Link the link attribute, when read (target members).
+	Attrs map[string]string
+	Link  string
 }
 
 // IsGuest reports whether a user member is a guest of its tenant.
@@ -96,13 +103,38 @@ type User struct {
 	// Link is the value of the link attribute (Options.LinkAttribute):
 	// xtsync's marker on the users it created, see LinkValue.
 	Link string
+	// Attrs are the mapped attributes, when read.
+	Attrs map[string]string
 }
 
-// UserUpdate is a change to a target user; zero fields are left as they
-// are.
+// UserChange is one user reported by a users delta round. Only the
+// properties that changed are sure to be there (Graph: "updated instances
+// are represented by their id with at least the properties that have been
+// updated").
+type UserChange struct {
+	ID string
+	// Removed: deleted in the source (soft or permanent).
+	Removed bool
+	// Enabled is accountEnabled, when the round carried it.
+	Enabled *bool
+	// Attrs are the mapped attributes the round carried ("" for a
+	// property set to null).
+	Attrs map[string]string
+}
+
+// UserDeltaResult is one complete users delta round.
+type UserDeltaResult struct {
+	Changes []UserChange
+	Link    string // the deltaLink for the next round
+}
+
+// UserUpdate is a change to a target user, written in one request; zero
+// fields are left as they are.
 type UserUpdate struct {
 	// Link sets the link attribute.
 	Link string
+	// Attributes set mapped user attributes ("" clears one).
+	Attributes map[string]string
 }
 
 // GroupSpec is what the engine wants a target group to be.

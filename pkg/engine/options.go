@@ -45,6 +45,10 @@ type Options struct {
 	// DeletionWindow is the rolling window over which the deletion guard
 	// counts removals, deletes and disables against DeletionThreshold.
 	DeletionWindow time.Duration
+	// UserAttributes are the user properties copied from a source user to
+	// the target user xtsync created, and kept equal (UserAttributes lists
+	// what may be mapped).
+	UserAttributes []string
 	// LinkAttribute is the target users' onPremisesExtensionAttributes
 	// property that carries xtsync's link marker (extensionAttribute15).
 	LinkAttribute string

@@ -19,6 +19,7 @@ const (
 	ActAdoptGroup    ActionKind = "adopt-group"
 	ActCreateGroup   ActionKind = "create-group"
 	ActUpdateGroup   ActionKind = "update-group"
+	ActUpdateUser    ActionKind = "update-user"
 	ActAddMembers    ActionKind = "add-members"
 	ActRemoveMembers ActionKind = "remove-members"
 	ActEnableUser    ActionKind = "enable-user"
@@ -30,8 +31,8 @@ const (
 
 var actionOrder = map[ActionKind]int{
 	ActMatchUser: 0, ActLinkUser: 1, ActInviteUser: 2, ActRestoreGroup: 3, ActAdoptGroup: 4, ActCreateGroup: 5,
-	ActUpdateGroup: 6, ActAddMembers: 7, ActRemoveMembers: 8, ActEnableUser: 9, ActDeleteGroup: 10,
-	ActReleaseGroup: 11, ActDeleteUser: 12, ActDisableUser: 13,
+	ActUpdateGroup: 6, ActUpdateUser: 7, ActAddMembers: 8, ActRemoveMembers: 9, ActEnableUser: 10, ActDeleteGroup: 11,
+	ActReleaseGroup: 12, ActDeleteUser: 13, ActDisableUser: 14,
 }
 
 // Action is one step of a plan. Group and User are source ids; Target is a
@@ -51,8 +52,11 @@ type Action struct {
 	Members int `json:"members,omitempty"`
 	// Link is the link marker a link-user action writes on the target user
 	// (empty when it is there already).
-	Link   string `json:"link,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Link string `json:"link,omitempty"`
+	// Attrs are the user attributes an update-user action writes, or an
+	// invitation sets with the link.
+	Attrs  map[string]string `json:"attributes,omitempty"`
+	Reason string            `json:"reason,omitempty"`
 }
 
 // IsDeletion reports whether the action removes access: member removals,
@@ -107,6 +111,8 @@ type Plan struct {
 	refs map[string][]string
 	// synced are the groups the plan syncs, with their synced member count.
 	synced map[string]int
+	// targets are the target users the plan read (with their link), by id.
+	targets map[string]Member
 }
 
 // Count returns how many actions of kind k the plan holds, and how many

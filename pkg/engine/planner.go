@@ -21,7 +21,11 @@ type planner struct {
 	newRefs map[string][]string
 	// resolved are the unmapped users an action already resolves.
 	resolved map[string]bool
-	enabled  map[string]bool
+	// checked are the mapped users whose attributes and sign-in are
+	// planned; targetUsers the target users as the mirrors' member lists
+	// read them.
+	checked     map[string]bool
+	targetUsers map[string]Member
 }
 
 // plan builds the plan for snap.
@@ -60,14 +64,28 @@ func plan(opts Options, st *state, snap *Snapshot) *Plan {
 func (pl *planner) finish() *Plan {
 	pl.deprovision()
 	pl.p.refs = pl.newRefs
+	pl.p.targets = pl.targetUsers
 	pl.p.sort()
 	return pl.p
+}
+
+// targetUsers indexes the user members of the target groups read.
+func targetUsers(snap *Snapshot) map[string]Member {
+	out := map[string]Member{}
+	for _, tg := range snap.Target {
+		for _, m := range tg.Members {
+			if m.Type == TypeUser {
+				out[m.ID] = m
+			}
+		}
+	}
+	return out
 }
 
 func newPlanner(opts Options, st *state, snap *Snapshot) *planner {
 	return &planner{
 		opts: opts, st: st, snap: snap, p: &Plan{synced: map[string]int{}},
-		newRefs: map[string][]string{}, resolved: map[string]bool{}, enabled: map[string]bool{},
+		newRefs: map[string][]string{}, resolved: map[string]bool{}, checked: map[string]bool{}, targetUsers: targetUsers(snap),
 	}
 }
 
@@ -214,9 +232,8 @@ func (pl *planner) group(gid string) {
 		if !current[tid] {
 			add = append(add, mem.ID)
 		}
-		if um := pl.st.users[mem.ID]; um.mapped() && um.Disabled && !pl.enabled[mem.ID] {
-			pl.enabled[mem.ID] = true
-			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActEnableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "member of a synced group again"})
+		if um := pl.st.users[mem.ID]; um.mapped() {
+			pl.user(gid, mem, um)
 		}
 	}
 	pl.memberSkips(gid, g.DisplayName, n)
@@ -363,7 +380,7 @@ func (pl *planner) targetFor(mem Member) (tid, conflict string) {
 			return "", "the target user with this address mirrors another source user"
 		}
 		if created, _ := createdBy(u, link, um.pending()); created {
-			pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Link: link, Reason: "created by an interrupted run"})
+			pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Link: link, Attrs: pick(pl.opts.UserAttributes, mem.Attrs), Reason: "created by an interrupted run"})
 			return u.ID, ""
 		}
 		pl.once(mem.ID, Action{Kind: ActMatchUser, User: mem.ID, Mail: mail, Target: u.ID, Reason: "existing target user with this address"})
@@ -372,8 +389,48 @@ func (pl *planner) targetFor(mem Member) (tid, conflict string) {
 	if !pl.opts.ProvisionMembers || mail == "" {
 		return "", ""
 	}
-	pl.once(mem.ID, Action{Kind: ActInviteUser, User: mem.ID, Mail: mail, Reason: mem.DisplayName})
+	if mem.Disabled {
+		return "", "disabled in the source: not invited"
+	}
+	pl.once(mem.ID, Action{Kind: ActInviteUser, User: mem.ID, Mail: mail, Reason: mem.DisplayName, Attrs: pick(pl.opts.UserAttributes, mem.Attrs)})
 	return pendingPrefix + mem.ID, ""
+}
+
+// user plans, once per run, what a mapped user's target user should be
+// besides its memberships: the mapped attributes equal to the source's and
+// sign-in disabled while the source user is disabled. Only a user xtsync
+// created is edited; for a matched user what differs is reported.
+func (pl *planner) user(gid string, mem Member, um *UserMapping) {
+	if pl.checked[mem.ID] {
+		return
+	}
+	pl.checked[mem.ID] = true
+	tu, known := pl.targetUsers[um.TargetID]
+	var diff map[string]string
+	if known && mem.Attrs != nil {
+		diff = attrDiff(pl.opts.UserAttributes, mem.Attrs, tu.Attrs)
+	}
+	if um.Provenance != Created {
+		if len(diff) > 0 {
+			pl.p.Skipped = append(pl.p.Skipped, Skip{Group: gid, Member: mem.ID, Reason: "matched user differs from the source in " + attrNames(diff) + ": not edited (xtsync did not create it)"})
+		}
+		return
+	}
+	if len(diff) > 0 {
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Attrs: diff, Reason: "differs from the source in " + attrNames(diff)})
+	}
+	targetEnabled := !um.Disabled
+	if known {
+		targetEnabled = !tu.Disabled
+	}
+	switch {
+	case mem.Disabled && targetEnabled:
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDisableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "disabled in the source"})
+	case !mem.Disabled && um.Disabled:
+		// Only what xtsync disabled is enabled again: a target admin's
+		// disable of a user stands.
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActEnableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "enabled in the source and a member of a synced group"})
+	}
 }
 
 // once plans a user action the first time the user is seen.
@@ -382,6 +439,20 @@ func (pl *planner) once(uid string, a Action) {
 		pl.resolved[uid] = true
 		pl.p.Actions = append(pl.p.Actions, a)
 	}
+}
+
+// pick returns the values of names in attrs (nil when attrs was not read).
+func pick(names []string, attrs map[string]string) map[string]string {
+	if attrs == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		if v := attrs[n]; v != "" {
+			out[n] = v
+		}
+	}
+	return out
 }
 
 // pickUser chooses among target users found for an address: one whose mail

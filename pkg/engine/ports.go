@@ -19,6 +19,12 @@ type Source interface {
 	// LatestDeltaLink returns a delta link for ids positioned at now,
 	// without reading the current state.
 	LatestDeltaLink(ctx context.Context, ids []string) (string, error)
+	// UserDelta runs one round of the users delta from link, selecting the
+	// mapped attributes and accountEnabled; ErrDeltaExpired when the link
+	// is no longer valid.
+	UserDelta(ctx context.Context, link string) (UserDeltaResult, error)
+	// LatestUserDeltaLink returns a users delta link positioned at now.
+	LatestUserDeltaLink(ctx context.Context) (string, error)
 }
 
 // Target reads and writes the target tenant.

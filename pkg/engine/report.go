@@ -48,6 +48,7 @@ type Summary struct {
 	UsersDeleted   int `json:"usersDeleted"`
 	UsersDisabled  int `json:"usersDisabled"`
 	UsersEnabled   int `json:"usersEnabled"`
+	UsersUpdated   int `json:"usersUpdated"`
 	Skipped        int `json:"skipped"`
 	Failures       int `json:"failures"`
 }
@@ -82,6 +83,7 @@ func (r *Report) Merge(o *Report) {
 	s.UsersDeleted += t.UsersDeleted
 	s.UsersDisabled += t.UsersDisabled
 	s.UsersEnabled += t.UsersEnabled
+	s.UsersUpdated += t.UsersUpdated
 	s.Failures += t.Failures
 	if o.Plan != nil && r.Plan != nil {
 		r.Plan.Failed = append(r.Plan.Failed, o.Plan.Failed...)
@@ -115,7 +117,7 @@ func (r *Report) PrintSummary(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  groups:  %d created, %d adopted, %d updated, %d restored, %d deleted, %d released\n", s.GroupsCreated, s.GroupsAdopted, s.GroupsUpdated, s.GroupsRestored, s.GroupsDeleted, s.GroupsReleased)
 	fmt.Fprintf(w, "  members: %d added, %d removed\n", s.MembersAdded, s.MembersRemoved)
-	fmt.Fprintf(w, "  users:   %d invited, %d linked, %d matched, %d deleted, %d disabled, %d enabled\n", s.UsersInvited, s.UsersLinked, s.UsersMatched, s.UsersDeleted, s.UsersDisabled, s.UsersEnabled)
+	fmt.Fprintf(w, "  users:   %d invited, %d linked, %d matched, %d updated, %d deleted, %d disabled, %d enabled\n", s.UsersInvited, s.UsersLinked, s.UsersMatched, s.UsersUpdated, s.UsersDeleted, s.UsersDisabled, s.UsersEnabled)
 	for _, sk := range r.Plan.Skipped {
 		fmt.Fprintf(w, "  skipped: %s\n", sk.describe())
 	}

@@ -161,7 +161,7 @@ func NewSync(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger) 
 		return nil, fmt.Errorf("target: %w", err)
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
-	eng, err := engine.New(msgraph.NewSource(src), msgraph.NewTarget(dst, c.EngineOptions().LinkAttribute), store, c.EngineOptions(), log, engine.SystemClock{})
+	eng, err := engine.New(msgraph.NewSource(src, msgraph.SchemaOf(c.EngineOptions())), msgraph.NewTarget(dst, msgraph.SchemaOf(c.EngineOptions())), store, c.EngineOptions(), log, engine.SystemClock{})
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,7 @@ const (
 )
 
 var (
-	groupSelect  = []string{"id", "displayName", "description", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "createdDateTime"}
-	memberSelect = []string{"id", "displayName", "mail", "userPrincipalName", "userType"}
+	groupSelect = []string{"id", "displayName", "description", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "createdDateTime"}
 )
 
 func str(p *string) string {
@@ -131,8 +130,10 @@ func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group,
 	}
 }
 
-// members lists a group's direct or transitive members, 999 a page.
-func (c *Client) members(ctx context.Context, groupID string, transitive bool) ([]engine.Member, error) {
+// members lists a group's direct or transitive members, 999 a page, read
+// with the schema's select (target: the target side's).
+func (c *Client) members(ctx context.Context, groupID string, transitive bool, schema UserSchema, target bool) ([]engine.Member, error) {
+	memberSelect := schema.memberSelect(target)
 	if !isGUID(groupID) {
 		return nil, fmt.Errorf("group id %q is not a GUID", groupID)
 	}
@@ -155,7 +156,7 @@ func (c *Client) members(ctx context.Context, groupID string, transitive bool) (
 			return nil, wrap(err, "list members of %s", groupID)
 		}
 		for _, o := range resp.GetValue() {
-			out = append(out, toMember(o))
+			out = append(out, schema.member(o, target))
 		}
 		next := resp.GetOdataNextLink()
 		if next == nil {

@@ -14,10 +14,14 @@ import (
 var _ engine.Source = (*Source)(nil)
 
 // Source reads the source tenant for the engine.
-type Source struct{ c *Client }
+type Source struct {
+	c      *Client
+	schema UserSchema
+}
 
-// NewSource wraps a signed-in client of the source tenant.
-func NewSource(c *Client) *Source { return &Source{c: c} }
+// NewSource wraps a signed-in client of the source tenant; users are read
+// with the schema's attributes.
+func NewSource(c *Client, schema UserSchema) *Source { return &Source{c: c, schema: schema} }
 
 // Groups reads groups by id (15 per request).
 func (s *Source) Groups(ctx context.Context, ids []string) (map[string]engine.Group, error) {
@@ -26,7 +30,7 @@ func (s *Source) Groups(ctx context.Context, ids []string) (map[string]engine.Gr
 
 // Members lists direct or transitive members, 999 per page.
 func (s *Source) Members(ctx context.Context, groupID string, transitive bool) ([]engine.Member, error) {
-	return s.c.members(ctx, groupID, transitive)
+	return s.c.members(ctx, groupID, transitive, s.schema, false)
 }
 
 // Users reads users by id (15 per request).
@@ -38,12 +42,12 @@ func (s *Source) Users(ctx context.Context, ids []string) (map[string]engine.Mem
 	}
 	out := map[string]engine.Member{}
 	for _, part := range chunks(ids, maxInFilter) {
-		us, err := s.c.listUsers(ctx, inFilter("id", part), memberSelect, false)
+		us, err := s.c.listUsers(ctx, inFilter("id", part), s.schema.memberSelect(false), false)
 		if err != nil {
 			return nil, err
 		}
 		for _, u := range us {
-			m := toMember(u)
+			m := s.schema.member(u, false)
 			out[m.ID] = m
 		}
 	}

@@ -25,23 +25,20 @@ const (
 // Target reads and writes the target tenant for the engine.
 type Target struct {
 	c *Client
-	// link is the onPremisesExtensionAttributes property holding xtsync's
-	// link marker.
-	link  string
-	sleep func(context.Context, time.Duration) error
+	// schema says what is read of users; link is its link attribute.
+	schema UserSchema
+	link   string
+	sleep  func(context.Context, time.Duration) error
 	// fresh are the waits for an object created moments ago to replicate
 	// (Graph answers 404 for a while).
 	fresh []time.Duration
 }
 
-// NewTarget wraps a signed-in client of the target tenant; linkAttribute
-// names the users' extension attribute that carries xtsync's link marker
-// (engine.DefaultLinkAttribute when empty).
-func NewTarget(c *Client, linkAttribute string) *Target {
-	if linkAttribute == "" {
-		linkAttribute = engine.DefaultLinkAttribute
-	}
-	return &Target{c: c, link: linkAttribute, sleep: sleepCtx, fresh: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}}
+// NewTarget wraps a signed-in client of the target tenant; the schema names
+// the mapped attributes and the users' extension attribute that carries
+// xtsync's link marker.
+func NewTarget(c *Client, schema UserSchema) *Target {
+	return &Target{c: c, schema: schema, link: schema.link(), sleep: sleepCtx, fresh: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}}
 }
 
 // replicated runs a write, repeating it while Graph answers 404: an object
@@ -91,7 +88,7 @@ func (t *Target) Members(ctx context.Context, groupID string) ([]engine.Member, 
 	var out []engine.Member
 	err := t.replicated(ctx, func() error {
 		var err error
-		out, err = t.c.members(ctx, groupID, false)
+		out, err = t.c.members(ctx, groupID, false, t.schema, true)
 		return err
 	})
 	return out, err

@@ -17,7 +17,15 @@ import (
 // userSelect is what the target side reads of a user: enough to tell who
 // created it (createdDateTime, creationType, the link attribute) and to
 // match it by address.
-var userSelect = []string{"id", "displayName", "mail", "otherMails", "userPrincipalName", "userType", "accountEnabled", "creationType", "createdDateTime", "onPremisesExtensionAttributes"}
+func (t *Target) userSelect() []string {
+	sel := []string{"id", "displayName", "mail", "otherMails", "userPrincipalName", "userType", "accountEnabled", "creationType", "createdDateTime", "onPremisesExtensionAttributes"}
+	for _, a := range t.schema.Attributes {
+		if !slices.Contains(sel, a) {
+			sel = append(sel, a)
+		}
+	}
+	return sel
+}
 
 // IsLinkAttribute reports whether name is one of the properties of
 // onPremisesExtensionAttributes, extensionAttribute1..15
@@ -73,6 +81,13 @@ func (t *Target) targetUser(u models.Userable) engine.User {
 		out.Created = *c
 	}
 	out.Link = attrValue(u.GetOnPremisesExtensionAttributes(), t.link)
+	get := attrGetters(u)
+	out.Attrs = map[string]string{}
+	for _, a := range t.schema.Attributes {
+		if f := get[a]; f != nil {
+			out.Attrs[a] = str(f())
+		}
+	}
 	return out
 }
 
@@ -124,7 +139,7 @@ func (t *Target) Users(ctx context.Context, ids []string) (map[string]engine.Use
 				return nil, fmt.Errorf("user id %q is not a GUID", id)
 			}
 		}
-		us, err := t.c.listUsers(ctx, inFilter("id", part), userSelect, false)
+		us, err := t.c.listUsers(ctx, inFilter("id", part), t.userSelect(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +181,7 @@ func (t *Target) UsersByAddress(ctx context.Context, addrs []string) (map[string
 			lower[i] = strings.ToLower(a)
 			clauses = append(clauses, addressClauses(lower[i])...)
 		}
-		us, err := t.c.listUsers(ctx, strings.Join(clauses, " or "), userSelect, false)
+		us, err := t.c.listUsers(ctx, strings.Join(clauses, " or "), t.userSelect(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +206,7 @@ func (t *Target) UsersByAddress(ctx context.Context, addrs []string) (map[string
 func (t *Target) UsersByLink(ctx context.Context, links []string) (map[string]engine.User, error) {
 	out := map[string]engine.User{}
 	for _, part := range chunks(links, maxInFilter) {
-		us, err := t.c.listUsers(ctx, inFilter("onPremisesExtensionAttributes/"+t.link, part), userSelect, true)
+		us, err := t.c.listUsers(ctx, inFilter("onPremisesExtensionAttributes/"+t.link, part), t.userSelect(), true)
 		if err != nil {
 			return nil, err
 		}
@@ -205,20 +220,24 @@ func (t *Target) UsersByLink(ctx context.Context, links []string) (map[string]en
 	return out, nil
 }
 
-// UpdateUser writes the link attribute of a user (a cloud-only user: Graph
-// refuses extension attributes of users synced from on-premises). A user
-// created moments ago may answer 404 until it has replicated.
+// UpdateUser writes the link attribute and mapped attributes of a user in
+// one PATCH (a cloud-only user: Graph refuses extension attributes of users
+// synced from on-premises). A user created moments ago may answer 404 until
+// it has replicated.
 func (t *Target) UpdateUser(ctx context.Context, id string, upd engine.UserUpdate) error {
 	if !isGUID(id) {
 		return fmt.Errorf("user id %q is not a GUID", id)
 	}
-	if upd.Link == "" {
+	if upd.Link == "" && len(upd.Attributes) == 0 {
 		return nil
 	}
 	u := models.NewUser()
-	u.SetOnPremisesExtensionAttributes(attrSet(t.link, upd.Link))
+	if upd.Link != "" {
+		u.SetOnPremisesExtensionAttributes(attrSet(t.link, upd.Link))
+	}
+	setAttrs(u, upd.Attributes)
 	return wrap(t.replicated(ctx, func() error {
 		_, err := t.c.sdk.Users().ByUserId(id).Patch(ctx, u, nil)
 		return err
-	}), "set %s on user %s", t.link, id)
+	}), "update user %s", id)
 }

@@ -24,10 +24,12 @@ const (
 	// KeySyncUnscoped releases the mirrors of groups that left the scope (a
 	// fan-out part of a reconcile).
 	KeySyncUnscoped = "sync-unscoped"
-	prefixShard     = "shard:"
-	prefixSync      = "sync-shard:"
-	prefixRenew     = "renew:"
-	prefixRecreate  = "recreate:"
+	// KeyUsers is the users delta pass.
+	KeyUsers       = "users"
+	prefixShard    = "shard:"
+	prefixSync     = "sync-shard:"
+	prefixRenew    = "renew:"
+	prefixRecreate = "recreate:"
 )
 
 // ShardKey is the work key of a delta shard.
@@ -57,6 +59,7 @@ type Syncer interface {
 	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+	UserDelta(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	HoldDeletions(ctx context.Context, run string, n int) error
 	ApproveDeletions(ctx context.Context, run string, n int) error
 }
@@ -142,6 +145,15 @@ func (s *Service) Changed(ctx context.Context, groupIDs []string) error {
 	return errors.Join(errs...)
 }
 
+// UsersChanged queues the users delta pass (one work key: the pass reads
+// /users/delta and acts only on the users xtsync maps).
+func (s *Service) UsersChanged(ctx context.Context, userIDs []string) error {
+	s.mu.Lock()
+	s.status.ChangesQueued += len(userIDs)
+	s.mu.Unlock()
+	return s.enqueue(KeyUsers)
+}
+
 // Lifecycle queues the answer to a lifecycle event: renew on
 // reauthorizationRequired, recreate and reconcile on subscriptionRemoved,
 // reconcile on missed.
@@ -192,6 +204,8 @@ func (s *Service) Process(ctx context.Context, key string) error {
 			return fmt.Errorf("delta pass %s: %d failures", key, max(rep.Summary.Failures, len(rep.Plan.Failed)))
 		}
 		return nil
+	case key == KeyUsers:
+		return s.report(s.sync.UserDelta(ctx, engine.RunOptions{}))
 	case key == KeyReconcile:
 		return s.reconcile(ctx)
 	case key == KeySubscriptions:

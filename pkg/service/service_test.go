@@ -62,6 +62,9 @@ func (s *syncer) SyncUnscoped(context.Context, engine.RunOptions) (*engine.Repor
 func (s *syncer) Reconcile(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record(fmt.Sprintf("reconcile dry=%t allow=%t", ro.DryRun, ro.AllowDeletions))
 }
+func (s *syncer) UserDelta(context.Context, engine.RunOptions) (*engine.Report, error) {
+	return s.record("users")
+}
 func (s *syncer) HoldDeletions(_ context.Context, _ string, n int) error {
 	s.calls = append(s.calls, fmt.Sprintf("hold %d", n))
 	return nil

@@ -52,6 +52,7 @@ func defaultOptions(scope []string) engine.Options {
 		ProvisionMembers: true, DeprovisionUsers: engine.DeprovisionDelete, UnscopedGroups: engine.UnscopedDelete,
 		DeletionThreshold: 500, NameTemplate: template.Must(template.New("n").Parse("{{.DisplayName}}")),
 		InviteRedirectURL: "https://myapps.microsoft.com",
+		UserAttributes:    engine.DefaultUserAttributes(), LinkAttribute: engine.DefaultLinkAttribute,
 	}
 }
 
@@ -103,7 +104,7 @@ func (h *harness) client(tenant, id, secret string) *msgraph.Client {
 
 // rebuild makes a new engine from h.opts (after the test changes them).
 func (h *harness) rebuild() {
-	eng, err := engine.New(msgraph.NewSource(h.srcC), msgraph.NewTarget(h.dstC, h.opts.LinkAttribute), h.store, h.opts, testLogger(h.t), engine.SystemClock{})
+	eng, err := engine.New(msgraph.NewSource(h.srcC, msgraph.SchemaOf(h.opts)), msgraph.NewTarget(h.dstC, msgraph.SchemaOf(h.opts)), h.store, h.opts, testLogger(h.t), engine.SystemClock{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
