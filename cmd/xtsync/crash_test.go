@@ -103,7 +103,6 @@ func (c *crashChild) killAt(t *testing.T, em *graphemu.Emulator, tenant, route s
 	}
 }
 
-
 // crashExpect is what a converged target must hold, computed from the
 // source: the scoped syncable groups, each with its direct non-guest user
 // members (what xtsync syncs; nested groups and guests are skipped), and
