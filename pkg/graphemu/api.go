@@ -110,17 +110,27 @@ func (e *Emulator) CreateUser(tenantID string, u User) (User, error) {
 			u.DisplayName = u.UserPrincipalName[:strings.Index(u.UserPrincipalName, "@")]
 		}
 		t.addUser(u.clone())
+		e.recordUser(t, u.ID, uchCreated, nil)
 		return nil
 	})
 	return u, err
 }
 
 // UserUpdate is an admin's change to a user (control API PATCH
-// /_emulator/tenants/{tenant}/users/{id}): the fields given change. In
-// ExtensionAttributes a "" value clears one attribute. As an admin (or the
-// on-premises sync) it may change the extension attributes of a synced user.
+// /_emulator/tenants/{tenant}/users/{id}): the fields given change; "" clears
+// a string property (not displayName). In ExtensionAttributes a "" value
+// clears one attribute. As an admin (or the on-premises sync) it may change
+// the extension attributes of a synced user. Setting ExternalUserState to
+// "Accepted" stands for an invitation's redemption. The change shows in user
+// delta and is notified to user subscriptions, as a Graph write.
 type UserUpdate struct {
 	DisplayName           *string           `json:"displayName,omitempty"`
+	GivenName             *string           `json:"givenName,omitempty"`
+	Surname               *string           `json:"surname,omitempty"`
+	JobTitle              *string           `json:"jobTitle,omitempty"`
+	Department            *string           `json:"department,omitempty"`
+	CompanyName           *string           `json:"companyName,omitempty"`
+	OfficeLocation        *string           `json:"officeLocation,omitempty"`
 	Mail                  *string           `json:"mail,omitempty"`
 	OtherMails            *[]string         `json:"otherMails,omitempty"`
 	AccountEnabled        *bool             `json:"accountEnabled,omitempty"`
@@ -129,22 +139,36 @@ type UserUpdate struct {
 	ExtensionAttributes   map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
 }
 
-// UpdateUser changes a live user as an admin would.
+// UpdateUser changes a live user as an admin would. Values are checked
+// first (an empty displayName, lengths above Graph's limits, bad extension
+// attributes): a refused update changes nothing.
 func (e *Emulator) UpdateUser(tenantID, userID string, up UserUpdate) error {
 	if err := checkExtAttrs(up.ExtensionAttributes); err != nil {
 		return err
+	}
+	if gerr := (&userPatch{DisplayName: up.DisplayName, GivenName: up.GivenName, Surname: up.Surname, JobTitle: up.JobTitle,
+		Department: up.Department, CompanyName: up.CompanyName, OfficeLocation: up.OfficeLocation}).check(); gerr != nil {
+		return fmt.Errorf("user %s: %s", userID, gerr.message)
 	}
 	return e.withTenant(tenantID, func(t *Tenant) error {
 		u, found := t.users[lower(userID)]
 		if !found {
 			return fmt.Errorf("user %s: %w", userID, ErrNotFound)
 		}
+		before := u.clone()
+		defer func() { e.recordUser(t, u.ID, uchProps, changedUserProps(before, u)) }()
 		setStr := func(dst, v *string) {
 			if v != nil {
 				*dst = *v
 			}
 		}
 		setStr(&u.DisplayName, up.DisplayName)
+		setStr(&u.GivenName, up.GivenName)
+		setStr(&u.Surname, up.Surname)
+		setStr(&u.JobTitle, up.JobTitle)
+		setStr(&u.Department, up.Department)
+		setStr(&u.CompanyName, up.CompanyName)
+		setStr(&u.OfficeLocation, up.OfficeLocation)
 		setStr(&u.Mail, up.Mail)
 		setStr(&u.ExternalUserState, up.ExternalUserState)
 		if up.OtherMails != nil {
@@ -277,7 +301,8 @@ func (e *Emulator) DeleteGroup(tenantID, groupID string) error {
 	})
 }
 
-// DeleteUser soft-deletes a user and removes it from every group.
+// DeleteUser soft-deletes a user and removes it from every group (each
+// group's delta and subscriptions see the member removed).
 func (e *Emulator) DeleteUser(tenantID, userID string) error {
 	return e.withTenant(tenantID, func(t *Tenant) error {
 		u, found := t.users[lower(userID)]
@@ -476,7 +501,8 @@ func (e *Emulator) DeletedUsers(tenantID string) []User {
 }
 
 // PurgeDeleted removes a soft-deleted group or user for good, as an admin
-// emptying deleted items (a purged group is reported by delta as deleted).
+// emptying deleted items (a purged group or user is reported by delta as
+// deleted and notified as deleted).
 func (e *Emulator) PurgeDeleted(tenantID, id string) error {
 	return e.withTenant(tenantID, func(t *Tenant) error {
 		id = lower(id)
@@ -485,8 +511,8 @@ func (e *Emulator) PurgeDeleted(tenantID, id string) error {
 			e.record(t, id, chPurged, "")
 			return nil
 		}
-		if _, found := t.deletedUsers[id]; found {
-			delete(t.deletedUsers, id)
+		if u, found := t.deletedUsers[id]; found {
+			e.purgeUser(t, u)
 			return nil
 		}
 		return fmt.Errorf("deleted item %s: %w", id, ErrNotFound)

@@ -175,6 +175,24 @@ func TestBadInput(t *testing.T) {
 	if status != 200 || expiredLink == "" {
 		t.Fatalf("latest delta: %d %s", status, jsonText(body))
 	}
+	status, body, _ = c.do("GET", "/users/delta?$select=displayName&$deltatoken=latest", nil)
+	expiredUserLink, _ := body["@odata.deltaLink"].(string)
+	if status != 200 || expiredUserLink == "" {
+		t.Fatalf("latest user delta: %d %s", status, jsonText(body))
+	}
+	// A group round's nextLink (pages of 5), whose skiptoken is no user one.
+	if err := em.SetFaults(tid, graphemu.Faults{PageSize: 5}); err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ = c.do("GET", "/groups/delta?$select=displayName", nil)
+	groupNext, _ := body["@odata.nextLink"].(string)
+	_, groupSkip, _ := strings.Cut(groupNext, "$skiptoken=")
+	if status != 200 || groupSkip == "" {
+		t.Fatalf("group delta page: %d %s", status, jsonText(body))
+	}
+	if err := em.SetFaults(tid, graphemu.Faults{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := em.ExpireDeltaTokens(tid); err != nil {
 		t.Fatal(err)
 	}
@@ -418,6 +436,29 @@ func TestBadInput(t *testing.T) {
 		{name: "bad delta token", method: "GET", path: "/groups/delta?$deltatoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
 		{name: "bad delta skiptoken", method: "GET", path: "/groups/delta?$skiptoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
 		{name: "expired delta token", method: "GET", path: expiredLink, wantStatus: 410, wantCode: "syncStateNotFound"},
+		{name: "user delta $filter with 51 ids", method: "GET", path: "/users/delta?$filter=" + idOr(51), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
+		{name: "user delta $filter with 50 ids", method: "GET", path: "/users/delta?$select=displayName&$filter=" + idOr(50), wantStatus: 200,
+			check: func(t *testing.T, body map[string]any) {
+				if _, has := body["@odata.deltaLink"]; !has {
+					t.Errorf("no deltaLink: %s", jsonText(body))
+				}
+			}},
+		{name: "user delta $filter on another property", method: "GET", path: "/users/delta?$filter=" + url.QueryEscape("mail eq 'adelev@contoso.com'"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
+		{name: "user delta $filter with a non-GUID id", method: "GET", path: "/users/delta?$filter=" + url.QueryEscape("id eq 'adelev'"), wantStatus: 400, wantCode: "Request_BadRequest"},
+		{name: "user delta $select=skills", method: "GET", path: "/users/delta?$select=displayName,skills", wantStatus: 501, wantCode: "NotImplemented", wantMsg: "This operation target is not yet supported."},
+		{name: "user delta $select of an unknown name", method: "GET", path: "/users/delta?$select=noSuchProperty", wantStatus: 501, wantCode: "NotImplemented"},
+		{name: "user delta $select=manager", method: "GET", path: "/users/delta?$select=displayName,manager", wantStatus: 501, wantCode: "NotImplemented"},
+		{name: "user delta $select in another case", method: "GET", path: "/users/delta?$select=DisplayName&$filter=" + url.QueryEscape("id eq '"+adele.ID+"'"), wantStatus: 200,
+			check: func(t *testing.T, body map[string]any) {
+				if v := fidValuesOf(body, "value"); len(v) != 1 || v[0].(map[string]any)["displayName"] != "Adele Vance" {
+					t.Errorf("value %s", jsonText(v))
+				}
+			}},
+		{name: "bad user delta token", method: "GET", path: "/users/delta?$deltatoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
+		{name: "bad user delta skiptoken", method: "GET", path: "/users/delta?$skiptoken=garbage", wantStatus: 400, wantCode: "Request_BadRequest"},
+		{name: "group skiptoken on user delta", method: "GET", path: "/users/delta?$skiptoken=" + groupSkip, wantStatus: 400, wantCode: "Request_BadRequest"},
+		{name: "expired user delta token", method: "GET", path: expiredUserLink, wantStatus: 410, wantCode: "syncStateNotFound"},
+		{name: "POST user delta", method: "POST", path: "/users/delta", body: map[string]any{}, wantStatus: 405},
 
 		// $batch.
 		{name: "$batch with 21 requests", method: "POST", path: "/$batch", body: batch(many(21)...), wantStatus: 400, wantCode: "BadRequest"},
@@ -467,6 +508,10 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "subscription to plain http off loopback", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"notificationUrl": "http://webhook.example.com/notify"}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
 		{name: "subscription to a resource other than groups", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"resource": "me/mailFolders('Inbox')/messages", "changeType": "created"}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
+		{name: "user subscription changeType created", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"resource": "/users", "changeType": "created"}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
+		{name: "user subscription beyond 41760 minutes", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"resource": "/users", "expirationDateTime": time.Now().Add(41761 * time.Minute).UTC().Format(time.RFC3339)}),
+			wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
+		{name: "user subscription with resource data", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"resource": "/users", "includeResourceData": true}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
 		{name: "subscription without notificationUrl", method: "POST", path: "/subscriptions", body: subscription(map[string]any{"notificationUrl": nil}), wantStatus: 400, wantCode: "ValidationError", check: noSubscription},
 		{name: "unknown subscription", method: "GET", path: "/subscriptions/" + unknownGUID, wantStatus: 404, wantCode: "ResourceNotFound"},
 
@@ -485,6 +530,20 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("refused PATCH changed the synced user: %+v", u)
 				}
 			}},
+		{name: "companyName above 64 characters", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"jobTitle": "x", "companyName": strings.Repeat("c", 65)}, wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Invalid value specified for property 'companyName' of resource 'User'.", check: func(t *testing.T, _ map[string]any) {
+				if u, _ := em.User(tid, adele.ID); u.JobTitle == "x" {
+					t.Error("refused PATCH applied jobTitle")
+				}
+			}},
+		{name: "officeLocation above 128 characters", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"officeLocation": strings.Repeat("o", 129)}, wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Invalid value specified for property 'officeLocation' of resource 'User'."},
+		{name: "officeLocation of 128 characters", method: "PATCH", path: "/users/" + kim.ID, body: map[string]any{"officeLocation": strings.Repeat("o", 128)}, wantStatus: 204},
+		{name: "jobTitle not a string", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"jobTitle": 5}, wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Invalid value specified for property 'jobTitle' of resource 'User'."},
+		{name: "displayName null", method: "PATCH", path: "/users/" + adele.ID, body: `{"displayName": null}`, wantStatus: 400, wantCode: "Request_BadRequest",
+			wantMsg: "Invalid value specified for property 'displayName' of resource 'User'."},
+		{name: "accountEnabled null", method: "PATCH", path: "/users/" + adele.ID, body: `{"accountEnabled": null}`, wantStatus: 400, wantCode: "Request_BadRequest"},
 		{name: "onPremisesSyncEnabled is read-only", method: "PATCH", path: "/users/" + adele.ID, body: map[string]any{"onPremisesSyncEnabled": true}, wantStatus: 400, wantCode: "Request_BadRequest",
 			wantMsg: "Property 'onPremisesSyncEnabled' is read-only and cannot be set."},
 

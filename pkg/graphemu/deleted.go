@@ -22,10 +22,19 @@ func (e *Emulator) softDeleteGroup(t *Tenant, g *Group) {
 	e.record(t, g.ID, chSoftDeleted, "")
 }
 
-// softDeleteUser moves u to deleted items and out of every group.
+// softDeleteUser moves u to deleted items (restorable for 30 days) and out
+// of every group: a deleted user is in no member list, and each group's
+// delta reports it as a member removed (members@delta with @removed) and
+// its subscriptions are notified. The user's own change is recorded for
+// user delta ("@removed": {"reason": "changed"}) and notified as updated
+// (https://learn.microsoft.com/en-us/graph/delta-query-users;
+// https://learn.microsoft.com/en-us/graph/change-notifications-overview).
+// Call with e.mu held.
 func (e *Emulator) softDeleteUser(t *Tenant, u *User) {
+	u.memberOf = nil
 	for _, g := range t.liveGroups() {
 		if g.removeMember(u.ID) {
+			u.memberOf = append(u.memberOf, g.ID)
 			e.record(t, g.ID, chMemberRemove, u.ID)
 		}
 	}
@@ -33,6 +42,39 @@ func (e *Emulator) softDeleteUser(t *Tenant, u *User) {
 	u.Deleted = e.now()
 	t.deletedUsers[u.ID] = u
 	t.compact()
+	e.recordUser(t, u.ID, uchSoftDeleted, nil)
+}
+
+// restoreUser brings a soft-deleted user back with its properties and its
+// memberships of the groups its deletion removed it from that still live:
+// "the user account can be restored, along with all its properties" and
+// "All of the account's organization information is preserved. When you
+// restore a user, this organization information is also restored"
+// (https://learn.microsoft.com/en-us/entra/fundamentals/users-restore;
+// https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore:
+// "you can fully restore the item"). Each membership restored is a member
+// addition in that group's delta and notifications; the user itself shows
+// in user delta with no annotation, as a created one. Call with e.mu held.
+func (e *Emulator) restoreUser(t *Tenant, u *User) {
+	delete(t.deletedUsers, u.ID)
+	u.Deleted = time.Time{}
+	t.addUser(u)
+	e.recordUser(t, u.ID, uchRestored, nil)
+	for _, gid := range u.memberOf {
+		if g, live := t.groups[gid]; live && !g.hasMember(u.ID) {
+			g.Members = append(g.Members, u.ID)
+			e.record(t, g.ID, chMemberAdd, u.ID)
+		}
+	}
+	u.memberOf = nil
+}
+
+// purgeUser removes a soft-deleted user for good: user delta reports
+// "@removed": {"reason": "deleted"}, user subscriptions get deleted. Call
+// with e.mu held.
+func (e *Emulator) purgeUser(t *Tenant, u *User) {
+	delete(t.deletedUsers, u.ID)
+	e.recordUser(t, u.ID, uchPurged, nil)
 }
 
 // restoreGroup brings a soft-deleted group back with its members (those
@@ -99,9 +141,7 @@ func restoreDeletedItem(c *call) *response {
 		return ok(body)
 	}
 	if u, found := c.t.deletedUsers[id]; found {
-		delete(c.t.deletedUsers, id)
-		u.Deleted = time.Time{}
-		c.t.addUser(u)
+		c.e.restoreUser(c.t, u)
 		body := renderUser(u, nil)
 		body["@odata.context"] = c.link("/$metadata#directoryObjects/$entity")
 		body["@odata.type"] = "#microsoft.graph.user"
@@ -120,8 +160,8 @@ func purgeDeletedItem(c *call) *response {
 		c.e.record(c.t, id, chPurged, "")
 		return noContent()
 	}
-	if _, found := c.t.deletedUsers[id]; found {
-		delete(c.t.deletedUsers, id)
+	if u, found := c.t.deletedUsers[id]; found {
+		c.e.purgeUser(c.t, u)
 		return noContent()
 	}
 	return errResponse(errNotFound(id))

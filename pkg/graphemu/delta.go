@@ -13,9 +13,16 @@ const (
 	snapLifetime       = time.Hour
 )
 
-// deltaToken is what a $deltatoken carries: where the round ended and the
-// query it tracks.
+// Delta routes, for the links a round hands out.
+const (
+	groupsDeltaPath = "/groups/delta"
+	usersDeltaPath  = "/users/delta"
+)
+
+// deltaToken is what a $deltatoken carries: where the round ended, the
+// query it tracks, and (Kind) the collection: "" for groups, "users".
 type deltaToken struct {
+	Kind   string   `json:"c,omitempty"`
 	Seq    int64    `json:"s"`
 	Sel    []string `json:"sel,omitempty"`
 	IDs    []string `json:"ids,omitempty"`
@@ -24,10 +31,14 @@ type deltaToken struct {
 }
 
 // deltaSnap is one delta round's materialised result, paged by $skiptoken.
+// path is the delta route it was made for (a skiptoken is refused on the
+// other one), coll its @odata.context collection.
 type deltaSnap struct {
 	entries []map[string]any
 	end     deltaToken
 	created time.Time
+	path    string
+	coll    string
 }
 
 type skip struct {
@@ -46,38 +57,23 @@ var deltaSelectable = func() map[string]bool {
 
 func groupsDelta(c *call) *response {
 	if st := c.q.Get("$skiptoken"); st != "" {
-		var sk skip
-		snap, found := (*deltaSnap)(nil), false
-		if decodeToken(st, &sk) {
-			snap, found = c.e.snaps[sk.Key]
-		}
-		if !found || sk.Offset < 0 || sk.Offset > len(snap.entries) {
-			return errResponse(errf(400, "Request_BadRequest", "Invalid skip token '%s'.", st))
-		}
-		return c.deltaPage(sk.Key, snap, sk.Offset)
+		return c.deltaSkip(st, groupsDeltaPath)
+	}
+	sel, ids, gerr := c.deltaQuery(groupDeltaName)
+	if gerr != nil {
+		return errResponse(gerr)
 	}
 	var from deltaToken
 	initial := true
 	if dt := c.q.Get("$deltatoken"); dt != "" {
-		sel, ids, gerr := c.deltaQuery()
-		if gerr != nil {
-			return errResponse(gerr)
-		}
 		if dt == "latest" {
-			return c.deltaRound(nil, deltaToken{Seq: c.t.seq, Sel: sel, IDs: ids})
+			return c.deltaRound(nil, deltaToken{Seq: c.t.seq, Sel: sel, IDs: ids}, groupsDeltaPath, "groups")
 		}
-		if !decodeToken(dt, &from) || from.Tenant != c.t.ID {
-			return errResponse(errf(400, "Request_BadRequest", "Invalid delta token '%s'.", dt))
-		}
-		if from.Seq < c.t.horizon || c.now().Sub(time.Unix(from.Issued, 0)) > deltaTokenLifetime || from.Seq > c.t.seq {
-			return errResponse(errf(410, "syncStateNotFound", "The sync state for this delta token was not found or has expired. Start a new round of delta with no token."))
+		if from, gerr = c.deltaFrom(dt, ""); gerr != nil {
+			return errResponse(gerr)
 		}
 		initial = false
 	} else {
-		sel, ids, gerr := c.deltaQuery()
-		if gerr != nil {
-			return errResponse(gerr)
-		}
 		from = deltaToken{Sel: sel, IDs: ids}
 	}
 	end := deltaToken{Seq: c.t.seq, Sel: from.Sel, IDs: from.IDs}
@@ -87,16 +83,59 @@ func groupsDelta(c *call) *response {
 	} else {
 		entries = c.deltaChanges(from)
 	}
-	return c.deltaRound(entries, end)
+	return c.deltaRound(entries, end, groupsDeltaPath, "groups")
 }
 
-// deltaQuery parses the $select and $filter of a new delta round.
-func (c *call) deltaQuery() ([]string, []string, *graphErr) {
-	sel := c.selectList()
-	for _, s := range sel {
-		if !deltaSelectable[lower(s)] {
+// deltaSkip serves a further page of a round (a $skiptoken of path's
+// nextLink).
+func (c *call) deltaSkip(st, path string) *response {
+	var sk skip
+	snap, found := (*deltaSnap)(nil), false
+	if decodeToken(st, &sk) {
+		snap, found = c.e.snaps[sk.Key]
+	}
+	if !found || snap.path != path || sk.Offset < 0 || sk.Offset > len(snap.entries) {
+		return errResponse(errf(400, "Request_BadRequest", "Invalid skip token '%s'.", st))
+	}
+	return c.deltaPage(sk.Key, snap, sk.Offset)
+}
+
+// deltaFrom checks a $deltatoken of collection kind ("" for groups,
+// "users"): 400 for one that is not a token of this tenant and collection,
+// 410 syncStateNotFound for one older than 7 days or than the tenant's
+// change horizon (ExpireDeltaTokens). Delta tokens for directory objects
+// last seven days; an expired one answers a 40x with syncStateNotFound
+// (https://learn.microsoft.com/en-us/graph/delta-query-overview, "Token
+// duration").
+func (c *call) deltaFrom(dt, kind string) (deltaToken, *graphErr) {
+	var from deltaToken
+	if !decodeToken(dt, &from) || from.Tenant != c.t.ID || from.Kind != kind {
+		return from, errf(400, "Request_BadRequest", "Invalid delta token '%s'.", dt)
+	}
+	if from.Seq < c.t.horizon || c.now().Sub(time.Unix(from.Issued, 0)) > deltaTokenLifetime || from.Seq > c.t.seq {
+		return from, errf(410, "syncStateNotFound", "The sync state for this delta token was not found or has expired. Start a new round of delta with no token.")
+	}
+	return from, nil
+}
+
+// groupDeltaName accepts the properties a group delta $select may name,
+// as given.
+func groupDeltaName(s string) (string, bool) { return s, deltaSelectable[lower(s)] }
+
+// deltaQuery parses the $select and $filter of a new delta round. name
+// checks (and spells) one $select entry; a name it refuses answers 501, as
+// Graph answers for properties delta does not track
+// (https://learn.microsoft.com/en-us/graph/delta-query-overview,
+// "Properties stored outside of the main data store"). The $filter takes
+// only "id eq" clauses joined by or, at most 50 (group-delta, user-delta).
+func (c *call) deltaQuery(name func(string) (string, bool)) ([]string, []string, *graphErr) {
+	var sel []string
+	for _, s := range c.selectList() {
+		canon, known := name(s)
+		if !known {
 			return nil, nil, errf(501, "NotImplemented", "This operation target is not yet supported.")
 		}
+		sel = append(sel, canon)
 	}
 	var ids []string
 	if f := c.q.Get("$filter"); f != "" {
@@ -117,7 +156,7 @@ func (c *call) deltaQuery() ([]string, []string, *graphErr) {
 	return sel, ids, nil
 }
 
-func (c *call) deltaRound(entries []map[string]any, end deltaToken) *response {
+func (c *call) deltaRound(entries []map[string]any, end deltaToken, path, coll string) *response {
 	end.Tenant, end.Issued = c.t.ID, c.now().Unix()
 	for k, s := range c.e.snaps {
 		if c.now().Sub(s.created) > snapLifetime {
@@ -125,7 +164,7 @@ func (c *call) deltaRound(entries []map[string]any, end deltaToken) *response {
 		}
 	}
 	key := c.e.newID()
-	snap := &deltaSnap{entries: entries, end: end, created: c.now()}
+	snap := &deltaSnap{entries: entries, end: end, created: c.now(), path: path, coll: coll}
 	c.e.snaps[key] = snap
 	return c.deltaPage(key, snap, 0)
 }
@@ -137,14 +176,14 @@ func (c *call) deltaPage(key string, snap *deltaSnap, off int) *response {
 	}
 	end := min(off+size, len(snap.entries))
 	body := map[string]any{
-		"@odata.context": c.link("/$metadata#" + contextFor("groups", snap.end.Sel)),
+		"@odata.context": c.link("/$metadata#" + contextFor(snap.coll, snap.end.Sel)),
 		"value":          nonNil(snap.entries[off:end]),
 	}
 	if end < len(snap.entries) {
-		body["@odata.nextLink"] = c.link("/groups/delta?$skiptoken=" + encodeToken(skip{Key: key, Offset: end}))
+		body["@odata.nextLink"] = c.link(snap.path + "?$skiptoken=" + encodeToken(skip{Key: key, Offset: end}))
 	} else {
 		delete(c.e.snaps, key)
-		body["@odata.deltaLink"] = c.link("/groups/delta?$deltatoken=" + encodeToken(snap.end))
+		body["@odata.deltaLink"] = c.link(snap.path + "?$deltatoken=" + encodeToken(snap.end))
 	}
 	return ok(body)
 }
@@ -194,9 +233,13 @@ func (c *call) deltaGroup(g *Group, props []string, members []map[string]any, wi
 
 func (c *call) memberRef(id string, removed bool) map[string]any {
 	typ := "#microsoft.graph.directoryObject"
-	if _, isUser := c.t.users[id]; isUser {
+	_, isUser := c.t.users[id]
+	_, deletedUser := c.t.deletedUsers[id] // removed from the group by its deletion
+	_, isGroup := c.t.groups[id]
+	_, deletedGroup := c.t.deletedGroups[id]
+	if isUser || deletedUser {
 		typ = "#microsoft.graph.user"
-	} else if _, isGroup := c.t.groups[id]; isGroup {
+	} else if isGroup || deletedGroup {
 		typ = "#microsoft.graph.group"
 	}
 	m := map[string]any{"@odata.type": typ, "id": id}
@@ -289,8 +332,9 @@ func (c *call) deltaChanges(from deltaToken) []map[string]any {
 	return out
 }
 
-// ExpireDeltaTokens makes every delta token issued so far in the tenant
-// answer 410 syncStateNotFound, as after Graph drops its sync state.
+// ExpireDeltaTokens makes every delta token issued so far in the tenant,
+// group and user delta alike, answer 410 syncStateNotFound, as after Graph
+// drops its sync state.
 func (e *Emulator) ExpireDeltaTokens(tenantID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -301,5 +345,6 @@ func (e *Emulator) ExpireDeltaTokens(tenantID string) error {
 	t.seq++
 	t.horizon = t.seq
 	t.changes = nil
+	t.userChanges = nil
 	return nil
 }

@@ -221,5 +221,27 @@ func (e *Emulator) record(t *Tenant, group string, kind changeKind, member strin
 	if kind == chPurged {
 		changeType = "deleted"
 	}
-	e.queueNotifications(t, group, changeType)
+	e.queueNotifications(t, collGroups, group, changeType)
+}
+
+// recordUser notes a change to user u in t, for user delta and user change
+// notifications: creation, property changes, soft delete and restore are
+// notified as updated, a permanent delete as deleted
+// (https://learn.microsoft.com/en-us/graph/change-notifications-overview:
+// "Creation and soft-deletion of users also trigger the updated
+// changeType"; https://learn.microsoft.com/en-us/graph/api/resources/subscription:
+// "Use deleted to receive notifications when user or group is permanently
+// deleted"). A property change with no property changed records nothing.
+// Call with e.mu held.
+func (e *Emulator) recordUser(t *Tenant, user string, kind userChangeKind, props []string) {
+	if kind == uchProps && len(props) == 0 {
+		return
+	}
+	t.seq++
+	t.userChanges = append(t.userChanges, userChange{seq: t.seq, user: user, kind: kind, props: props, at: e.now()})
+	changeType := "updated"
+	if kind == uchPurged {
+		changeType = "deleted"
+	}
+	e.queueNotifications(t, collUsers, user, changeType)
 }

@@ -148,7 +148,7 @@ func readCost(c *call) float64 {
 		cost = 2
 	case "GET /groups/{id}/members", "GET /groups/{id}/transitiveMembers":
 		cost = 3
-	case "GET /groups/delta":
+	case "GET /groups/delta", "GET /users/delta":
 		cost = 5
 	}
 	if c.q.Get("$select") != "" && cost > 1 {

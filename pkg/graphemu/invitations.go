@@ -70,6 +70,7 @@ func createInvitation(c *call) *response {
 			Created: c.now(),
 		}
 		c.t.addUser(u)
+		c.e.recordUser(c.t, u.ID, uchCreated, nil)
 	}
 	id := c.e.newID()
 	redeem := "https://login.microsoftonline.com/redeem?rd=" + url.QueryEscape("https://invitations.microsoft.com/redeem/?tenant="+c.t.ID+"&user="+id+"&ticket=emulated&ver=2.0")

@@ -29,6 +29,11 @@ type User struct {
 	ExternalUserState string   `json:"externalUserState,omitempty"` // "" or PendingAcceptance / Accepted
 	JobTitle          string   `json:"jobTitle,omitempty"`
 	Department        string   `json:"department,omitempty"`
+	// CompanyName is companyName (at most 64 characters; returned only on
+	// $select), OfficeLocation officeLocation (at most 128; a default
+	// property): https://learn.microsoft.com/en-us/graph/api/resources/user
+	CompanyName    string `json:"companyName,omitempty"`
+	OfficeLocation string `json:"officeLocation,omitempty"`
 	// Created is createdDateTime; a seed may set it in the past (a guest
 	// invited a year ago). Zero means "now" when the user is added.
 	Created time.Time `json:"createdDateTime,omitzero"`
@@ -40,6 +45,9 @@ type User struct {
 	// extensionAttribute1 ... extensionAttribute15; unset ones are absent.
 	ExtensionAttributes map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
 	Deleted             time.Time         `json:"-"`
+	// memberOf holds, while the user is soft-deleted, the groups its
+	// deletion removed it from: a restore brings those memberships back.
+	memberOf []string
 }
 
 // Group is a directory group. Members holds directory object ids (users or
@@ -101,6 +109,7 @@ func (u *User) clone() *User {
 	c := *u
 	c.OtherMails = slices.Clone(u.OtherMails)
 	c.ExtensionAttributes = maps.Clone(u.ExtensionAttributes)
+	c.memberOf = slices.Clone(u.memberOf)
 	return &c
 }
 

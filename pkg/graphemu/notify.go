@@ -56,16 +56,24 @@ func (o *outbox) push(d *delivery) {
 	}
 }
 
-// queueNotifications queues the change notifications for a change to group
-// in t, one per matching subscription, with the tenant's notification
-// faults. Call with e.mu held.
-func (e *Emulator) queueNotifications(t *Tenant, group, changeType string) {
+// queueNotifications queues the change notifications for a change to the
+// group or user id (coll "groups" or "users") in t, one per matching
+// subscription, with the tenant's notification faults. Users are notified
+// like groups: resource "Users/{id}", resourceData of @odata.type
+// "#Microsoft.Graph.User"
+// (https://learn.microsoft.com/en-us/graph/change-notifications-overview,
+// user row: "/users" or "/users/{id}"). Call with e.mu held.
+func (e *Emulator) queueNotifications(t *Tenant, coll, id, changeType string) {
 	now := e.now()
 	f := t.faults
-	for _, id := range t.subOrder {
-		s := t.subs[id]
-		target, _ := subResourceGroup(s.Resource)
-		if target != "" && target != group {
+	name, typ := "Groups/", "#Microsoft.Graph.Group"
+	if coll == collUsers {
+		name, typ = "Users/", "#Microsoft.Graph.User"
+	}
+	for _, sid := range t.subOrder {
+		s := t.subs[sid]
+		target, _ := parseSubResource(s.Resource)
+		if target.coll != coll || (target.id != "" && target.id != id) {
 			continue
 		}
 		if !slices.Contains(strings.Split(strings.ReplaceAll(s.ChangeType, " ", ""), ","), changeType) {
@@ -83,8 +91,8 @@ func (e *Emulator) queueNotifications(t *Tenant, group, changeType string) {
 		item := map[string]any{
 			"changeType":                     changeType,
 			"clientState":                    s.ClientState,
-			"resource":                       "Groups/" + group,
-			"resourceData":                   map[string]any{"@odata.type": "#Microsoft.Graph.Group", "@odata.id": "Groups/" + group, "id": group, "organizationId": t.ID, "eventTime": now.UTC().Format(subTimeFormat), "sequenceNumber": now.UnixNano()/100 + dotnetEpochTicks},
+			"resource":                       name + id,
+			"resourceData":                   map[string]any{"@odata.type": typ, "@odata.id": name + id, "id": id, "organizationId": t.ID, "eventTime": now.UTC().Format(subTimeFormat), "sequenceNumber": now.UnixNano()/100 + dotnetEpochTicks},
 			"subscriptionExpirationDateTime": s.ExpirationDateTime.UTC().Format(subTimeFormat),
 			"subscriptionId":                 s.ID,
 			"tenantId":                       t.ID,

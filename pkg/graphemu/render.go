@@ -27,10 +27,13 @@ func strs(v []string) []string {
 var userDefault = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
 
 // userProps is every user property the emulator knows, for project to pick
-// from. Not defaults, so only on $select (resources/user): createdDateTime,
-// creationType, otherMails, onPremisesSyncEnabled (true for a synced user,
-// null for a cloud-only one) and onPremisesExtensionAttributes (all fifteen
-// keys, null where unset; resources/onpremisesextensionattributes).
+// from. Not defaults, so only on $select
+// (https://learn.microsoft.com/en-us/graph/api/resources/user):
+// accountEnabled, companyName, createdDateTime, creationType, department,
+// otherMails, userType, externalUserState, onPremisesSyncEnabled (true for
+// a synced user, null for a cloud-only one) and
+// onPremisesExtensionAttributes (all fifteen keys, null where unset;
+// resources/onpremisesextensionattributes). officeLocation is a default.
 func userProps(u *User) map[string]any {
 	var deleted, synced any
 	if !u.Deleted.IsZero() {
@@ -47,9 +50,10 @@ func userProps(u *User) map[string]any {
 		"surname":           nullable(u.Surname),
 		"jobTitle":          nullable(u.JobTitle),
 		"department":        nullable(u.Department),
+		"companyName":       nullable(u.CompanyName),
 		"mail":              nullable(u.Mail),
 		"mobilePhone":       nil,
-		"officeLocation":    nil,
+		"officeLocation":    nullable(u.OfficeLocation),
 		"preferredLanguage": nil,
 		"userPrincipalName": u.UserPrincipalName,
 		"otherMails":        strs(u.OtherMails),

@@ -36,6 +36,8 @@ func (e *Emulator) route(c *call) (string, handlerFunc) {
 		return pick(m, key("/groups/{id}/members/{id}/$ref"), map[string]handlerFunc{"DELETE": removeMemberRef})
 	case n == 1 && s[0] == "users":
 		return pick(m, key("/users"), map[string]handlerFunc{"GET": listUsers, "POST": createUser})
+	case n == 2 && s[0] == "users" && (s[1] == "delta" || s[1] == "delta()" || s[1] == "microsoft.graph.delta()"):
+		return pick(m, key("/users/delta"), map[string]handlerFunc{"GET": usersDelta})
 	case n == 2 && s[0] == "users":
 		return pick(m, key("/users/{id}"), map[string]handlerFunc{"GET": getUser, "PATCH": patchUser, "DELETE": deleteUser})
 	case n == 1 && s[0] == "invitations":

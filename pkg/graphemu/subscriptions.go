@@ -13,12 +13,19 @@ import (
 	"time"
 )
 
-// Graph's limits for group subscriptions.
+// Graph's limits for group and user subscriptions
+// (https://learn.microsoft.com/en-us/graph/change-notifications-overview,
+// "Subscription lifetime": user, group, other directory resources 41,760
+// minutes; the user row of the supported resources: 100 subscriptions per
+// app and tenant).
 const (
 	// MaxGroupSubscriptionLifetime is the longest a group subscription may
 	// run before it must be renewed.
 	MaxGroupSubscriptionLifetime = 41760 * time.Minute
-	// MaxSubscriptionsPerApp is the quota of subscriptions per app per tenant.
+	// MaxUserSubscriptionLifetime is the same limit for user subscriptions.
+	MaxUserSubscriptionLifetime = 41760 * time.Minute
+	// MaxSubscriptionsPerApp is the quota of subscriptions per app per
+	// tenant, group and user subscriptions together.
 	MaxSubscriptionsPerApp = 100
 	validationTimeout      = 10 * time.Second
 	maxClientState         = 128
@@ -55,18 +62,40 @@ func renderSub(s *Subscription) map[string]any {
 	}
 }
 
-// subResourceGroup parses a subscription resource: "/groups" (every group)
-// or "/groups/{id}". It returns the group id ("" for all).
-func subResourceGroup(resource string) (string, bool) {
-	p := strings.Trim(resource, "/")
-	parts := strings.Split(p, "/")
-	if !strings.EqualFold(parts[0], "groups") || len(parts) > 2 {
-		return "", false
+// Subscription collections.
+const (
+	collGroups = "groups"
+	collUsers  = "users"
+)
+
+// subTarget is what a subscription watches: a collection (collGroups or
+// collUsers) and one object of it ("" for all).
+type subTarget struct{ coll, id string }
+
+// parseSubResource parses a subscription resource: "/groups" (every
+// group), "/groups/{id}", "/users" (every user of the tenant) or
+// "/users/{id}"; the leading slash is optional ("users"), the collection
+// name case-insensitive. Graph's resource paths for these:
+// https://learn.microsoft.com/en-us/graph/change-notifications-overview
+// (group and user rows).
+func parseSubResource(resource string) (subTarget, bool) {
+	parts := strings.Split(strings.Trim(resource, "/"), "/")
+	coll := lower(parts[0])
+	if (coll != collGroups && coll != collUsers) || len(parts) > 2 {
+		return subTarget{}, false
 	}
 	if len(parts) == 1 {
-		return "", true
+		return subTarget{coll: coll}, true
 	}
-	return lower(parts[1]), IsGUID(parts[1])
+	return subTarget{coll: coll, id: lower(parts[1])}, IsGUID(parts[1])
+}
+
+// maxLifetime is the longest lifetime of a subscription to resource.
+func maxLifetime(resource string) time.Duration {
+	if t, _ := parseSubResource(resource); t.coll == collUsers {
+		return MaxUserSubscriptionLifetime
+	}
+	return MaxGroupSubscriptionLifetime
 }
 
 func (c *call) checkNotifyURL(field, raw string) *graphErr {
@@ -102,7 +131,7 @@ type subBody struct {
 	IncludeResourceData       *bool   `json:"includeResourceData"`
 }
 
-func (c *call) expiry(raw *string) (time.Time, *graphErr) {
+func (c *call) expiry(raw *string, resource string) (time.Time, *graphErr) {
 	if raw == nil {
 		return time.Time{}, errf(400, "ValidationError", "expirationDateTime is a required property for subscription creation.")
 	}
@@ -114,8 +143,8 @@ func (c *call) expiry(raw *string) (time.Time, *graphErr) {
 	if !exp.After(now) {
 		return time.Time{}, errf(400, "ValidationError", "Subscription expiration date time cannot be in the past.")
 	}
-	if exp.Sub(now) > MaxGroupSubscriptionLifetime {
-		return time.Time{}, errf(400, "ValidationError", "Subscription expiration can only be %d minutes in the future.", int(MaxGroupSubscriptionLifetime.Minutes()))
+	if limit := maxLifetime(resource); exp.Sub(now) > limit {
+		return time.Time{}, errf(400, "ValidationError", "Subscription expiration can only be %d minutes in the future.", int(limit.Minutes()))
 	}
 	return exp, nil
 }
@@ -130,16 +159,19 @@ func createSubscription(c *call) *response {
 	if b.Resource == nil || b.ChangeType == nil || b.NotificationURL == nil {
 		return errResponse(errf(400, "ValidationError", "resource, changeType and notificationUrl are required properties for subscription creation."))
 	}
-	if _, valid := subResourceGroup(*b.Resource); !valid {
-		return errResponse(errf(400, "ValidationError", "Resource '%s' is not supported for subscriptions by this emulator; use '/groups' or '/groups/{id}'.", *b.Resource))
+	target, valid := parseSubResource(*b.Resource)
+	if !valid {
+		return errResponse(errf(400, "ValidationError", "Resource '%s' is not supported for subscriptions by this emulator; use '/groups', '/groups/{id}', '/users' or '/users/{id}'.", *b.Resource))
 	}
+	// "User and group change notifications support updated and deleted
+	// changeType" (https://learn.microsoft.com/en-us/graph/api/resources/subscription).
 	for _, ct := range strings.Split(*b.ChangeType, ",") {
 		if ct = strings.TrimSpace(ct); ct != "updated" && ct != "deleted" {
-			return errResponse(errf(400, "ValidationError", "ChangeType '%s' is not supported for resource '%s'; groups support 'updated,deleted'.", ct, *b.Resource))
+			return errResponse(errf(400, "ValidationError", "ChangeType '%s' is not supported for resource '%s'; %s support 'updated,deleted'.", ct, *b.Resource, target.coll))
 		}
 	}
 	if b.IncludeResourceData != nil && *b.IncludeResourceData {
-		return errResponse(errf(400, "ValidationError", "Rich notifications (includeResourceData) are not supported for groups."))
+		return errResponse(errf(400, "ValidationError", "Rich notifications (includeResourceData) are not supported for %s.", target.coll))
 	}
 	if b.ClientState != nil && len(*b.ClientState) > maxClientState {
 		return errResponse(errf(400, "ValidationError", "clientState must be at most %d characters.", maxClientState))
@@ -153,7 +185,7 @@ func createSubscription(c *call) *response {
 		}
 	}
 	c.e.mu.Lock()
-	exp, gerr := c.expiry(b.ExpirationDateTime)
+	exp, gerr := c.expiry(b.ExpirationDateTime, *b.Resource)
 	n := 0
 	for _, s := range c.t.subs {
 		if s.ApplicationID == c.app {
@@ -282,7 +314,7 @@ func patchSubscription(c *call) *response {
 	if err := json.Unmarshal(raw["expirationDateTime"], &v); err != nil {
 		return errResponse(errf(400, "ValidationError", "The expirationDateTime is not a valid date and time."))
 	}
-	exp, gerr := c.expiry(&v)
+	exp, gerr := c.expiry(&v, s.Resource)
 	if gerr != nil {
 		return errResponse(gerr)
 	}

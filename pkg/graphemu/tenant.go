@@ -24,10 +24,12 @@ type Tenant struct {
 	faults Faults
 	lim    limiter
 
-	// seq numbers every group change; changes since horizon are kept for delta.
-	seq     int64
-	horizon int64
-	changes []change
+	// seq numbers every group and user change; changes since horizon are
+	// kept for delta (changes for groups, userChanges for users).
+	seq         int64
+	horizon     int64
+	changes     []change
+	userChanges []userChange
 
 	counts map[string]int
 }
@@ -51,6 +53,28 @@ type change struct {
 	kind   changeKind
 	member string
 	at     time.Time
+}
+
+// userChangeKind is what happened to a user, for user delta and user
+// change notifications.
+type userChangeKind int
+
+const (
+	uchProps userChangeKind = iota
+	uchCreated
+	uchSoftDeleted
+	uchRestored
+	uchPurged
+)
+
+// userChange is one recorded user change: its kind and, for uchProps, the
+// Graph names of the properties whose value changed.
+type userChange struct {
+	seq   int64
+	user  string
+	kind  userChangeKind
+	props []string
+	at    time.Time
 }
 
 func newTenant(id, domain, name string) *Tenant {

@@ -1,9 +1,13 @@
 package graphemu
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // lookupUser finds a live user by id or userPrincipalName, honouring
@@ -130,6 +134,8 @@ type userPatch struct {
 	Surname        *string      `json:"surname"`
 	JobTitle       *string      `json:"jobTitle"`
 	Department     *string      `json:"department"`
+	CompanyName    *string      `json:"companyName"`
+	OfficeLocation *string      `json:"officeLocation"`
 	Mail           *string      `json:"mail"`
 	OtherMails     *[]string    `json:"otherMails"`
 	UserType       *string      `json:"userType"`
@@ -137,16 +143,50 @@ type userPatch struct {
 }
 
 // userWritable are the properties POST and PATCH /users take.
-var userWritable = map[string]bool{"accountEnabled": true, "displayName": true, "givenName": true, "surname": true, "jobTitle": true, "department": true, "mail": true, "otherMails": true, "userType": true, "userPrincipalName": true, "mailNickname": true, "passwordProfile": true, extAttrProp: true, "@odata.type": true}
+var userWritable = map[string]bool{"accountEnabled": true, "displayName": true, "givenName": true, "surname": true, "jobTitle": true, "department": true, "companyName": true, "officeLocation": true, "mail": true, "otherMails": true, "userType": true, "userPrincipalName": true, "mailNickname": true, "passwordProfile": true, extAttrProp: true, "@odata.type": true}
 
-// decodeUser reads a user body into v (a *userPatch or *userCreate) and its
-// onPremisesExtensionAttributes into ext.
-func (c *call) decodeUser(v any, ext *extAttrPatch) *graphErr {
+// userMaxLen are the documented maximum lengths of the writable string
+// properties (https://learn.microsoft.com/en-us/graph/api/resources/user).
+var userMaxLen = map[string]int{"displayName": 256, "givenName": 64, "surname": 64, "jobTitle": 128, "department": 64, "companyName": 64, "officeLocation": 128}
+
+// clearable returns the field of p a JSON null clears (set to ""), or nil
+// for a property null does not clear.
+func (p *userPatch) clearable(k string) **string {
+	switch k {
+	case "givenName":
+		return &p.GivenName
+	case "surname":
+		return &p.Surname
+	case "jobTitle":
+		return &p.JobTitle
+	case "department":
+		return &p.Department
+	case "companyName":
+		return &p.CompanyName
+	case "officeLocation":
+		return &p.OfficeLocation
+	case "mail":
+		return &p.Mail
+	}
+	return nil
+}
+
+func errUserValue(k string) *graphErr {
+	return errf(400, "Request_BadRequest", "Invalid value specified for property '%s' of resource 'User'.", k)
+}
+
+// decodeUser reads a user body into v (p itself, or the *userCreate that
+// embeds p) and its onPremisesExtensionAttributes into p.ExtAttrs, and
+// checks every value before anything is applied: a request that changes
+// several properties (and extension attributes) is refused whole when one
+// value is bad. A null clears a clearable string property; displayName
+// "cannot be cleared during updates" (resources/user).
+func (c *call) decodeUser(v any, p *userPatch) *graphErr {
 	var raw map[string]json.RawMessage
 	if gerr := c.decode(&raw); gerr != nil {
 		return gerr
 	}
-	for k := range raw {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if k == "onPremisesSyncEnabled" {
 			// Observed wording for this read-only property:
 			// https://github.com/microsoftgraph/microsoft-graph-docs/issues/21601
@@ -161,27 +201,77 @@ func (c *call) decodeUser(v any, ext *extAttrPatch) *graphErr {
 		if gerr != nil {
 			return gerr
 		}
-		*ext = parsed
+		p.ExtAttrs = parsed
 		delete(raw, extAttrProp)
 	}
 	b, _ := json.Marshal(raw)
 	if err := json.Unmarshal(b, v); err != nil {
+		for _, k := range slices.Sorted(maps.Keys(raw)) { // name the offending property
+			one, _ := json.Marshal(map[string]json.RawMessage{k: raw[k]})
+			var probe userCreate
+			if json.Unmarshal(one, &probe) != nil {
+				return errUserValue(k)
+			}
+		}
 		return errf(400, "Request_BadRequest", "Invalid value specified for a property of resource 'User'.")
+	}
+	for k, rv := range raw {
+		if !bytes.Equal(bytes.TrimSpace(rv), []byte("null")) {
+			continue
+		}
+		if f := p.clearable(k); f != nil {
+			empty := ""
+			*f = &empty
+			continue
+		}
+		switch k {
+		case "otherMails":
+			p.OtherMails = &[]string{}
+		case "@odata.type", "passwordProfile":
+		default: // displayName, accountEnabled, userType, ...: not clearable
+			return errUserValue(k)
+		}
+	}
+	return p.check()
+}
+
+// check refuses values Graph refuses: an empty displayName, strings longer
+// than documented, a userType other than Member or Guest. The wording is
+// the package's invalid-value message (Graph's for these is not
+// documented).
+func (p *userPatch) check() *graphErr {
+	if p.DisplayName != nil && *p.DisplayName == "" {
+		return errUserValue("displayName")
+	}
+	for _, k := range slices.Sorted(maps.Keys(userMaxLen)) {
+		var v *string
+		if k == "displayName" {
+			v = p.DisplayName
+		} else {
+			v = *p.clearable(k)
+		}
+		if v != nil && utf8.RuneCountInString(*v) > userMaxLen[k] {
+			return errUserValue(k)
+		}
+	}
+	if p.UserType != nil && *p.UserType != "Member" && *p.UserType != "Guest" {
+		return errUserValue("userType")
 	}
 	return nil
 }
 
+// patchUser applies PATCH /users/{id}: any of the writable properties and
+// onPremisesExtensionAttributes in one request, all or nothing
+// (https://learn.microsoft.com/en-us/graph/api/user-update). The change is
+// recorded for user delta and notified to user subscriptions.
 func patchUser(c *call) *response {
 	u, gerr := c.lookupUser(c.seg(1))
 	if gerr != nil {
 		return errResponse(gerr)
 	}
 	var p userPatch
-	if gerr := c.decodeUser(&p, &p.ExtAttrs); gerr != nil {
+	if gerr := c.decodeUser(&p, &p); gerr != nil {
 		return errResponse(gerr)
-	}
-	if p.UserType != nil && *p.UserType != "Member" && *p.UserType != "Guest" {
-		return errResponse(errf(400, "Request_BadRequest", "Invalid value specified for property 'userType' of resource 'User'."))
 	}
 	// A synced user's extension attributes are mastered on-premises and
 	// read-only (resources/onpremisesextensionattributes); the whole PATCH
@@ -189,8 +279,23 @@ func patchUser(c *call) *response {
 	if p.ExtAttrs != nil && u.OnPremisesSyncEnabled {
 		return errResponse(errSyncedUser())
 	}
+	before := u.clone()
 	applyUserPatch(u, p)
+	c.e.recordUser(c.t, u.ID, uchProps, changedUserProps(before, u))
 	return noContent()
+}
+
+// changedUserProps lists, in name order, the Graph names of the user
+// properties whose rendered value differs between before and after.
+func changedUserProps(before, after *User) []string {
+	a, b := userProps(before), userProps(after)
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func applyUserPatch(u *User, p userPatch) {
@@ -207,6 +312,8 @@ func applyUserPatch(u *User, p userPatch) {
 	set(&u.Surname, p.Surname)
 	set(&u.JobTitle, p.JobTitle)
 	set(&u.Department, p.Department)
+	set(&u.CompanyName, p.CompanyName)
+	set(&u.OfficeLocation, p.OfficeLocation)
 	set(&u.Mail, p.Mail)
 	set(&u.UserType, p.UserType)
 	if p.OtherMails != nil {
@@ -226,7 +333,7 @@ type userCreate struct {
 
 func createUser(c *call) *response {
 	var b userCreate
-	if gerr := c.decodeUser(&b, &b.ExtAttrs); gerr != nil {
+	if gerr := c.decodeUser(&b, &b.userPatch); gerr != nil {
 		return errResponse(gerr)
 	}
 	switch {
@@ -251,6 +358,7 @@ func createUser(c *call) *response {
 	u := &User{ID: c.e.newID(), UserPrincipalName: b.UserPrincipalName, UserType: "Member", Created: c.now()}
 	applyUserPatch(u, b.userPatch)
 	c.t.addUser(u)
+	c.e.recordUser(c.t, u.ID, uchCreated, nil)
 	body := renderUser(u, nil)
 	body["@odata.context"] = c.link("/$metadata#users/$entity")
 	return created(body)
