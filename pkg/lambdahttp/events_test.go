@@ -29,11 +29,11 @@ const (
 // sampleSubs knows the sample subscription.
 type sampleSubs struct{}
 
-func (sampleSubs) Lookup(id string) (string, string, bool) {
+func (sampleSubs) Lookup(id string) (webhook.Subscription, bool) {
 	if id == sampleSubscription {
-		return sampleClientState, sampleTenant, true
+		return webhook.Subscription{ClientState: sampleClientState, TenantID: sampleTenant}, true
 	}
-	return "", "", false
+	return webhook.Subscription{}, false
 }
 
 // recSink records what the webhook accepts.
@@ -49,6 +49,8 @@ func (s *recSink) Changed(_ context.Context, ids []string) error {
 	s.changed = append(s.changed, slices.Clone(ids))
 	return nil
 }
+
+func (s *recSink) UsersChanged(context.Context, []string) error { return nil }
 
 func (s *recSink) Lifecycle(_ context.Context, sub, event string) error {
 	s.mu.Lock()

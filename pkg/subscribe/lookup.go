@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/webhook"
 )
+
+var _ webhook.Subscriptions = (*StoredLookup)(nil)
 
 // StoredLookup answers the webhook's subscription check from the state
 // store, for a process that does not manage subscriptions (the webhook
@@ -27,8 +30,9 @@ type StoredLookup struct {
 	err    error
 }
 
-// Lookup returns the clientState and tenant of a known subscription.
-func (l *StoredLookup) Lookup(id string) (clientState, tenantID string, ok bool) {
+// Lookup returns the clientState, the tenant and the kind of a known
+// subscription.
+func (l *StoredLookup) Lookup(id string) (webhook.Subscription, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Clock.Now()
@@ -46,9 +50,9 @@ func (l *StoredLookup) Lookup(id string) (clientState, tenantID string, ok bool)
 	}
 	s, found := l.subs[id]
 	if !found {
-		return "", "", false
+		return webhook.Subscription{}, false
 	}
-	return s.ClientState, s.TenantID, true
+	return s.hook(), true
 }
 
 func (l *StoredLookup) reload(now time.Time) {

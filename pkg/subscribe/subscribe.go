@@ -1,9 +1,11 @@
 // Package subscribe keeps xtsync's Microsoft Graph change-notification
 // subscriptions on the source tenant alive: it creates them (one per scoped
 // group while they fit the quota, else one tenant-wide /groups subscription
-// the webhook filters by scope), renews them well before they expire,
-// recreates removed ones, and deletes them on request. Subscriptions, with
-// their clientState secrets, are kept in the engine's state store.
+// the webhook filters by scope, and beside them one tenant-wide /users
+// subscription whose changes the worker filters by the synced users), renews
+// them well before they expire, recreates removed ones, and deletes them on
+// request. Subscriptions, with their clientState secrets, are kept in the
+// engine's state store.
 package subscribe
 
 import (
@@ -20,18 +22,40 @@ import (
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
-// Graph limits for group subscriptions.
+// Graph limits for group and user subscriptions, and how xtsync spends the
+// quota (the one place of that arithmetic).
 const (
-	// MaxLifetime is the longest a group subscription may live.
+	// MaxLifetime is the longest a group or user subscription may live
+	// (both 41,760 minutes).
 	MaxLifetime = 41760 * time.Minute
 	// Quota is how many subscriptions Graph allows per app per tenant.
 	Quota = 100
-	// perGroupLimit is the largest scope subscribed group by group; the rest
-	// of the quota is headroom for recreating.
-	perGroupLimit = 90
+	// headroom is the part of the quota kept free for recreating.
+	headroom = 10
+	// tenantWide counts the subscriptions made whatever the scope's size:
+	// the one on UsersResource.
+	tenantWide = 1
+	// PerGroupLimit is the largest scope subscribed group by group (89):
+	// PerGroupLimit group subscriptions plus the tenant-wide ones leave
+	// the headroom free. A larger scope gets one GroupsResource
+	// subscription instead.
+	PerGroupLimit = Quota - headroom - tenantWide
 )
+
+// Resources xtsync subscribes to besides /groups/{id}.
+const (
+	// GroupsResource is the tenant-wide group subscription's resource.
+	GroupsResource = "/groups"
+	// UsersResource is the users subscription's resource: every user of
+	// the tenant, changeType updated,deleted.
+	UsersResource = "/users"
+)
+
+// changeType is what every subscription asks for.
+const changeType = "updated,deleted"
 
 // Subscription is one Graph subscription.
 type Subscription struct {
@@ -44,6 +68,11 @@ type Subscription struct {
 	TenantID        string    `json:"tenantId"`
 	Expires         time.Time `json:"expires"`
 	version         int64
+}
+
+// hook is what the webhook checks the subscription's notifications against.
+func (s *Subscription) hook() webhook.Subscription {
+	return webhook.Subscription{ClientState: s.ClientState, TenantID: s.TenantID, Users: s.Resource == UsersResource}
 }
 
 // Graph creates, renews and deletes subscriptions.
@@ -117,16 +146,18 @@ func (m *Manager) Load(ctx context.Context) error {
 	return nil
 }
 
-// Lookup returns the clientState and tenant of a subscription xtsync made
-// (the webhook's check).
-func (m *Manager) Lookup(id string) (clientState, tenantID string, ok bool) {
+var _ webhook.Subscriptions = (*Manager)(nil)
+
+// Lookup returns the clientState, the tenant and the kind of a subscription
+// xtsync made (the webhook's check).
+func (m *Manager) Lookup(id string) (webhook.Subscription, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, found := m.subs[id]
 	if !found {
-		return "", "", false
+		return webhook.Subscription{}, false
 	}
-	return s.ClientState, s.TenantID, true
+	return s.hook(), true
 }
 
 // List returns the known subscriptions, soonest expiry first.
@@ -141,17 +172,22 @@ func (m *Manager) List() []Subscription {
 	return out
 }
 
-// wanted are the resources to subscribe to for the scope.
+// wanted are the resources to subscribe to for the scope: the scoped
+// groups one by one while there are at most PerGroupLimit, else /groups;
+// and /users beside them (nothing for an empty scope).
 func (m *Manager) wanted() []string {
-	if len(m.cfg.Scope) > perGroupLimit {
-		return []string{"/groups"}
+	if len(m.cfg.Scope) == 0 {
+		return nil
 	}
-	out := make([]string, 0, len(m.cfg.Scope))
+	if len(m.cfg.Scope) > PerGroupLimit {
+		return []string{GroupsResource, UsersResource}
+	}
+	out := make([]string, 0, len(m.cfg.Scope)+tenantWide)
 	for _, id := range m.cfg.Scope {
-		out = append(out, "/groups/"+id)
+		out = append(out, GroupsResource+"/"+id)
 	}
 	slices.Sort(out)
-	return out
+	return append(out, UsersResource)
 }
 
 // Ensure makes the subscriptions match the scope: it creates the missing,
@@ -201,7 +237,7 @@ func (m *Manager) expiry() time.Time {
 
 func (m *Manager) create(ctx context.Context, resource string) (Subscription, error) {
 	s, err := m.cfg.Graph.Create(ctx, Subscription{
-		Resource: resource, ChangeType: "updated,deleted",
+		Resource: resource, ChangeType: changeType,
 		NotificationURL: m.cfg.PublicURL + "/notifications", LifecycleURL: m.cfg.PublicURL + "/lifecycle",
 		ClientState: newClientState(), TenantID: m.cfg.TenantID, Expires: m.expiry(),
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memstore"
 	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 // fakeGraph keeps subscriptions in memory, as Graph would.
@@ -82,35 +83,191 @@ func newManager(t *testing.T, g *fakeGraph, store engine.Store, c *clock, n int)
 	return m
 }
 
+// usersSub returns the users subscription among subs.
+func usersSub(t *testing.T, subs []subscribe.Subscription) subscribe.Subscription {
+	t.Helper()
+	var found []subscribe.Subscription
+	for _, s := range subs {
+		if s.Resource == subscribe.UsersResource {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d users subscriptions among %d, want 1", len(found), len(subs))
+	}
+	return found[0]
+}
+
+// TestSubscriptionBudget: the per-group limit leaves room for the users
+// subscription and the recreate headroom within Graph's quota.
+func TestSubscriptionBudget(t *testing.T) {
+	if subscribe.Quota != 100 || subscribe.PerGroupLimit != 89 {
+		t.Fatalf("Quota %d, PerGroupLimit %d; want 100 and 89", subscribe.Quota, subscribe.PerGroupLimit)
+	}
+	// The largest per-group set plus /users, with 10 left for recreating.
+	if n := subscribe.PerGroupLimit + 1; n > subscribe.Quota-10 {
+		t.Fatalf("%d subscriptions at the per-group limit leave less than 10 of %d", n, subscribe.Quota)
+	}
+}
+
+// TestPerGroupThenTenantWide: one subscription per group up to
+// PerGroupLimit, else /groups; /users beside them either way (none of
+// them for an empty scope).
 func TestPerGroupThenTenantWide(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		scope    int
-		want     int
-		resource string
-	}{{3, 3, "/groups/aaaaaaaa"}, {90, 90, "/groups/aaaaaaaa"}, {91, 1, "/groups"}, {500, 1, "/groups"}}
+		scope      int
+		wantGroups int    // group subscriptions
+		resource   string // prefix of every group subscription's resource
+	}{
+		{0, 0, ""},
+		{1, 1, "/groups/aaaaaaaa"},
+		{3, 3, "/groups/aaaaaaaa"},
+		{subscribe.PerGroupLimit, subscribe.PerGroupLimit, "/groups/aaaaaaaa"},
+		{subscribe.PerGroupLimit + 1, 1, "/groups"},
+		{500, 1, "/groups"},
+	}
 	for _, tt := range tests {
-		g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
-		m := newManager(t, g, memstore.New(), &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}, tt.scope)
+		t.Run(fmt.Sprint(tt.scope), func(t *testing.T) {
+			g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+			m := newManager(t, g, memstore.New(), &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}, tt.scope)
+			if err := m.Ensure(ctx); err != nil {
+				t.Fatal(err)
+			}
+			subs := m.List()
+			want := tt.wantGroups + 1
+			if tt.scope == 0 {
+				want = 0
+			}
+			if len(subs) != want || len(g.subs) != want {
+				t.Fatalf("%d subscriptions (graph %d), want %d", len(subs), len(g.subs), want)
+			}
+			if want == 0 {
+				return
+			}
+			states := map[string]bool{}
+			for _, s := range subs {
+				users := s.Resource == subscribe.UsersResource
+				if !users && (!strings.HasPrefix(s.Resource, tt.resource) || tt.resource == "/groups" && s.Resource != "/groups") {
+					t.Errorf("resource %s, want %s...", s.Resource, tt.resource)
+				}
+				if s.NotificationURL != "https://hooks.example.com/x/notifications" || s.LifecycleURL != "https://hooks.example.com/x/lifecycle" || len(s.ClientState) < 32 || s.ChangeType != "updated,deleted" || s.TenantID != "tenant" {
+					t.Errorf("subscription %+v", s)
+				}
+				if d := s.Expires.Sub(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)); d > subscribe.MaxLifetime || d < subscribe.MaxLifetime-time.Hour {
+					t.Errorf("%s expires in %s, not near the maximum", s.Resource, d)
+				}
+				if got, ok := m.Lookup(s.ID); !ok || got != (webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: users}) {
+					t.Errorf("lookup %s: %+v %t", s.Resource, got, ok)
+				}
+				if states[s.ClientState] {
+					t.Errorf("clientState of %s shared with another subscription", s.Resource)
+				}
+				states[s.ClientState] = true
+			}
+			usersSub(t, subs)
+			// Ensure again: nothing to do.
+			before := g.creates
+			if err := m.Ensure(ctx); err != nil || g.creates != before || g.renews != 0 {
+				t.Fatalf("second ensure: err %v creates %d renews %d", err, g.creates-before, g.renews)
+			}
+		})
+	}
+}
+
+// TestScopeCrossesPerGroupLimit: growing past PerGroupLimit swaps the
+// per-group subscriptions for /groups and back, never passing Graph's quota
+// (the fake refuses beyond it); the users subscription stays as it is.
+func TestScopeCrossesPerGroupLimit(t *testing.T) {
+	ctx := context.Background()
+	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	store := memstore.New()
+	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	m := newManager(t, g, store, c, subscribe.PerGroupLimit)
+	if err := m.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	users := usersSub(t, m.List())
+	for _, tt := range []struct {
+		scope, want int
+	}{{subscribe.PerGroupLimit + 1, 2}, {subscribe.PerGroupLimit, subscribe.PerGroupLimit + 1}, {1, 2}} {
+		m := newManager(t, g, store, c, tt.scope)
 		if err := m.Ensure(ctx); err != nil {
-			t.Fatal(err)
+			t.Fatalf("scope %d: %v", tt.scope, err)
 		}
 		subs := m.List()
-		if len(subs) != tt.want || len(g.subs) != tt.want || !strings.HasPrefix(subs[0].Resource, tt.resource) {
-			t.Fatalf("scope %d: %d subscriptions (graph %d), first %s; want %d on %s", tt.scope, len(subs), len(g.subs), subs[0].Resource, tt.want, tt.resource)
+		if len(subs) != tt.want || len(g.subs) != tt.want {
+			t.Fatalf("scope %d: %d subscriptions (graph %d), want %d", tt.scope, len(subs), len(g.subs), tt.want)
 		}
-		s := subs[0]
-		if s.NotificationURL != "https://hooks.example.com/x/notifications" || s.LifecycleURL != "https://hooks.example.com/x/lifecycle" || len(s.ClientState) < 32 || s.ChangeType != "updated,deleted" {
-			t.Fatalf("subscription %+v", s)
+		if got := usersSub(t, subs); got.ID != users.ID || got.ClientState != users.ClientState {
+			t.Fatalf("scope %d: users subscription replaced", tt.scope)
 		}
-		if cs, tid, ok := m.Lookup(s.ID); !ok || cs != s.ClientState || tid != "tenant" {
-			t.Fatal("lookup")
-		}
-		// Ensure again: nothing to do.
-		before := g.creates
-		if err := m.Ensure(ctx); err != nil || g.creates != before || g.renews != 0 {
-			t.Fatalf("second ensure: err %v creates %d renews %d", err, g.creates-before, g.renews)
-		}
+	}
+}
+
+// TestUsersSubscriptionLifecycle: the users subscription is renewed with the
+// others, recreated (by Renew when Graph lost it, or by Recreate on
+// subscriptionRemoved) with a new clientState and still known as the users
+// one, and removed by Unsubscribe.
+func TestUsersSubscriptionLifecycle(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		recover func(m *subscribe.Manager, g *fakeGraph, id string) error
+	}{
+		{"renew finds it gone", func(m *subscribe.Manager, g *fakeGraph, id string) error {
+			delete(g.subs, id)
+			return m.Renew(ctx, id)
+		}},
+		{"subscriptionRemoved", func(m *subscribe.Manager, g *fakeGraph, id string) error {
+			delete(g.subs, id)
+			return m.Recreate(ctx, id)
+		}},
+		{"ensure after Graph removed it", func(m *subscribe.Manager, g *fakeGraph, id string) error {
+			delete(g.subs, id)
+			// 27 days on: Ensure renews, finds it gone, recreates it.
+			return m.Ensure(ctx)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+			store := memstore.New()
+			c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+			m := newManager(t, g, store, c, 2)
+			if err := m.Ensure(ctx); err != nil {
+				t.Fatal(err)
+			}
+			old := usersSub(t, m.List())
+			c.now = c.now.Add(27 * 24 * time.Hour)
+			if err := tt.recover(m, g, old.ID); err != nil {
+				t.Fatal(err)
+			}
+			subs := m.List()
+			if len(subs) != 3 || len(g.subs) != 3 {
+				t.Fatalf("%d known, %d in graph; want 3", len(subs), len(g.subs))
+			}
+			now := usersSub(t, subs)
+			if now.ID == old.ID || now.ClientState == old.ClientState || now.ChangeType != "updated,deleted" || now.LifecycleURL != old.LifecycleURL {
+				t.Fatalf("recreated %+v from %+v", now, old)
+			}
+			if d := now.Expires.Sub(c.now); d < subscribe.MaxLifetime-time.Hour {
+				t.Fatalf("recreated expiry in %s", d)
+			}
+			if _, ok := m.Lookup(old.ID); ok {
+				t.Fatal("old users subscription still known")
+			}
+			if got, ok := m.Lookup(now.ID); !ok || !got.Users || got.ClientState != now.ClientState {
+				t.Fatalf("lookup of the new users subscription: %+v %t", got, ok)
+			}
+			// Stored: a new manager on the same store knows it as the users one.
+			if got, ok := newManager(t, g, store, c, 2).Lookup(now.ID); !ok || !got.Users {
+				t.Fatal("reloaded manager does not know the users subscription")
+			}
+			if err := m.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m.List()) != 0 {
+				t.Fatalf("unsubscribe: %v, %d left", err, len(g.subs))
+			}
+		})
 	}
 }
 
@@ -127,31 +284,37 @@ func TestRenewRecreateAndReload(t *testing.T) {
 	if first.Expires.Sub(c.now) > subscribe.MaxLifetime || first.Expires.Sub(c.now) < subscribe.MaxLifetime-time.Hour {
 		t.Fatalf("expiry %s not near the maximum", first.Expires.Sub(c.now))
 	}
-	// 27 days on: inside the renewal window.
+	// 27 days on: inside the renewal window; two groups and /users.
 	c.now = c.now.Add(27 * 24 * time.Hour)
-	if err := m.Ensure(ctx); err != nil || g.renews != 2 {
+	if err := m.Ensure(ctx); err != nil || g.renews != 3 {
 		t.Fatalf("renew: err %v renews %d", err, g.renews)
+	}
+	for _, s := range m.List() {
+		if d := s.Expires.Sub(c.now); d < subscribe.MaxLifetime-time.Hour {
+			t.Fatalf("%s not renewed: expires in %s", s.Resource, d)
+		}
 	}
 	// Graph lost one: renewing it recreates it.
 	delete(g.subs, first.ID)
 	if err := m.Renew(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := m.Lookup(first.ID); ok || len(m.List()) != 2 || len(g.subs) != 2 {
+	if _, ok := m.Lookup(first.ID); ok || len(m.List()) != 3 || len(g.subs) != 3 {
 		t.Fatalf("recreate: %d known, %d in graph", len(m.List()), len(g.subs))
 	}
 	// A new manager on the same store knows them (and their secrets).
 	m2 := newManager(t, g, store, c, 2)
 	for _, s := range m.List() {
-		if cs, _, ok := m2.Lookup(s.ID); !ok || cs != s.ClientState {
+		if got, ok := m2.Lookup(s.ID); !ok || got.ClientState != s.ClientState {
 			t.Fatalf("reloaded manager does not know %s", s.ID)
 		}
 	}
-	// Scope shrinks: the extra subscription goes.
+	// Scope shrinks: the extra subscription goes, /users stays.
 	m3 := newManager(t, g, store, c, 1)
-	if err := m3.Ensure(ctx); err != nil || len(m3.List()) != 1 || len(g.subs) != 1 {
+	if err := m3.Ensure(ctx); err != nil || len(m3.List()) != 2 || len(g.subs) != 2 {
 		t.Fatalf("shrink: %v, %d known, %d in graph", err, len(m3.List()), len(g.subs))
 	}
+	usersSub(t, m3.List())
 	if err := m3.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m3.List()) != 0 {
 		t.Fatalf("unsubscribe: %v, %d left", err, len(g.subs))
 	}
@@ -167,7 +330,7 @@ func TestStoredLookup(t *testing.T) {
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, 2)
 	l := &subscribe.StoredLookup{Store: store, Clock: c}
-	if _, _, ok := l.Lookup("00000000-0000-4000-8000-000000000001"); ok {
+	if _, ok := l.Lookup("00000000-0000-4000-8000-000000000001"); ok {
 		t.Fatal("known before any subscription exists")
 	}
 	if err := m.Ensure(ctx); err != nil {
@@ -175,22 +338,25 @@ func TestStoredLookup(t *testing.T) {
 	}
 	s := m.List()[0]
 	// Asked again within MinReload: not reloaded yet.
-	if _, _, ok := l.Lookup(s.ID); ok {
+	if _, ok := l.Lookup(s.ID); ok {
 		t.Fatal("reloaded before MinReload passed")
 	}
 	c.now = c.now.Add(6 * time.Second)
-	if cs, tid, ok := l.Lookup(s.ID); !ok || cs != s.ClientState || tid != "tenant" {
-		t.Fatalf("after reload: %q %q %t", cs, tid, ok)
+	for _, s := range m.List() {
+		want := webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: s.Resource == subscribe.UsersResource}
+		if got, ok := l.Lookup(s.ID); !ok || got != want {
+			t.Fatalf("after reload, %s: %+v %t; want %+v", s.Resource, got, ok, want)
+		}
 	}
 	// A deleted subscription stays known until the TTL passes.
 	if err := m.Unsubscribe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := l.Lookup(s.ID); !ok {
+	if _, ok := l.Lookup(s.ID); !ok {
 		t.Fatal("forgot a known subscription before the TTL")
 	}
 	c.now = c.now.Add(2 * time.Minute)
-	if _, _, ok := l.Lookup(s.ID); ok {
+	if _, ok := l.Lookup(s.ID); ok {
 		t.Fatal("kept a deleted subscription past the TTL")
 	}
 }

@@ -8,30 +8,31 @@ import (
 
 // authenticate checks that an item comes from one of our subscriptions: the
 // subscription is known, the clientState is the subscription's and the
-// tenant is the subscription's tenant.
-func (h *Handler) authenticate(it *item) reason {
+// tenant is the subscription's tenant. It returns the subscription.
+func (h *Handler) authenticate(it *item) (Subscription, reason) {
 	if it.malformed {
-		return reasonMalformedItem
+		return Subscription{}, reasonMalformedItem
 	}
-	var want, tenant string
+	var sub Subscription
 	ok := false
 	if it.SubscriptionID != "" {
-		want, tenant, ok = h.subs.Lookup(it.SubscriptionID)
+		sub, ok = h.subs.Lookup(it.SubscriptionID)
 	}
 	// Compare even for an unknown subscription, so timing does not tell
 	// a known subscription id from an unknown one.
-	same := sameSecret(it.ClientState, want)
+	same := sameSecret(it.ClientState, sub.ClientState)
+	tenant := sub.TenantID
 	switch {
 	case !ok:
-		return reasonUnknownSubscription
+		return Subscription{}, reasonUnknownSubscription
 	case !same:
-		return reasonClientState
+		return Subscription{}, reasonClientState
 	case tenant == "" || !strings.EqualFold(it.TenantID, tenant):
-		return reasonTenant
+		return Subscription{}, reasonTenant
 	case it.ResourceData.OrganizationID != "" && !strings.EqualFold(it.ResourceData.OrganizationID, tenant):
-		return reasonTenant
+		return Subscription{}, reasonTenant
 	}
-	return reasonNone
+	return sub, reasonNone
 }
 
 // sameSecret compares a received clientState with the expected one in

@@ -13,10 +13,13 @@
 // echoes the decoded token as text/plain. Every notification item is checked
 // against the subscriptions xtsync created (Subscriptions): known
 // subscription, clientState compared in constant time, tenant, change type,
-// a `Groups/{guid}` resource and the sync scope. Items that fail are dropped,
-// logged as security events and counted by reason, but the request is still
-// answered 202 so a forger learns nothing. Items that pass are handed to the
-// Sink in one call per request. The handler does no network or disk work of
+// and a resource of the subscription's kind: `Groups/{guid}` within the sync
+// scope for a group subscription, `Users/{guid}` for the users subscription
+// (no scope check: the worker knows which users are synced). Items that fail
+// are dropped, logged as security events and counted by reason, but the
+// request is still answered 202 so a forger learns nothing. Items that pass
+// are handed to the Sink in one call per request and kind (Changed for
+// groups, UsersChanged for users). The handler does no network or disk work of
 // its own: the Sink only enqueues.
 //
 // Memory and concurrency are bounded: a body is decoded as it is read, item

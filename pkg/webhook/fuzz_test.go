@@ -14,7 +14,8 @@ import (
 // FuzzNotification feeds arbitrary bodies to /notifications and /lifecycle:
 // the handler must not panic, must answer one of the statuses Graph's
 // protocol allows, and may hand the sink only checked, in-scope,
-// lowercase group ids and known lifecycle events of our subscriptions.
+// lowercase group ids, lowercase user ids from a users subscription and
+// known lifecycle events of our subscriptions.
 func FuzzNotification(f *testing.F) {
 	good := goodItem(groupA)
 	seeds := [][]byte{
@@ -23,6 +24,9 @@ func FuzzNotification(f *testing.F) {
 		body(f, with(good, "clientState", forged), good, goodItem(groupOut)),
 		body(f, with(good, "resource", "Groups/../../x"), with(good, "resource", "GROUPS/"+strings.ToUpper(groupB))),
 		body(f, lifecycleItem(subA, secretA, tenantA, "reauthorizationRequired"), lifecycleItem(subB, secretB, tenantB, "missed")),
+		body(f, goodUser(userA), goodUser(userB), good, with(goodUser(userA), "resource", "Groups/"+groupA), with(good, "resource", "Users/"+userA)),
+		body(f, with(goodUser(userA), "resource", "USERS/"+strings.ToUpper(userB)), with(goodUser(userA), "clientState", secretA), userItem(subUsrB, secretV, tenantB, userB)),
+		body(f, lifecycleItem(subUsers, secretU, tenantA, "subscriptionRemoved")),
 		sample(f, "change-notification-webhook-message.json", nil),
 		sample(f, "lifecycle-notification.json", map[string]any{"subscriptionId": subA, "clientState": secretA, "tenantId": tenantA, "lifecycleEvent": "missed"}),
 		[]byte(`{"value":[1,null,"x",{},[],{"resourceData":"x"}]}`),
@@ -57,8 +61,19 @@ func FuzzNotification(f *testing.F) {
 				}
 			}
 		}
+		users := fx.sink.userCalls()
+		for _, call := range users {
+			if len(call) == 0 || !slices.IsSorted(call) || len(slices.Compact(slices.Clone(call))) != len(call) {
+				t.Errorf("Sink.UsersChanged(%q): want sorted distinct ids", call)
+			}
+			for _, id := range call {
+				if len(id) != 36 || strings.ToLower(id) != id {
+					t.Errorf("Sink.UsersChanged got %q: not a lowercase GUID", id)
+				}
+			}
+		}
 		for _, call := range lifecycle {
-			if call.Sub != subA && call.Sub != subB {
+			if call.Sub != subA && call.Sub != subB && call.Sub != subUsers && call.Sub != subUsrB {
 				t.Errorf("Sink.Lifecycle got subscription %q", call.Sub)
 			}
 			if call.Event != "reauthorizationRequired" && call.Event != "subscriptionRemoved" && call.Event != "missed" {
@@ -67,7 +82,7 @@ func FuzzNotification(f *testing.F) {
 		}
 		st := fx.h.Stats()
 		if w.Code != 202 {
-			if len(changed)+len(lifecycle) != 0 {
+			if len(changed)+len(users)+len(lifecycle) != 0 {
 				t.Errorf("status %d but the sink was called", w.Code)
 			}
 			return
@@ -85,7 +100,7 @@ func FuzzNotification(f *testing.F) {
 		if got := st.Accepted + st.Lifecycle + st.LifecycleCoalesced + rejected; got != int64(len(env.Value)) {
 			t.Errorf("%d items accepted+rejected, body holds %d", got, len(env.Value))
 		}
-		if !strings.Contains(string(b), secretA) && !strings.Contains(string(b), secretB) {
+		if !slices.ContainsFunc([]string{secretA, secretB, secretU, secretV}, func(s string) bool { return strings.Contains(string(b), s) }) {
 			fx.logs.noSecrets(t)
 		}
 	})
@@ -114,7 +129,7 @@ func FuzzValidationToken(f *testing.F) {
 		default:
 			t.Errorf("token %q: status %d", token, w.Code)
 		}
-		if changed, lifecycle := fx.sink.calls(); len(changed)+len(lifecycle) != 0 {
+		if changed, lifecycle := fx.sink.calls(); len(changed)+len(lifecycle)+len(fx.sink.userCalls()) != 0 {
 			t.Error("sink called by a validation request")
 		}
 	})

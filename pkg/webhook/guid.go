@@ -2,16 +2,20 @@ package webhook
 
 import "strings"
 
-// groupResourcePrefix starts the resource of a group notification, matched
-// without regard to case ("Groups/", "groups/").
-const groupResourcePrefix = "groups/"
+// Resource prefixes of group and user notifications, matched without regard
+// to case ("Groups/", "groups/", "Users/").
+const (
+	groupResourcePrefix = "groups/"
+	userResourcePrefix  = "users/"
+)
 
-// groupFromResource returns the lowercase group id of a resource of the form
-// Groups/{guid}, and false for anything else (another resource, a path below
-// the group, an id that is not a GUID).
-func groupFromResource(resource string) (string, bool) {
-	n := len(groupResourcePrefix)
-	if len(resource) <= n || !strings.EqualFold(resource[:n], groupResourcePrefix) {
+// idFromResource returns the lowercase object id of a resource of the form
+// prefix{guid} (prefix matched without regard to case), and false for
+// anything else (another resource, a path below the object, an id that is
+// not a GUID).
+func idFromResource(resource, prefix string) (string, bool) {
+	n := len(prefix)
+	if len(resource) <= n || !strings.EqualFold(resource[:n], prefix) {
 		return "", false
 	}
 	return parseGUID(resource[n:])

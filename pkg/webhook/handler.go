@@ -50,9 +50,10 @@ type Config struct {
 	// Subscriptions says which subscriptions are ours. Required.
 	Subscriptions Subscriptions
 	// InScope reports whether a source group is synced; it receives a
-	// lowercase GUID. Required.
+	// lowercase GUID. Required. Users are not checked against it.
 	InScope func(groupID string) bool
-	// Sink receives accepted changes and lifecycle events. Required.
+	// Sink receives accepted group and user changes and lifecycle events.
+	// Required.
 	Sink Sink
 	// Log receives security events and errors; nil discards them.
 	Log *slog.Logger

@@ -17,8 +17,9 @@ import (
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
-// Fixture ids: two tenants, three of our subscriptions, groups in and out of
-// scope.
+// Fixture ids: two tenants, our subscriptions (two group ones, the users
+// one of each tenant, one without a clientState), groups in and out of
+// scope, users.
 const (
 	tenantA = "84bd8158-6d4d-4958-8b9f-9d6445542f95"
 	tenantB = "0b1c7a4e-3f2d-4c5b-9a8e-7d6c5b4a3f2e"
@@ -26,29 +27,38 @@ const (
 	subA     = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07"
 	subB     = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 	subEmpty = "00000000-0000-4000-8000-000000000001" // a subscription with no clientState: matches nothing
+	subUsers = "5c4b3a29-1807-4f6e-9d5c-4b3a29180706" // the users subscription of tenantA
+	subUsrB  = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9" // the users subscription of tenantB
 
 	secretA = "s3cr3t-client-state-A-4f9c2e"
 	secretB = "s3cr3t-client-state-B-77aa01"
+	secretU = "s3cr3t-client-state-U-5e11aa"
+	secretV = "s3cr3t-client-state-V-90bd3c"
 	forged  = "forged-client-state-0badc0de"
 
 	groupA   = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 	groupB   = "6a5d2c1b-0e9f-4d8c-b7a6-958473625140"
 	groupOut = "c0ffee00-1111-4222-8333-444455556666" // not synced
+
+	userA = "3f2e1d0c-9b8a-4766-a554-433221100ffe"
+	userB = "8e7d6c5b-4a39-4281-b706-f5e4d3c2b1a0"
 )
 
 // fakeSubs is an in-memory Subscriptions.
-type fakeSubs map[string][2]string // id -> clientState, tenant
+type fakeSubs map[string]webhook.Subscription
 
-func (f fakeSubs) Lookup(id string) (string, string, bool) {
+func (f fakeSubs) Lookup(id string) (webhook.Subscription, bool) {
 	s, ok := f[id]
-	return s[0], s[1], ok
+	return s, ok
 }
 
 func newSubs() fakeSubs {
 	return fakeSubs{
-		subA:     {secretA, tenantA},
-		subB:     {secretB, tenantB},
-		subEmpty: {"", tenantA},
+		subA:     {ClientState: secretA, TenantID: tenantA},
+		subB:     {ClientState: secretB, TenantID: tenantB},
+		subEmpty: {ClientState: "", TenantID: tenantA},
+		subUsers: {ClientState: secretU, TenantID: tenantA, Users: true},
+		subUsrB:  {ClientState: secretV, TenantID: tenantB, Users: true},
 	}
 }
 
@@ -63,6 +73,7 @@ type recSink struct {
 	mu        sync.Mutex
 	err       error
 	changed   [][]string
+	users     [][]string
 	lifecycle []lifecycleCall
 }
 
@@ -70,6 +81,13 @@ func (s *recSink) Changed(_ context.Context, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.changed = append(s.changed, slices.Clone(ids))
+	return s.err
+}
+
+func (s *recSink) UsersChanged(_ context.Context, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = append(s.users, slices.Clone(ids))
 	return s.err
 }
 
@@ -84,6 +102,13 @@ func (s *recSink) calls() ([][]string, []lifecycleCall) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.changed), slices.Clone(s.lifecycle)
+}
+
+// userCalls returns the recorded Sink.UsersChanged calls.
+func (s *recSink) userCalls() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.users)
 }
 
 // logBuffer keeps what the handler logged, for assertions, and echoes each
@@ -115,7 +140,7 @@ func (l *logBuffer) String() string {
 func (l *logBuffer) noSecrets(t testing.TB) {
 	t.Helper()
 	logs := l.String()
-	for _, s := range []string{secretA, secretB, forged} {
+	for _, s := range []string{secretA, secretB, secretU, secretV, forged} {
 		if strings.Contains(logs, s) {
 			t.Errorf("log holds clientState %q", s)
 		}
@@ -208,6 +233,27 @@ func groupItem(sub, clientState, tenant, group string) map[string]any {
 
 // goodItem is a valid notification for group from subscription subA.
 func goodItem(group string) map[string]any { return groupItem(subA, secretA, tenantA, group) }
+
+// userItem is a user change notification as Graph sends it.
+func userItem(sub, clientState, tenant, user string) map[string]any {
+	return map[string]any{
+		"changeType":  "updated",
+		"clientState": clientState,
+		"resource":    "Users/" + user,
+		"resourceData": map[string]any{
+			"@odata.type":    "#Microsoft.Graph.User",
+			"@odata.id":      "Users/" + user,
+			"id":             user,
+			"organizationId": tenant,
+		},
+		"subscriptionExpirationDateTime": "2026-12-01T00:00:00.0000000Z",
+		"subscriptionId":                 sub,
+		"tenantId":                       tenant,
+	}
+}
+
+// goodUser is a valid notification for user from the users subscription.
+func goodUser(user string) map[string]any { return userItem(subUsers, secretU, tenantA, user) }
 
 // with returns a copy of item with key set to v; v == nil deletes key. A key
 // "resourceData.x" sets inside resourceData.

@@ -19,8 +19,8 @@ type item struct {
 	malformed bool
 }
 
-// resourceData is the part of a basic group notification's resourceData
-// that is checked against the rest of the item.
+// resourceData is the part of a basic group or user notification's
+// resourceData that is checked against the rest of the item.
 type resourceData struct {
 	ID             string `json:"id"`
 	OrganizationID string `json:"organizationId"`

@@ -71,7 +71,7 @@ func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request) {
 
 // checkLifecycle checks one lifecycle notification.
 func (h *Handler) checkLifecycle(it *item) reason {
-	if why := h.authenticate(it); why != reasonNone {
+	if _, why := h.authenticate(it); why != reasonNone {
 		return why
 	}
 	switch it.LifecycleEvent {

@@ -114,6 +114,133 @@ func TestNotifications(t *testing.T) {
 	runCases(t, cases)
 }
 
+// TestUserNotifications: items of the users subscription reach
+// Sink.UsersChanged, their users deduplicated, in one call per request and
+// without a scope check; group items of the same body go to Sink.Changed.
+func TestUserNotifications(t *testing.T) {
+	good := goodUser(userA)
+	upper := with(with(good, "resource", "users/"+strings.ToUpper(userA)), "resourceData.id", strings.ToUpper(userA))
+	cases := []reqCase{
+		{
+			name:       "one item",
+			req:        post("/notifications", body(t, good)),
+			wantStatus: 202, wantUsers: [][]string{{userA}}, wantAccepted: 1,
+		},
+		{
+			name:       "deleted",
+			req:        post("/notifications", body(t, with(good, "changeType", "deleted"))),
+			wantStatus: 202, wantUsers: [][]string{{userA}}, wantAccepted: 1,
+		},
+		{
+			name:       "two users, one twice, in one call",
+			req:        post("/notifications", body(t, goodUser(userB), good, good)),
+			wantStatus: 202, wantUsers: [][]string{{userA, userB}}, wantAccepted: 3,
+		},
+		{
+			name:       "upper-case GUID and lower-case users/ are the same user",
+			req:        post("/notifications", body(t, upper, good)),
+			wantStatus: 202, wantUsers: [][]string{{userA}}, wantAccepted: 2,
+		},
+		{
+			name:       "no resourceData",
+			req:        post("/notifications", body(t, with(good, "resourceData", nil))),
+			wantStatus: 202, wantUsers: [][]string{{userA}}, wantAccepted: 1,
+		},
+		{
+			name:       "no scope check: any user, even one with an out-of-scope group's id",
+			req:        post("/notifications", body(t, goodUser(groupOut))),
+			wantStatus: 202, wantUsers: [][]string{{groupOut}}, wantAccepted: 1,
+		},
+		{
+			name:       "tenant id in another case",
+			req:        post("/notifications", body(t, with(with(good, "tenantId", strings.ToUpper(tenantA)), "resourceData.organizationId", strings.ToUpper(tenantA)))),
+			wantStatus: 202, wantUsers: [][]string{{userA}}, wantAccepted: 1,
+		},
+		{
+			name:       "users subscriptions of two tenants",
+			req:        post("/notifications", body(t, good, userItem(subUsrB, secretV, tenantB, userB))),
+			wantStatus: 202, wantUsers: [][]string{{userA, userB}}, wantAccepted: 2,
+		},
+		{
+			name:       "groups and users in one body: one call each",
+			req:        post("/notifications", body(t, goodItem(groupB), good, goodItem(groupA), goodUser(userB), goodItem(groupB))),
+			wantStatus: 202, wantChanged: [][]string{{groupA, groupB}}, wantUsers: [][]string{{userA, userB}}, wantAccepted: 5,
+		},
+		{
+			name:       "sink fails: 503 so Graph retries, both kinds tried",
+			req:        post("/notifications", body(t, good, goodItem(groupA))),
+			sinkErr:    true,
+			wantStatus: 503, wantChanged: [][]string{{groupA}}, wantUsers: [][]string{{userA}}, wantSinkErrs: 1,
+		},
+		{
+			name:       "users sink fails alone: 503",
+			req:        post("/notifications", body(t, good)),
+			sinkErr:    true,
+			wantStatus: 503, wantUsers: [][]string{{userA}}, wantSinkErrs: 1,
+		},
+	}
+	runCases(t, cases)
+}
+
+// TestUserNotificationsRejected: a users item is checked like a group item
+// (subscription, clientState, tenant, change type) and must name a user; a
+// group subscription's item must name a group.
+func TestUserNotificationsRejected(t *testing.T) {
+	good := goodUser(userA)
+	cases := []struct {
+		name string
+		item map[string]any
+		want string // the Stats.Rejected reason
+	}{
+		{"Groups/ on the users subscription", with(with(good, "resource", "Groups/"+groupA), "resourceData.id", groupA), "resource"},
+		{"Users/ on a group subscription", with(goodItem(groupA), "resource", "Users/"+groupA), "resource"},
+		{"Users/ of a user on a group subscription", with(with(goodItem(groupA), "resource", "Users/"+userA), "resourceData.id", userA), "resource"},
+		{"users/ on a group subscription, no resourceData", with(with(goodItem(groupA), "resource", "users/"+userA), "resourceData", nil), "resource"},
+		{"resource not a GUID", with(with(good, "resource", "Users/alice@example.com"), "resourceData", nil), "resource"},
+		{"resource below the user", with(good, "resource", "Users/"+userA+"/manager"), "resource"},
+		{"resource without an id", with(with(good, "resource", "Users/"), "resourceData", nil), "resource"},
+		{"resource /users/{id}", with(good, "resource", "/users/"+userA), "resource"},
+		{"resourceData.id another user", with(good, "resourceData.id", userB), "resource"},
+		{"changeType created", with(good, "changeType", "created"), "change_type"},
+		{"changeType updated,deleted", with(good, "changeType", "updated,deleted"), "change_type"},
+		{"changeType Updated", with(good, "changeType", "Updated"), "change_type"},
+		{"forged clientState", with(good, "clientState", forged), "client_state"},
+		{"no clientState", with(good, "clientState", nil), "client_state"},
+		{"a group subscription's clientState", with(good, "clientState", secretA), "client_state"},
+		{"the users clientState on a group subscription", with(goodItem(groupA), "clientState", secretU), "client_state"},
+		{"the other tenant's users clientState", with(good, "clientState", secretV), "client_state"},
+		{"other tenant", with(good, "tenantId", tenantB), "tenant"},
+		{"no tenant", with(good, "tenantId", nil), "tenant"},
+		{"organizationId of the other tenant", with(good, "resourceData.organizationId", tenantB), "tenant"},
+		{"unknown subscription", with(good, "subscriptionId", "11111111-2222-4333-8444-555555555555"), "unknown_subscription"},
+		{"no subscription", with(good, "subscriptionId", nil), "unknown_subscription"},
+	}
+	reqs := make([]reqCase, 0, len(cases)+1)
+	batch := []any{good}
+	for _, c := range cases {
+		reqs = append(reqs, reqCase{
+			name:         c.name,
+			req:          post("/notifications", body(t, c.item)),
+			wantStatus:   202,
+			wantRejected: map[string]int64{c.want: 1},
+		})
+		batch = append(batch, c.item)
+	}
+	want := map[string]int64{}
+	for _, c := range cases {
+		want[c.want]++
+	}
+	reqs = append(reqs, reqCase{
+		name:         "all in one body beside a good one",
+		req:          post("/notifications", body(t, batch...)),
+		wantStatus:   202,
+		wantUsers:    [][]string{{userA}},
+		wantAccepted: 1,
+		wantRejected: want,
+	})
+	runCases(t, reqs)
+}
+
 // TestLifecycle: lifecycle events of our subscriptions reach the sink, in
 // order; others are rejected and counted.
 func TestLifecycle(t *testing.T) {

@@ -2,16 +2,31 @@ package webhook
 
 import "context"
 
-// Subscriptions says which subscriptions are ours.
-type Subscriptions interface {
-	// Lookup returns the clientState and the tenant id of a subscription xtsync created.
-	Lookup(subscriptionID string) (clientState, tenantID string, ok bool)
+// Subscription is what the webhook checks a notification against: one of
+// the subscriptions xtsync created.
+type Subscription struct {
+	// ClientState is the secret every notification of the subscription
+	// carries; an empty one matches nothing.
+	ClientState string
+	// TenantID is the tenant the subscription watches.
+	TenantID string
+	// Users marks the tenant-wide /users subscription, whose notifications
+	// name Users/{id}; the others are group subscriptions (Groups/{id}).
+	Users bool
 }
 
-// Sink receives what the webhook accepts. Both calls must be quick (they enqueue).
+// Subscriptions says which subscriptions are ours.
+type Subscriptions interface {
+	// Lookup returns a subscription xtsync created, and false for any other id.
+	Lookup(subscriptionID string) (Subscription, bool)
+}
+
+// Sink receives what the webhook accepts. Every call must be quick (they enqueue).
 type Sink interface {
 	// Changed reports source groups that changed.
 	Changed(ctx context.Context, groupIDs []string) error
+	// UsersChanged reports source users that changed or were deleted.
+	UsersChanged(ctx context.Context, userIDs []string) error
 	// Lifecycle reports a lifecycle event (reauthorizationRequired, subscriptionRemoved, missed) for a subscription.
 	Lifecycle(ctx context.Context, subscriptionID, event string) error
 }

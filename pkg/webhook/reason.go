@@ -12,7 +12,8 @@ const (
 	ReasonTenant = "tenant"
 	// ReasonChangeType means the changeType is neither "updated" nor "deleted".
 	ReasonChangeType = "change_type"
-	// ReasonResource means the resource is not Groups/{guid}, or resourceData.id names another object.
+	// ReasonResource means the resource is not Groups/{guid} (Users/{guid} for
+	// the users subscription), or resourceData.id names another object.
 	ReasonResource = "resource"
 	// ReasonOutOfScope means the group is not synced. The item is authentic, so
 	// this one is logged at debug level, not as a security event.

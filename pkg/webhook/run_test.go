@@ -19,6 +19,7 @@ type reqCase struct {
 	wantBody      string            // compared for 200 and 202
 	wantHeader    map[string]string // headers that must be set exactly
 	wantChanged   [][]string        // Sink.Changed calls
+	wantUsers     [][]string        // Sink.UsersChanged calls
 	wantLifecycle []lifecycleCall   // Sink.Lifecycle calls
 	wantRejected  map[string]int64  // Stats.Rejected
 	wantAccepted  int64             // Stats.Accepted
@@ -54,6 +55,9 @@ func runCases(t *testing.T, cases []reqCase) {
 			changed, lifecycle := fx.sink.calls()
 			if !reflect.DeepEqual(changed, c.wantChanged) {
 				t.Errorf("Sink.Changed calls = %q, want %q", changed, c.wantChanged)
+			}
+			if users := fx.sink.userCalls(); !reflect.DeepEqual(users, c.wantUsers) {
+				t.Errorf("Sink.UsersChanged calls = %q, want %q", users, c.wantUsers)
 			}
 			if !reflect.DeepEqual(lifecycle, c.wantLifecycle) {
 				t.Errorf("Sink.Lifecycle calls = %v, want %v", lifecycle, c.wantLifecycle)

@@ -4,8 +4,8 @@ import "sync/atomic"
 
 // Stats counts what a Handler did since it was created.
 type Stats struct {
-	// Accepted counts change-notification items handed to Sink.Changed
-	// (before deduplication), once the sink took them.
+	// Accepted counts change-notification items handed to Sink.Changed or
+	// Sink.UsersChanged (before deduplication), once the sink took them.
 	Accepted int64
 	// Rejected counts items dropped, by reason (the Reason constants); only
 	// reasons seen at least once are present.
