@@ -61,9 +61,10 @@ func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*re
 	})
 	waitConverged(t, env, cfg.Scope.Groups, 30*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
-	for len(env.em.Subscriptions(graphemu.SampleSourceTenant)) != len(all) {
+	// One per group, and the users subscription.
+	for len(env.em.Subscriptions(graphemu.SampleSourceTenant)) != len(all)+1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("subscriptions: %d, want %d", len(env.em.Subscriptions(graphemu.SampleSourceTenant)), len(all))
+			t.Fatalf("subscriptions: %d, want %d", len(env.em.Subscriptions(graphemu.SampleSourceTenant)), len(all)+1)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -270,7 +271,7 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || len(rep.Subscriptions) != len(subs) {
 		t.Fatalf("status from the state file: %d %v %+v %s", code, err, rep, errs)
 	}
-	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 11") {
+	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 12") {
 		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
 	}
 	if n := len(env.em.Subscriptions(src)); n != 0 {

@@ -30,8 +30,8 @@ func TestLambdaScenario(t *testing.T) {
 	ctx := context.Background()
 
 	w.reconcile()
-	if n := len(w.em.Subscriptions(src)); n != len(w.scope) {
-		t.Fatalf("subscriptions after the first reconcile: %d, want %d", n, len(w.scope))
+	if n := len(w.em.Subscriptions(src)); n != len(w.scope)+1 { // and the users one
+		t.Fatalf("subscriptions after the first reconcile: %d, want %d", n, len(w.scope)+1)
 	}
 	w.settle(w.worker)
 
@@ -77,8 +77,17 @@ func TestLambdaScenario(t *testing.T) {
 	if len(users) != len(w.em.Users(dst))-1 { // all but the rogue
 		t.Errorf("user mappings: %d, target users %d", len(users), len(w.em.Users(dst)))
 	}
-	if deltas, _ := w.store.List(ctx, engine.RecordDelta); len(deltas) != 1 {
-		t.Errorf("delta links: %d, want 1", len(deltas))
+	// The shard's delta link, and the users delta link once a users pass
+	// has run.
+	deltas, _ := w.store.List(ctx, engine.RecordDelta)
+	shardLinks := 0
+	for _, r := range deltas {
+		if r.Key != "users" {
+			shardLinks++
+		}
+	}
+	if shardLinks != 1 || len(deltas) > 2 {
+		t.Errorf("delta links: %d (%d of shards), want the shard's and at most the users one", len(deltas), shardLinks)
 	}
 	meta, _ := w.store.List(ctx, engine.RecordMeta)
 	subs := 0
@@ -87,8 +96,8 @@ func TestLambdaScenario(t *testing.T) {
 			subs++
 		}
 	}
-	if subs != len(w.scope) {
-		t.Errorf("subscription records: %d, want %d", subs, len(w.scope))
+	if subs != len(w.scope)+1 {
+		t.Errorf("subscription records: %d, want %d (one per group and the users one)", subs, len(w.scope)+1)
 	}
 	audit, _ := w.store.Audit(ctx, engine.AuditQuery{})
 	// Writes are audited twice: started before they are sent, then their

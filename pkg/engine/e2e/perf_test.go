@@ -42,11 +42,12 @@ func scaleSeed(groups, members, pool int) (graphemu.Seed, []string) {
 
 // bound is the fewest Graph operations an initial sync can make: a read of
 // each group and ceil(members/999) member pages per group, a create per
-// group, per distinct user an invitation and the PATCH of its link marker,
-// ceil(members/20) adds per group.
+// group (binding its first 20 members), per distinct user an invitation
+// and the PATCH of its link marker and attributes, ceil((members-20)/20)
+// adds per group.
 func bound(groups, members, users int) (ops, writes int) {
 	pages := (members + 998) / 999
-	adds := (members + 19) / 20
+	adds := (max(0, members-20) + 19) / 20
 	writes = groups + 2*users + groups*adds
 	return groups + groups*pages + writes, writes
 }
@@ -56,13 +57,19 @@ type scaleResult struct {
 	wall                               time.Duration
 	peakHeap                           uint64
 	noChangeOps                        int
+	users                              int
 }
 
 // runScale syncs a generated tenant into an empty target, then runs a
 // no-change reconcile, measuring Graph operations, time and peak heap.
-func runScale(t testing.TB, groups, members, pool int) scaleResult {
+func runScale(t testing.TB, groups, members, pool int, tweaks ...func(*engine.Options)) scaleResult {
 	seed, nicks := scaleSeed(groups, members, pool)
-	h := newHarnessSeed(t, seed, nicks, func(o *engine.Options) { o.Concurrency = 8 })
+	h := newHarnessSeed(t, seed, nicks, func(o *engine.Options) {
+		o.Concurrency = 8
+		for _, f := range tweaks {
+			f(o)
+		}
+	})
 	users := map[string]bool{}
 	for _, g := range h.em.Groups(src) {
 		for _, m := range g.Members {
@@ -105,7 +112,7 @@ func runScale(t testing.TB, groups, members, pool int) scaleResult {
 	if w2 != 0 {
 		t.Fatalf("no-change reconcile wrote %d times", w2)
 	}
-	return scaleResult{ops: srcOps + dstOps, writes: writes, boundOps: b, boundWrites: bw, wall: wall, peakHeap: peak.Load(), noChangeOps: s2 + d2}
+	return scaleResult{ops: srcOps + dstOps, writes: writes, boundOps: b, boundWrites: bw, wall: wall, peakHeap: peak.Load(), noChangeOps: s2 + d2, users: len(users)}
 }
 
 // The operation budget of issue 3, as counts (not times): an initial sync
@@ -122,6 +129,14 @@ func TestOperationBudget(t *testing.T) {
 	t.Logf("200 groups: no-change reconcile %d ops, %.2f per group", r.noChangeOps, perGroup)
 	if perGroup > 2.2 {
 		t.Errorf("no-change reconcile: %.2f operations per group, budget 2.2", perGroup)
+	}
+	// Issue 10: the user attributes (on by default) are read with the
+	// member pages: at most 0.2 extra operations per user.
+	off := runScale(t, 200, 20, 400, func(o *engine.Options) { o.UserAttributes = nil })
+	extra := float64(r.noChangeOps-off.noChangeOps) / float64(r.users)
+	t.Logf("no-change reconcile: %d ops with user attributes, %d without, %.3f extra per user (%d users)", r.noChangeOps, off.noChangeOps, extra, r.users)
+	if extra > 0.2 {
+		t.Errorf("user attributes cost %.3f extra operations per user in a no-change reconcile, budget 0.2", extra)
 	}
 }
 
