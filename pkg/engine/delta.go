@@ -253,14 +253,10 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 		}
 	}
 	rep.Plan = pl.finish()
-	halt, err := e.guardPlan(ctx, rep, ro)
+	_, halt, err := e.execute(ctx, st, rep, ro)
 	if err != nil {
 		return rep, nil, err
 	}
-	if !ro.DryRun {
-		e.apply(ctx, st, rep, ro)
-	}
-	rep.Finished = e.clock.Now()
 	return rep, resync, halt
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -100,16 +101,10 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 	snap.Unscoped = unscoped
 	rep.Plan = plan(e.opts, st, snap)
 	log.Info("plan ready", "groups", len(scope), "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
-	halt, err := e.guardPlan(ctx, rep, ro)
-	if err != nil {
-		return rep, err
+	restored, halt, err := e.execute(ctx, st, rep, ro)
+	if err != nil || ro.DryRun {
+		return rep, cmp.Or(err, halt)
 	}
-	if ro.DryRun {
-		rep.Finished = e.clock.Now()
-		return rep, halt
-	}
-	restored := e.apply(ctx, st, rep, ro)
-	rep.Finished = e.clock.Now()
 	if len(restored) > 0 && ctx.Err() == nil {
 		// A restored group comes back with the members it had: sync it
 		// again now that it can be read.
@@ -142,6 +137,18 @@ func (e *Engine) userDeltaStart(ctx context.Context) string {
 		return ""
 	}
 	return link
+}
+
+// execute puts a finished plan through the deletion guard and applies what
+// it lets through (nothing on a dry run); it returns the groups restored
+// from deleted items, the guard's halt (see guardPlan) and err when the
+// guard cannot be read or written (then nothing is applied).
+func (e *Engine) execute(ctx context.Context, st *state, rep *Report, ro RunOptions) (restored []string, halt, err error) {
+	if halt, err = e.guardPlan(ctx, rep, ro); err == nil && !ro.DryRun {
+		restored = e.apply(ctx, st, rep, ro)
+	}
+	rep.Finished = e.clock.Now()
+	return restored, halt, err
 }
 
 // guardPlan puts a plan through the deletion guard, the one check of every

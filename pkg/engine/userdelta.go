@@ -125,15 +125,8 @@ func (e *Engine) applyUserChanges(ctx context.Context, changes []UserChange, all
 		pl.userChange(byID[id], st.users[id], targets)
 	}
 	rep.Plan = pl.finish()
-	halt, err := e.guardPlan(ctx, rep, ro)
-	if err != nil {
-		return rep, nil, err
-	}
-	if !ro.DryRun {
-		e.apply(ctx, st, rep, ro)
-	}
-	rep.Finished = e.clock.Now()
-	return rep, halt, nil
+	_, halt, err := e.execute(ctx, st, rep, ro)
+	return rep, halt, err
 }
 
 // mergeChange folds a later change of one user into an earlier one.
