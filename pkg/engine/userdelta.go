@@ -18,31 +18,32 @@ const usersDeltaKey = "users"
 // it created (what differs is reported for matched users), and, for a user
 // deleted in the source, its removal from every mirror and its
 // deprovisioning. Changes to users xtsync does not map cost nothing but
-// the delta read. Without a stored link it only takes one (the reconcile
-// covers what came before); an expired link is replaced and every mapped
-// user read again.
+// the delta read. Without a stored link, or with an expired one, it takes a
+// new link and reads every mapped user again (15 per request).
 func (e *Engine) UserDelta(ctx context.Context, ro RunOptions) (*Report, error) {
 	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun, Plan: &Plan{}}
 	rec, err := e.store.Get(ctx, RecordDelta, usersDeltaKey)
 	var ds DeltaState
+	var res UserDeltaResult
+	var all bool
 	switch {
 	case errors.Is(err, ErrNotFound):
-		link, err := e.src.LatestUserDeltaLink(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("start users delta: %w", err)
-		}
-		rep.Finished = e.clock.Now()
-		return rep, e.saveDelta(ctx, usersDeltaKey, nil, link, 0)
+		// No link yet (no full reconcile took one here: the AWS form's
+		// reconcile only plans): take one, and read every mapped user once.
+		e.log.Info("no users delta link yet, reading every mapped user")
+		err, all = ErrDeltaExpired, true
 	case err != nil:
 		return rep, fmt.Errorf("load users delta link: %w", err)
+	default:
+		if err := json.Unmarshal(rec.Data, &ds); err != nil {
+			return rep, fmt.Errorf("decode users delta link: %w", err)
+		}
+		res, err = e.src.UserDelta(ctx, ds.Link)
 	}
-	if err := json.Unmarshal(rec.Data, &ds); err != nil {
-		return rep, fmt.Errorf("decode users delta link: %w", err)
-	}
-	res, err := e.src.UserDelta(ctx, ds.Link)
-	var all bool
 	if errors.Is(err, ErrDeltaExpired) {
-		e.log.Info("users delta link expired, reading every mapped user")
+		if !all {
+			e.log.Info("users delta link expired, reading every mapped user")
+		}
 		if res.Link, err = e.src.LatestUserDeltaLink(ctx); err != nil {
 			return rep, fmt.Errorf("restart users delta: %w", err)
 		}

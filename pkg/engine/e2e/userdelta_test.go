@@ -87,3 +87,28 @@ func TestUserDeltaPass(t *testing.T) {
 	}
 	h.assertMirrored(false)
 }
+
+// Issue 10: without a stored users delta link (the AWS reconcile only
+// plans, so it takes none), the first users pass reads every mapped user
+// once and applies what differs, then keeps the link.
+func TestUserDeltaWithoutALink(t *testing.T) {
+	h := newHarness(t, []string{"finance"}, nil)
+	ctx := context.Background()
+	h.reconcile(engine.RunOptions{})
+	rec, err := h.store.Get(ctx, engine.RecordDelta, "users")
+	must(t, err)
+	must(t, h.store.Delete(ctx, engine.RecordDelta, "users", rec.Version))
+	fin, _ := h.em.Group(src, groupID(t, h.em, "finance"))
+	u, _ := h.em.User(src, fin.Members[0])
+	must(t, h.em.UpdateUser(src, u.ID, graphemu.UserUpdate{JobTitle: strp("Controller")}))
+	rep, err := h.eng.UserDelta(ctx, engine.RunOptions{})
+	if err != nil || rep.Summary.UsersUpdated != 1 {
+		t.Fatalf("first users pass: %v %+v", err, rep.Summary)
+	}
+	if tu, _ := h.targetByMail(u.Mail); tu.JobTitle != "Controller" {
+		t.Errorf("job title %q, want Controller", tu.JobTitle)
+	}
+	if _, err := h.store.Get(ctx, engine.RecordDelta, "users"); err != nil {
+		t.Errorf("no users delta link kept: %v", err)
+	}
+}
