@@ -23,7 +23,7 @@ func runUnsubscribe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := tenantClient(cfg.Source, e.log)
+	src, err := msgraph.ForTenant(cfg.Source, e.log)
 	if err != nil {
 		return &usageError{fmt.Errorf("source: %w", err)}
 	}

@@ -14,18 +14,6 @@ import (
 	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
-// tenantClient signs in to one tenant as configured.
-func tenantClient(t config.Tenant, log *slog.Logger) (*msgraph.Client, error) {
-	hc, err := msgraph.HTTPClientWithCA(t.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	return msgraph.New(msgraph.Config{
-		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
-		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
-	}, log)
-}
-
 // syncer is the engine wired to both tenants and the embedded state.
 type syncer struct {
 	eng      *engine.Engine
@@ -43,11 +31,11 @@ func (s *syncer) requests() map[string]map[string]int {
 
 // newSyncer builds the engine from a loaded configuration.
 func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
-	src, err := tenantClient(cfg.Source, log.With("tenant", "source"))
+	src, err := msgraph.ForTenant(cfg.Source, log.With("tenant", "source"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
 	}
-	dst, err := tenantClient(cfg.Target, log.With("tenant", "target"))
+	dst, err := msgraph.ForTenant(cfg.Target, log.With("tenant", "target"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("target: %w", err)}
 	}

@@ -11,11 +11,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/xtsync/xtsync/pkg/lambdaapp"
+	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	sync, err := lambdaapp.SyncFromEnv(context.Background(), os.Getenv, log)
+	sync, err := lambdaapp.SyncFromEnv(context.Background(), os.Getenv, log, msgraph.Ports)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

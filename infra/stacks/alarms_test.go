@@ -3,6 +3,8 @@ package stacks
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 )
 
 // alarmKey names an alarm by what it watches.
@@ -85,6 +87,38 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		t.Errorf("unexpected alarms: %v", sortedKeys(alarms))
 	}
 
+	filters := metricFilters(t, s, st)
+	// The lines pkg/lambdaapp's reconcile writes, and pkg/engine's
+	// deletion guard in either function: both publish to the one
+	// DeletionGuardHolding metric the alarm watches.
+	wantFilters := map[string]string{
+		"reconcile ReconcileActions":     `{ $.msg = "reconcile planned" } -> $.actions`,
+		"reconcile ReconcileFailedReads": `{ $.msg = "reconcile planned" } -> $.failed_reads`,
+		"reconcile SubscriptionErrors":   `{ ($.level = "ERROR") && ($.msg = "subscriptions") } -> 1`,
+		"reconcile DeletionGuardHolding": `{ $.msg = "deletion guard holding" } -> 1`,
+		"worker DeletionGuardHolding":    `{ $.msg = "deletion guard holding" } -> 1`,
+	}
+	for key, want := range wantFilters {
+		if got := filters[key]; got != want {
+			t.Errorf("filter %s = %q, want %q", key, got, want)
+		}
+	}
+	if len(filters) != len(wantFilters) {
+		t.Errorf("metric filters %v", sortedKeys(filters))
+	}
+	if n := len(resources(s.syncJSON, "AWS::CloudWatch::Dashboard")); n != 1 {
+		t.Errorf("%d dashboards, want 1", n)
+	}
+	_, topicRes := only(t, s.syncJSON, "AWS::SNS::Topic")
+	if topicRes == nil {
+		t.Error("no alarm topic")
+	}
+}
+
+// metricFilters are the stack's log metric filters, "<log group> <metric>"
+// to "<pattern> -> <value>" (the log group "reconcile" or "worker").
+func metricFilters(t *testing.T, s *synthesized, st awscdk.Stack) map[string]string {
+	t.Helper()
 	// The metric filters read the reconcile's log lines, and the deletion
 	// guard's from the worker's log too.
 	reconcileLogs := ref(logicalID(st, s.dep.Sync.Reconcile.LogGroup))
@@ -117,29 +151,5 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		}
 		filters[key] = p["FilterPattern"].(string) + " -> " + mt["MetricValue"].(string)
 	}
-	// The lines pkg/lambdaapp's reconcile writes, and pkg/engine's
-	// deletion guard in either function: both publish to the one
-	// DeletionGuardHolding metric the alarm watches.
-	wantFilters := map[string]string{
-		"reconcile ReconcileActions":     `{ $.msg = "reconcile planned" } -> $.actions`,
-		"reconcile ReconcileFailedReads": `{ $.msg = "reconcile planned" } -> $.failed_reads`,
-		"reconcile SubscriptionErrors":   `{ ($.level = "ERROR") && ($.msg = "subscriptions") } -> 1`,
-		"reconcile DeletionGuardHolding": `{ $.msg = "deletion guard holding" } -> 1`,
-		"worker DeletionGuardHolding":    `{ $.msg = "deletion guard holding" } -> 1`,
-	}
-	for key, want := range wantFilters {
-		if got := filters[key]; got != want {
-			t.Errorf("filter %s = %q, want %q", key, got, want)
-		}
-	}
-	if len(filters) != len(wantFilters) {
-		t.Errorf("metric filters %v", sortedKeys(filters))
-	}
-	if n := len(resources(s.syncJSON, "AWS::CloudWatch::Dashboard")); n != 1 {
-		t.Errorf("%d dashboards, want 1", n)
-	}
-	_, topicRes := only(t, s.syncJSON, "AWS::SNS::Topic")
-	if topicRes == nil {
-		t.Error("no alarm topic")
-	}
+	return filters
 }

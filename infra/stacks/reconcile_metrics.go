@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xtsync/xtsync/pkg/contract"
 )
 
 // The log lines the metrics are read from: JSON records from log/slog.
@@ -20,17 +22,18 @@ import (
 //
 //	{"level":"WARN","msg":"deletion guard holding","run":"…","planned":12,"held":12,"since":"…","threshold":5,"window":"1h0m0s"}
 //
-// These messages and fields are a contract with that code: renaming them
-// silences the alarms built on them. (The reconcile's own "reconcile halted
-// by the deletion guard…" and the guard's "deletion guard approved" lines
-// are not read: the guard's line covers every held run, from either
-// function.)
+// These messages and fields come from pkg/contract, which the function code
+// logs with, so a rename changes both sides (TestAlarmsMatchRealLogs feeds
+// the guard's real log line through the filter). The reconcile's own
+// "reconcile halted by the deletion guard…" and the guard's "deletion guard
+// approved" lines are not read: the guard's line covers every held run,
+// from either function.
 const (
-	ReconcilePlannedMessage     = "reconcile planned"
-	ReconcileActionsField       = "actions"
-	ReconcileFailedField        = "failed_reads"
-	SubscriptionsMessage        = "subscriptions"
-	DeletionGuardHoldingMessage = "deletion guard holding"
+	ReconcilePlannedMessage     = contract.LogReconcilePlanned
+	ReconcileActionsField       = contract.FieldActions
+	ReconcileFailedField        = contract.FieldFailedReads
+	SubscriptionsMessage        = contract.LogSubscriptions
+	DeletionGuardHoldingMessage = contract.LogGuardHolding
 )
 
 // DeletionGuardHoldingMetric is the metric of held runs, published by one

@@ -9,6 +9,13 @@ import (
 	"time"
 )
 
+// The deletion guard's log messages (at WARN); the AWS alarms match the
+// first (pkg/contract).
+const (
+	LogGuardHolding  = "deletion guard holding"
+	LogGuardApproved = "deletion guard approved"
+)
+
 // guardKey is the meta record of the deletion guard.
 const guardKey = "deletion-guard"
 
@@ -160,7 +167,7 @@ func (gd *guard) use(g *GuardState, now time.Time, run string, n int) {
 // operator's approval).
 func (gd *guard) lift(g *GuardState, now time.Time, run string, n int) {
 	if g.Halt != nil {
-		gd.log.Warn("deletion guard approved", "run", run, "held", g.Halt.Held, "halted_run", g.Halt.Run)
+		gd.log.Warn(LogGuardApproved, "run", run, "held", g.Halt.Held, "halted_run", g.Halt.Run)
 	}
 	g.Halt = nil
 	if over := n - gd.budget(g, now); over > 0 {
@@ -203,7 +210,7 @@ func (gd *guard) admit(ctx context.Context, run string, n int, approve bool) (bo
 		return false, err
 	}
 	if !admitted {
-		gd.log.Warn("deletion guard holding", "run", run, "planned", n, "held", g.Halt.Held, "since", g.Halt.Since, "threshold", gd.threshold, "window", gd.window)
+		gd.log.Warn(LogGuardHolding, "run", run, "planned", n, "held", g.Halt.Held, "since", g.Halt.Since, "threshold", gd.threshold, "window", gd.window)
 	}
 	return admitted, nil
 }
@@ -235,7 +242,7 @@ func (gd *guard) hold(ctx context.Context, run string, n int) error {
 		}
 	})
 	if err == nil {
-		gd.log.Warn("deletion guard holding", "run", run, "planned", n, "threshold", gd.threshold, "window", gd.window)
+		gd.log.Warn(LogGuardHolding, "run", run, "planned", n, "threshold", gd.threshold, "window", gd.window)
 	}
 	return err
 }

@@ -23,9 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/contract"
 	"github.com/xtsync/xtsync/pkg/dynamostore"
 	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/msgraph"
 	"github.com/xtsync/xtsync/pkg/service"
 	"github.com/xtsync/xtsync/pkg/sqsqueue"
 	"github.com/xtsync/xtsync/pkg/subscribe"
@@ -92,7 +92,7 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, err
 	// message deduplicated away while a pass of its shard is already past
 	// its delta read would leave a change to the next reconcile; a spare
 	// message costs one empty delta read.
-	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond, Log: log})
+	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond})
 	router := service.NewRouter(scope, q, log, engine.SystemClock{})
 	h, err := webhook.New(webhook.Config{
 		Subscriptions: &subscribe.StoredLookup{Store: store, Clock: engine.SystemClock{}},
@@ -135,44 +135,36 @@ type Sync struct {
 	log      *slog.Logger
 }
 
+// GraphPorts builds the Graph side of a configuration: the engine's source
+// and target, and the source's subscriptions. The worker and reconcile mains
+// pass msgraph.Ports; this package does not import msgraph, so the webhook
+// function, which also imports it, links no Graph SDK.
+type GraphPorts func(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, subscribe.Graph, error)
+
 // NewSync loads the configuration and secrets (once per container) and
 // builds the clients.
-func NewSync(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger) (*Sync, error) {
+func NewSync(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, graph GraphPorts) (*Sync, error) {
 	c, err := LoadConfig(ctx, s, ssm.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg), true)
 	if err != nil {
 		return nil, err
 	}
-	client := func(t config.Tenant, role string) (*msgraph.Client, error) {
-		httpClient, err := msgraph.HTTPClientWithCA(t.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		return msgraph.New(msgraph.Config{
-			TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret, Cloud: t.Cloud,
-			GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: httpClient,
-		}, log.With("tenant", role))
-	}
-	src, err := client(c.Source, "source")
+	src, dst, subsGraph, err := graph(c, log)
 	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
-	}
-	dst, err := client(c.Target, "target")
-	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
+		return nil, err
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
-	eng, err := engine.New(msgraph.NewSource(src, msgraph.SchemaOf(c.EngineOptions())), msgraph.NewTarget(dst, msgraph.SchemaOf(c.EngineOptions())), store, c.EngineOptions(), log, engine.SystemClock{})
+	eng, err := engine.New(src, dst, store, c.EngineOptions(), log, engine.SystemClock{})
 	if err != nil {
 		return nil, err
 	}
 	subs, err := subscribe.New(subscribe.Config{
-		Graph: msgraph.NewSubscriptions(src), Store: store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
+		Graph: subsGraph, Store: store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
 		PublicURL: c.Server.PublicURL, Clock: engine.SystemClock{}, Log: log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{DedupWindow: time.Millisecond, Log: log})
+	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{DedupWindow: time.Millisecond})
 	svc := service.New(eng, subs, q, log, engine.SystemClock{})
 	return &Sync{Config: c, Store: store, Engine: eng, Subs: subs, Service: svc, Sharding: engine.NewSharding(c.Scope.Groups), log: log}, nil
 }
@@ -241,11 +233,11 @@ func (y *Sync) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) e
 		return err
 	}
 	if err := y.Subs.Ensure(ctx); err != nil {
-		y.log.Error("subscriptions", "err", err) // the sync goes on; the next run retries
+		y.log.Error(contract.LogSubscriptions, "err", err) // the sync goes on; the next run retries
 	}
 	rep, err := y.Service.FanOut(ctx, y.Sharding, detail.AllowDeletions)
 	if rep != nil && rep.Plan != nil {
-		y.log.Info("reconcile planned", "actions", len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, "failed_reads", len(rep.Plan.Failed))
+		y.log.Info(contract.LogReconcilePlanned, contract.FieldActions, len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, contract.FieldFailedReads, len(rep.Plan.Failed))
 	}
 	if errors.Is(err, engine.ErrThreshold) {
 		y.log.Warn("reconcile halted by the deletion guard: additions queued, removals held; review, then invoke the reconcile function with {\"detail\":{\"allowDeletions\":true}}", "deletions", rep.Plan.Deletions, "threshold", y.Config.Sync.DeletionThreshold)
@@ -269,7 +261,7 @@ func newOwner(ctx context.Context) string {
 // SyncFromEnv is what the worker and reconcile mains run at start: the
 // environment, the AWS configuration (read from the environment), and the
 // wired engine.
-func SyncFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Sync, error) {
+func SyncFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger, graph GraphPorts) (*Sync, error) {
 	settings, err := ReadSettings(getenv)
 	if err != nil {
 		return nil, err
@@ -278,5 +270,5 @@ func SyncFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return NewSync(ctx, settings, cfg, log)
+	return NewSync(ctx, settings, cfg, log, graph)
 }

@@ -4,22 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/xtsync/xtsync/pkg/contract"
 )
 
-// The environment the functions read; nothing else.
+// The environment the functions read; nothing else. The names are the
+// contract with the stack (pkg/contract).
 const (
-	// EnvConfig holds the YAML configuration inline (local runs, tests).
-	EnvConfig = "XTSYNC_CONFIG"
-	// EnvConfigParameter names the SSM parameter holding the YAML.
-	EnvConfigParameter = "XTSYNC_CONFIG_PARAMETER"
-	// EnvTable is the DynamoDB table.
-	EnvTable = "XTSYNC_TABLE"
-	// EnvQueueURL is the SQS FIFO queue.
-	EnvQueueURL = "XTSYNC_QUEUE_URL"
-	// EnvSourceSecretARN and EnvTargetSecretARN are the Secrets Manager
-	// secrets holding each tenant's Graph client secret.
-	EnvSourceSecretARN = "XTSYNC_SOURCE_SECRET_ARN"
-	EnvTargetSecretARN = "XTSYNC_TARGET_SECRET_ARN"
+	EnvConfig          = contract.EnvConfig
+	EnvConfigParameter = contract.EnvConfigParameter
+	EnvTable           = contract.EnvTable
+	EnvQueueURL        = contract.EnvQueueURL
+	EnvSourceSecretARN = contract.EnvSourceSecretARN
+	EnvTargetSecretARN = contract.EnvTargetSecretARN
 	// SourceSecretVar and TargetSecretVar are what the configuration
 	// writes for the secrets: client_secret: "${XTSYNC_SOURCE_CLIENT_SECRET}".
 	// Outside Lambda (tests, local invokes) they may be set in the

@@ -1,0 +1,88 @@
+package stacks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/memstore"
+)
+
+// filterTerm is one `$.field = "value"` comparison of a CloudWatch JSON
+// filter pattern ("*" at the end of the value matches any suffix).
+var filterTerm = regexp.MustCompile(`\$\.([A-Za-z_]+)\s*=\s*"([^"]*)"`)
+
+// matches evaluates a JSON filter pattern made of equality terms joined by
+// && (the only kind the stack writes) against one log line.
+func matches(pattern string, line map[string]any) bool {
+	terms := filterTerm.FindAllStringSubmatch(pattern, -1)
+	if len(terms) == 0 || strings.Contains(pattern, "||") {
+		return false
+	}
+	for _, m := range terms {
+		v, _ := line[m[1]].(string)
+		want := m[2]
+		if strings.HasSuffix(want, "*") {
+			if !strings.HasPrefix(v, strings.TrimSuffix(want, "*")) {
+				return false
+			}
+		} else if v != want {
+			return false
+		}
+	}
+	return true
+}
+
+// graphless are engine ports that are never called: the guard needs none.
+type (
+	noSource struct{ engine.Source }
+	noTarget struct{ engine.Target }
+)
+
+// TestAlarmsMatchRealLogs feeds the log lines the engine's deletion guard
+// really writes (JSON, as the functions log) through the stack's metric
+// filters: a held run raises DeletionGuardHolding from either function's
+// log group; an approval does not.
+func TestAlarmsMatchRealLogs(t *testing.T) {
+	s := mainApp(t)
+	filters := metricFilters(t, s, s.dep.Sync.Stack)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	eng, err := engine.New(noSource{}, noTarget{}, memstore.New(), engine.Options{DeletionThreshold: 5}, log, engine.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := eng.HoldDeletions(ctx, "run1", 12); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ApproveDeletions(ctx, "run2", 12); err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("the guard logged %d lines, want the hold and the approval: %s", len(lines), buf.String())
+	}
+	hold, approve := lines[0], lines[1]
+	for _, key := range []string{"worker " + DeletionGuardHoldingMetric, "reconcile " + DeletionGuardHoldingMetric} {
+		pattern, _, _ := strings.Cut(filters[key], " -> ")
+		if !matches(pattern, hold) {
+			t.Errorf("filter %s (%q) does not match the guard's hold line %v", key, pattern, hold)
+		}
+		if matches(pattern, approve) {
+			t.Errorf("filter %s (%q) matches the approval line %v", key, pattern, approve)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package msgraph
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/subscribe"
+)
+
+// ForTenant signs in to one configured tenant (its CA file trusted too).
+func ForTenant(t config.Tenant, log *slog.Logger) (*Client, error) {
+	hc, err := HTTPClientWithCA(t.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{
+		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
+		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
+	}, log)
+}
+
+// Ports are the engine's and the subscription manager's Graph ports for a
+// configuration: the source and target adapters and the source's
+// subscriptions. Mains that sync pass it to the wiring, which itself does
+// not import this package (the webhook function must not link the SDK).
+func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, subscribe.Graph, error) {
+	src, err := ForTenant(c.Source, log.With("tenant", "source"))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("source: %w", err)
+	}
+	dst, err := ForTenant(c.Target, log.With("tenant", "target"))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("target: %w", err)
+	}
+	schema := SchemaOf(c.EngineOptions())
+	return NewSource(src, schema), NewTarget(dst, schema), NewSubscriptions(src), nil
+}
