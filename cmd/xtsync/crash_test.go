@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -72,7 +73,7 @@ func (c *crashChild) log(t *testing.T) {
 // wait waits for the child to end on its own and returns its exit code.
 func (c *crashChild) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
-	until(t, d, c.name+" to finish", c.exited)
+	waitfor.WaitFor(t, d, c.name+" to finish", c.exited)
 	c.log(t)
 	return c.cmd.ProcessState.ExitCode()
 }
@@ -83,7 +84,7 @@ func (c *crashChild) wait(t *testing.T, d time.Duration) int {
 func (c *crashChild) killAt(t *testing.T, em *graphemu.Emulator, tenant, route string, base, n int) {
 	t.Helper()
 	reached := func() bool { return em.Stats(tenant).Routes[route]-base >= n }
-	until(t, 30*time.Second, fmt.Sprintf("%s: request %d of %s", c.name, n, route), func() bool {
+	waitfor.WaitFor(t, 30*time.Second, fmt.Sprintf("%s: request %d of %s", c.name, n, route), func() bool {
 		if c.exited() && !reached() {
 			c.log(t)
 			t.Fatalf("%s ended before its kill point (request %d of %s)", c.name, n, route)

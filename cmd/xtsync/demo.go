@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
 const demoAbout = `Start the Graph emulator in-process with the sample tenants (Contoso, the
@@ -38,11 +39,14 @@ func runDemo(ctx context.Context, e env, args []string) error {
 
 	hc := em.HTTPClient()
 	defer hc.CloseIdleConnections()
-	src, err := signIn(ctx, hc, em.URL(), em.GraphURL(), graphemu.SampleSourceTenant, graphemu.SampleSourceClientID, graphemu.SampleSourceSecret)
+	client := func(tenant, clientID, secret string) (*msgraph.Client, error) {
+		return msgraph.New(msgraph.Config{TenantID: tenant, ClientID: clientID, ClientSecret: secret, GraphEndpoint: em.URL(), AuthorityHost: em.URL(), HTTPClient: hc}, e.log)
+	}
+	src, err := client(graphemu.SampleSourceTenant, graphemu.SampleSourceClientID, graphemu.SampleSourceSecret)
 	if err != nil {
 		return err
 	}
-	dst, err := signIn(ctx, hc, em.URL(), em.GraphURL(), graphemu.SampleTargetTenant, graphemu.SampleTargetClientID, graphemu.SampleTargetSecret)
+	dst, err := client(graphemu.SampleTargetTenant, graphemu.SampleTargetClientID, graphemu.SampleTargetSecret)
 	if err != nil {
 		return err
 	}

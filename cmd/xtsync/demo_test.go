@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -35,15 +36,15 @@ func TestDemoRunsToCompletion(t *testing.T) {
 
 func TestGroupKind(t *testing.T) {
 	tests := []struct {
-		g    graphGroup
+		g    engine.Group
 		want string
 	}{
-		{graphGroup{SecurityEnabled: true, GroupTypes: []string{}}, "security"},
-		{graphGroup{MailEnabled: true, GroupTypes: []string{"Unified"}}, "Microsoft 365"},
-		{graphGroup{MailEnabled: true, GroupTypes: []string{"Unified", "DynamicMembership"}}, "Microsoft 365, dynamic"},
-		{graphGroup{SecurityEnabled: true, GroupTypes: []string{"DynamicMembership"}}, "dynamic security"},
-		{graphGroup{MailEnabled: true}, "distribution list"},
-		{graphGroup{MailEnabled: true, SecurityEnabled: true}, "mail-enabled security"},
+		{engine.Group{SecurityEnabled: true, GroupTypes: []string{}}, "security"},
+		{engine.Group{MailEnabled: true, GroupTypes: []string{"Unified"}}, "Microsoft 365"},
+		{engine.Group{MailEnabled: true, GroupTypes: []string{"Unified", "DynamicMembership"}}, "Microsoft 365, dynamic"},
+		{engine.Group{SecurityEnabled: true, GroupTypes: []string{"DynamicMembership"}}, "dynamic security"},
+		{engine.Group{MailEnabled: true}, "distribution list"},
+		{engine.Group{MailEnabled: true, SecurityEnabled: true}, "mail-enabled security"},
 	}
 	for _, tc := range tests {
 		if got := groupKind(tc.g); got != tc.want {

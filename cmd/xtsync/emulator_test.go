@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
 // writeFile writes content to a file in a test directory and returns its
@@ -143,26 +145,26 @@ func TestEmulatorServesUntilCancelled(t *testing.T) {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer hc.CloseIdleConnections()
-	c, err := signIn(ctx, hc, authority, base, graphemu.SampleSourceTenant, graphemu.SampleSourceClientID, graphemu.SampleSourceSecret)
+	c, err := msgraph.New(msgraph.Config{
+		TenantID: graphemu.SampleSourceTenant, ClientID: graphemu.SampleSourceClientID, ClientSecret: graphemu.SampleSourceSecret,
+		GraphEndpoint: strings.TrimSuffix(base, "/v1.0"), AuthorityHost: authority, HTTPClient: hc,
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page struct {
-		Value    []graphGroup `json:"value"`
-		NextLink string       `json:"@odata.nextLink"`
-	}
-	if err := c.get(ctx, "groups", &page); err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Value) != 3 || page.NextLink == "" {
-		t.Errorf("the pageSize fault is not applied: %d groups on the first page, nextLink %q", len(page.Value), page.NextLink)
-	}
-	all, err := list[graphGroup](ctx, c, "groups")
+	page, err := c.SDK().Groups().Get(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(graphemu.SampleSeed().Tenants[0].Groups); len(all) != want {
-		t.Errorf("%d groups, want %d", len(all), want)
+	if len(page.GetValue()) != 3 || page.GetOdataNextLink() == nil {
+		t.Errorf("the pageSize fault is not applied: %d groups on the first page, nextLink %v", len(page.GetValue()), page.GetOdataNextLink())
+	}
+	tn, err := c.ReadTenant(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(graphemu.SampleSeed().Tenants[0].Groups); len(tn.Groups) != want {
+		t.Errorf("%d groups, want %d", len(tn.Groups), want)
 	}
 	u, _ := url.Parse(authority)
 	resp, err := hc.Get(u.String() + "/_emulator/tenants")
@@ -185,21 +187,27 @@ func TestEmulatorServesUntilCancelled(t *testing.T) {
 	}
 }
 
-// waitFor waits until re matches the output and returns its first group; it
-// fails if the command exits first.
+// waitFor waits (at most 30 s) until re matches the output and returns its
+// first group; it fails if the command exits first, and logs the output when
+// it fails.
 func waitFor(t *testing.T, out *syncBuffer, done chan int, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+	var m []string
+	defer func() {
+		if m == nil {
+			t.Logf("output:\n%s", out.String())
+		}
+	}()
+	waitfor.WaitFor(t, 30*time.Second, re.String()+" in the output", func() bool {
+		if m = re.FindStringSubmatch(out.String()); m != nil {
+			return true
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("the command exited with %d before printing %s:\n%s", code, re, out.String())
-		case <-time.After(20 * time.Millisecond):
+			t.Fatalf("the command exited with %d before printing %s", code, re)
+		default:
 		}
-	}
-	t.Fatalf("timed out waiting for %s:\n%s", re, out.String())
-	return ""
+		return false
+	})
+	return m[1]
 }

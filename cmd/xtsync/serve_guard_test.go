@@ -7,25 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
-
-// until polls cond every millisecond until it holds; the test fails after
-// d.
-func until(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(d)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("%s: not after %s", what, d)
-		}
-	}
-}
 
 // guardOf reads the deletion guard from the running serve's state.
 func guardOf(t *testing.T, srv *server) engine.GuardState {
@@ -93,7 +78,7 @@ func TestServeGuardHoldsAnEmptiedGroup(t *testing.T) {
 	for _, u := range users {
 		must(t, env.em.RemoveMember(graphemu.SampleSourceTenant, eng, u.ID))
 	}
-	until(t, 20*time.Second, "the guard halts", func() bool { return guardOf(t, srv).Halt != nil })
+	waitfor.WaitFor(t, 20*time.Second, "the guard halts", func() bool { return guardOf(t, srv).Halt != nil })
 	must(t, srv.queue.WaitIdle(context.Background()))
 	if m, _ := mirrorOf(env.em, eng); len(m.Members) != 12 {
 		t.Fatalf("the guard let removals through: mirror has %d members, want 12", len(m.Members))
@@ -136,7 +121,7 @@ func TestServeGuardHoldsTrickledRemovals(t *testing.T) {
 		must(t, env.em.RemoveMember(graphemu.SampleSourceTenant, eng, u.ID))
 		// Each removal is its own delta pass: wait until it is applied or
 		// held before the next.
-		until(t, 20*time.Second, "removal applied or held", func() bool {
+		waitfor.WaitFor(t, 20*time.Second, "removal applied or held", func() bool {
 			m, _ := mirrorOf(env.em, eng)
 			h := guardOf(t, srv).Halt
 			return !slices.Contains(m.Members, tid) || (h != nil && h.Held > held)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -60,29 +61,37 @@ func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*re
 		}
 	})
 	waitConverged(t, env, cfg.Scope.Groups, 30*time.Second)
-	deadline := time.Now().Add(10 * time.Second)
 	// One per group, and the users subscription.
-	for len(env.em.Subscriptions(graphemu.SampleSourceTenant)) != len(all)+1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("subscriptions: %d, want %d", len(env.em.Subscriptions(graphemu.SampleSourceTenant)), len(all)+1)
+	n := 0
+	defer func() {
+		if n != len(all)+1 {
+			t.Logf("subscriptions: %d, want %d", n, len(all)+1)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	}()
+	waitfor.WaitFor(t, 10*time.Second, fmt.Sprintf("%d subscriptions", len(all)+1), func() bool {
+		n = len(env.em.Subscriptions(graphemu.SampleSourceTenant))
+		return n == len(all)+1
+	})
 	return env, srv
 }
 
+// waitConverged waits (at most d) for the target to mirror the source's
+// groups in scope, and returns how long that took; on a timeout it logs the
+// last difference seen.
 func waitConverged(t *testing.T, env *reconcileEnv, scope []string, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var err error
-	for time.Since(start) < d {
-		if err = verifyMirror(env.em, scope); err == nil {
-			return time.Since(start)
+	defer func() {
+		if err != nil {
+			t.Logf("last difference: %v", err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("not converged after %s: %v", d, err)
-	return 0
+	}()
+	waitfor.WaitFor(t, d, "converged", func() bool {
+		err = verifyMirror(env.em, scope)
+		return err == nil
+	})
+	return time.Since(start)
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -182,16 +191,20 @@ func TestServeRepairsLostNotifications(t *testing.T) {
 	}
 	waitConverged(t, env, allScope(env), 30*time.Second)
 	// Let the late (jittered, duplicated) notifications land and be worked.
-	for deadline := time.Now().Add(10 * time.Second); env.em.PendingDeliveries() > 0 || !srv.queue.Idle(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("notifications or work still pending after 10 s")
-		}
-	}
+	quiet := func() bool { return env.em.PendingDeliveries() == 0 && srv.queue.Idle() }
+	waitfor.WaitFor(t, 10*time.Second, "notifications and work done", quiet)
 
 	// Every notification lost: only the reconcile can repair.
 	must(t, env.em.SetFaults(src, graphemu.Faults{NotifyDropRate: 1}))
+	sent := env.em.DeliveryStats()
 	changes(t, env, rand.New(rand.NewPCG(6, 5)), 5, nil)
-	time.Sleep(300 * time.Millisecond)
+	// The emulator drops a notification when the change is made, so none of
+	// the five is queued; with nothing to deliver and serve idle, nothing
+	// can repair the changes but a reconcile.
+	if st := env.em.DeliveryStats(); st.Queued != sent.Queued || st.Dropped < sent.Dropped+5 {
+		t.Fatalf("delivery stats %+v, then %+v: the changes' notifications were not all dropped", sent, st)
+	}
+	waitfor.WaitFor(t, 10*time.Second, "notifications and work done", quiet)
 	if err := verifyMirror(env.em, allScope(env)); err == nil {
 		t.Fatal("converged with every notification dropped: the test proves nothing")
 	}
@@ -217,34 +230,29 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 	first, second := subs[0], subs[1]
 
 	must(t, env.em.FireLifecycle(src, second.ID, "subscriptionRemoved"))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	n, recreated := 0, false
+	defer func() {
+		if !recreated {
+			t.Logf("%d subscriptions", n)
+		}
+	}()
+	waitfor.WaitFor(t, 10*time.Second, "removed subscription recreated", func() bool {
 		now := env.em.Subscriptions(src)
+		n = len(now)
 		gone := !slices.ContainsFunc(now, func(s graphemu.Subscription) bool { return s.ID == second.ID })
 		back := slices.ContainsFunc(now, func(s graphemu.Subscription) bool { return s.Resource == second.Resource })
-		if gone && back && len(now) == len(subs) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("removed subscription not recreated: %d subscriptions", len(now))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		recreated = gone && back && len(now) == len(subs)
+		return recreated
+	})
 	must(t, env.em.FireLifecycle(src, first.ID, "reauthorizationRequired"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// (Expiry times travel with whole seconds, so count the renewals.)
-	for {
+	waitfor.WaitFor(t, 10*time.Second, "subscription renewed after reauthorizationRequired", func() bool {
 		now := env.em.Subscriptions(src)
 		i := slices.IndexFunc(now, func(s graphemu.Subscription) bool { return s.ID == first.ID })
-		if i >= 0 && env.em.Stats(src).Routes["PATCH /subscriptions/{id}"] == 1 && !now[i].ExpirationDateTime.Before(first.ExpirationDateTime) {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatal("subscription not renewed after reauthorizationRequired")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return i >= 0 && env.em.Stats(src).Routes["PATCH /subscriptions/{id}"] == 1 && !now[i].ExpirationDateTime.Before(first.ExpirationDateTime)
+	})
 	must(t, srv.queue.WaitIdle(ctx))
 
 	code, out, errs := xtsync(t, "status", "--config", env.cfg)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -25,17 +26,17 @@ func usersLinkVersion(t *testing.T, srv *server) int64 {
 func TestServeUsersFollowInSeconds(t *testing.T) {
 	env, srv := startServe(t)
 	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
-	until(t, 10*time.Second, "the users delta link", func() bool { return usersLinkVersion(t, srv) > 0 })
+	waitfor.WaitFor(t, 10*time.Second, "the users delta link", func() bool { return usersLinkVersion(t, srv) > 0 })
 
 	// A non-member's job title: the pass runs, nothing is written.
 	before := usersLinkVersion(t, srv)
 	outsider, err := env.em.CreateUser(src, graphemu.User{DisplayName: "Not synced", UserPrincipalName: "outsider@" + graphemu.SampleSourceDomain, Mail: "outsider@contoso.com", UserType: "Member", AccountEnabled: true})
 	must(t, err)
-	until(t, 10*time.Second, "the users pass after a creation", func() bool { return usersLinkVersion(t, srv) > before })
+	waitfor.WaitFor(t, 10*time.Second, "the users pass after a creation", func() bool { return usersLinkVersion(t, srv) > before })
 	before, writes := usersLinkVersion(t, srv), env.em.Stats(dst).Writes()
 	f := "Somebody else"
 	must(t, env.em.UpdateUser(src, outsider.ID, graphemu.UserUpdate{JobTitle: &f}))
-	until(t, 10*time.Second, "the users pass after a non-member's change", func() bool { return usersLinkVersion(t, srv) > before })
+	waitfor.WaitFor(t, 10*time.Second, "the users pass after a non-member's change", func() bool { return usersLinkVersion(t, srv) > before })
 	if w := env.em.Stats(dst).Writes() - writes; w != 0 {
 		t.Errorf("a non-member's change cost %d target writes, want 0", w)
 	}
@@ -53,7 +54,7 @@ func TestServeUsersFollowInSeconds(t *testing.T) {
 		tid := targetIDOf(env, u)
 		start := time.Now()
 		must(t, env.em.UpdateUser(src, u.ID, graphemu.UserUpdate{AccountEnabled: &off}))
-		until(t, 10*time.Second, "the target user disabled", func() bool {
+		waitfor.WaitFor(t, 10*time.Second, "the target user disabled", func() bool {
 			tu, _ := env.em.User(dst, tid)
 			return !tu.AccountEnabled
 		})

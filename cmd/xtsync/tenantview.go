@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"slices"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
 // tenantView is what the demo reads of one tenant over Graph.
@@ -27,78 +28,28 @@ type groupView struct {
 	Guests  int      // guest users among the members
 }
 
-type graphOrg struct {
-	ID              string `json:"id"`
-	DisplayName     string `json:"displayName"`
-	VerifiedDomains []struct {
-		Name      string `json:"name"`
-		IsDefault bool   `json:"isDefault"`
-	} `json:"verifiedDomains"`
-}
-
-type graphUser struct {
-	ID       string `json:"id"`
-	UserType string `json:"userType"`
-}
-
-type graphGroup struct {
-	ID              string   `json:"id"`
-	DisplayName     string   `json:"displayName"`
-	GroupTypes      []string `json:"groupTypes"`
-	MailEnabled     bool     `json:"mailEnabled"`
-	SecurityEnabled bool     `json:"securityEnabled"`
-}
-
-type graphMember struct {
-	Type        string `json:"@odata.type"`
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName"`
-	UserType    string `json:"userType"`
-}
-
 // readTenant reads the organization, users, groups and each group's direct
 // members, as the sync engine will.
-func readTenant(ctx context.Context, c *graphClient) (tenantView, error) {
-	var tv tenantView
-	orgs, err := list[graphOrg](ctx, c, "organization")
+func readTenant(ctx context.Context, c *msgraph.Client) (tenantView, error) {
+	t, err := c.ReadTenant(ctx)
 	if err != nil {
-		return tv, err
+		return tenantView{}, err
 	}
-	if len(orgs) != 1 {
-		return tv, fmt.Errorf("GET /organization: %d organizations, want 1", len(orgs))
-	}
-	tv.ID, tv.Name = orgs[0].ID, orgs[0].DisplayName
-	for _, d := range orgs[0].VerifiedDomains {
-		if d.IsDefault || tv.Domain == "" {
-			tv.Domain = d.Name
-		}
-	}
-	users, err := list[graphUser](ctx, c, "users?"+query("$select", "id,userType", "$top", "999"))
-	if err != nil {
-		return tv, err
-	}
-	for _, u := range users {
+	tv := tenantView{ID: t.ID, Name: t.Name, Domain: t.Domain}
+	for _, u := range t.Users {
 		if u.UserType == "Guest" {
 			tv.Guests++
 		} else {
 			tv.Members++
 		}
 	}
-	groups, err := list[graphGroup](ctx, c, "groups?"+query("$select", "id,displayName,groupTypes,mailEnabled,securityEnabled", "$top", "999"))
-	if err != nil {
-		return tv, err
-	}
-	for _, g := range groups {
-		members, err := list[graphMember](ctx, c, "groups/"+url.PathEscape(g.ID)+"/members?"+query("$select", "id,displayName,userType", "$top", "999"))
-		if err != nil {
-			return tv, err
-		}
-		gv := groupView{ID: g.ID, Name: g.DisplayName, Kind: groupKind(g), Members: len(members)}
-		for _, m := range members {
+	for _, g := range t.Groups {
+		gv := groupView{ID: g.ID, Name: g.DisplayName, Kind: groupKind(g.Group), Members: len(g.Members)}
+		for _, m := range g.Members {
 			switch {
-			case m.Type == "#microsoft.graph.group":
+			case m.Type == engine.TypeGroup:
 				gv.Nested = append(gv.Nested, m.DisplayName)
-			case m.UserType == "Guest":
+			case m.IsGuest():
 				gv.Guests++
 			}
 		}
@@ -108,7 +59,7 @@ func readTenant(ctx context.Context, c *graphClient) (tenantView, error) {
 }
 
 // groupKind names a group's kind as the Entra admin center does.
-func groupKind(g graphGroup) string {
+func groupKind(g engine.Group) string {
 	unified := slices.Contains(g.GroupTypes, "Unified")
 	dynamic := slices.Contains(g.GroupTypes, "DynamicMembership")
 	switch {
@@ -127,13 +78,4 @@ func groupKind(g graphGroup) string {
 	default:
 		return "other"
 	}
-}
-
-// query encodes name/value pairs as a query string.
-func query(kv ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		q.Set(kv[i], kv[i+1])
-	}
-	return q.Encode()
 }

@@ -16,6 +16,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/xtsync/xtsync/internal/rie"
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -41,10 +42,7 @@ func TestLambdaScenario(t *testing.T) {
 	must(t, w.em.AddMember(src, eng, salesGroup.Members[0]))
 	must(t, w.em.RemoveMember(src, sales, salesGroup.Members[1]))
 	must(t, w.em.UpdateGroup(src, w.nick["finance"], func(g *graphemu.Group) { g.DisplayName = "Finance & Legal" }))
-	deadline := time.Now().Add(10 * time.Second)
-	for w.em.DeliveryStats().Delivered < 3 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.WaitFor(t, 10*time.Second, "the three notifications delivered", func() bool { return w.em.DeliveryStats().Delivered >= 3 })
 	w.settle(w.worker)
 
 	// A dropped notification and target drift: the reconcile repairs both.
@@ -136,26 +134,33 @@ func TestWorkerCrashLosesNothing(t *testing.T) {
 	eng := w.nick["engineering"]
 	newcomer := w.em.Users(src)[40]
 	must(t, w.em.AddMember(src, eng, newcomer.ID))
-	deadline := time.Now().Add(10 * time.Second)
 	var msgs []sqstypes.Message
-	for len(msgs) == 0 && time.Now().Before(deadline) {
+	waitfor.WaitFor(t, 10*time.Second, "the notification in the queue", func() bool {
 		out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.queue), MaxNumberOfMessages: 10,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
 		must(t, err)
 		msgs = out.Messages
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(msgs) == 0 {
-		t.Fatal("the notification never reached the queue")
-	}
+		return len(msgs) > 0
+	})
 	must(t, w.em.SetFaults(dst, graphemu.Faults{Latency: graphemu.Duration(3 * time.Second)}))
+	// The emulator counts a request when it arrives, before the latency:
+	// once the target has seen one more, the worker is waiting 3 s for its
+	// answer, inside the slowed apply.
+	targetCalls := func() int {
+		n := 0
+		for _, c := range w.em.Stats(dst).Routes {
+			n += c
+		}
+		return n
+	}
+	before := targetCalls()
 	done := make(chan error, 1)
 	go func() {
 		payload, _ := json.Marshal(sqsEvent(w.queue, msgs))
 		_, err := w.worker.Invoke(ctx, payload)
 		done <- err
 	}()
-	time.Sleep(1 * time.Second) // inside the slowed apply
+	waitfor.WaitFor(t, 10*time.Second, "the worker's first call to the target", func() bool { return targetCalls() > before })
 	w.worker.Kill()
 	if err := <-done; err == nil {
 		t.Fatal("the killed worker's invoke succeeded: it was not killed mid-batch")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/xtsync/xtsync/internal/awslocal"
 	"github.com/xtsync/xtsync/internal/rie"
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/dynamostore"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -153,15 +154,16 @@ func (w *world) reconcile() {
 
 // drain is the SQS event source mapping: it receives batches, invokes the
 // worker, deletes what succeeded and releases what failed, until the queue
-// stays empty. It returns how many batches it ran.
+// stays empty: it is empty, and the emulator has no notification left to
+// deliver, which the webhook function would queue (it sends to SQS before it
+// answers). It returns how many batches it ran.
 func (w *world) drain(worker *rie.Function) int {
 	w.t.Helper()
 	ctx := context.Background()
-	batches, empty := 0, 0
-	for deadline := time.Now().Add(60 * time.Second); empty < 3; {
-		if time.Now().After(deadline) {
-			w.t.Fatal("queue not drained in 60 s")
-		}
+	batches := 0
+	waitfor.WaitFor(w.t, 60*time.Second, "the queue drained", func() bool {
+		// Looked at before the queue: what was delivered by then is in it.
+		delivered := w.em.PendingDeliveries() == 0
 		out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(w.queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 0,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
@@ -170,11 +172,8 @@ func (w *world) drain(worker *rie.Function) int {
 			w.t.Fatal(err)
 		}
 		if len(out.Messages) == 0 {
-			empty++
-			time.Sleep(100 * time.Millisecond)
-			continue
+			return delivered
 		}
-		empty = 0
 		batches++
 		failed := w.invokeWorker(ctx, worker, out.Messages)
 		for _, m := range out.Messages {
@@ -186,7 +185,8 @@ func (w *world) drain(worker *rie.Function) int {
 				w.t.Fatal(err)
 			}
 		}
-	}
+		return false
+	})
 	return batches
 }
 
@@ -265,21 +265,21 @@ func (w *world) mirrored() error {
 	return nil
 }
 
-// settle drains the queue until the target mirrors the source.
+// settle drains the queue until the target mirrors the source (at most
+// 60 s); on a timeout it logs the last difference.
 func (w *world) settle(worker *rie.Function) {
 	w.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	var err error
+	defer func() {
+		if err != nil {
+			w.t.Logf("not converged: %v", err)
+		}
+	}()
+	waitfor.WaitFor(w.t, 60*time.Second, "converged", func() bool {
 		w.drain(worker)
-		err := w.mirrored()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("not converged: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		err = w.mirrored()
+		return err == nil
+	})
 }
 
 func must(t *testing.T, err error) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
@@ -34,7 +33,8 @@ func main() {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		return lambdahttp.ServeV2(ctx, h, ev)
-	})
+	// The adapter logs refused events and handler panics with the
+	// function's JSON logger, like the rest of the function.
+	a := &lambdahttp.Adapter{Handler: h, Log: log}
+	lambda.Start(a.ServeV2)
 }

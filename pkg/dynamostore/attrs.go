@@ -25,7 +25,6 @@ const (
 	pkRecordPrefix = "rec#"
 	pkAuditPrefix  = "audit#"
 	pkLease        = "lease"
-	pkOnce         = "once"
 )
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

@@ -1,7 +1,6 @@
 // Package dynamostore is the engine.Store of the AWS form of xtsync: the
 // engine's state and audit log in one DynamoDB table, plus the lease that
-// keeps two scheduled reconciles from running at once and the idempotency
-// keys that let a queue worker process a message once.
+// keeps two scheduled reconciles from running at once.
 //
 // # Table
 //
@@ -15,7 +14,6 @@
 //	rec#<kind>         <key>                               v (N, version), d (B, data; absent when empty)
 //	audit#<UTC day>    <UTC time, 9 fraction digits>#<rnd>  e (S, the JSON entry), ttl
 //	lease              <name>                              owner (S), until (N, unix ms), ttl
-//	once               <key>                               ttl
 //
 // # Records
 //
@@ -45,16 +43,14 @@
 // once it has q.Limit entries, then returns them oldest first. Entries dated
 // after today (a writer's clock ahead of the reader's) show up the next day.
 //
-// # Lease and idempotency keys
+// # Lease
 //
 // AcquireLease is one conditional PutItem that succeeds when the lease is
 // absent, expired (until < now) or already held by the same owner (a
 // renewal), so two concurrent acquirers never both win; ReleaseLease deletes
 // the lease only while the owner holds it. Lease expiry compares times from
 // the acquirers' clocks: keep the ttl well above the clock skew between
-// them. Once is a conditional PutItem of an idempotency key that reports
-// whether this call created it; an expired key that DynamoDB's TTL has not
-// deleted yet (it may lag by days) counts as absent.
+// them.
 //
 // # Limits
 //

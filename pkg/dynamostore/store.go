@@ -16,8 +16,8 @@ const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // Options tune a Store; the zero value is usable.
 type Options struct {
-	// Clock tells the time for audit day partitions and expiry, leases and
-	// idempotency keys. Default: engine.SystemClock.
+	// Clock tells the time for audit day partitions and expiry, and
+	// leases. Default: engine.SystemClock.
 	Clock engine.Clock
 	// AuditRetention is how long DynamoDB keeps an audit entry (its ttl) and
 	// how far back Audit reads. Default: DefaultAuditRetention.

@@ -147,6 +147,7 @@ func (e *Engine) execute(ctx context.Context, st *state, rep *Report, ro RunOpti
 	if halt, err = e.guardPlan(ctx, rep, ro); err == nil && !ro.DryRun {
 		restored = e.apply(ctx, st, rep, ro)
 	}
+	rep.Summary.Skipped = len(rep.Plan.Skipped)
 	rep.Finished = e.clock.Now()
 	return restored, halt, err
 }

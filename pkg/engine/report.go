@@ -49,7 +49,7 @@ type Summary struct {
 	UsersDisabled  int `json:"usersDisabled"`
 	UsersEnabled   int `json:"usersEnabled"`
 	UsersUpdated   int `json:"usersUpdated"`
-	Skipped        int `json:"skipped"`
+	Skipped        int `json:"skipped"` // the plan's Skipped entries
 	Failures       int `json:"failures"`
 }
 
@@ -84,8 +84,10 @@ func (r *Report) Merge(o *Report) {
 	s.UsersDisabled += t.UsersDisabled
 	s.UsersEnabled += t.UsersEnabled
 	s.UsersUpdated += t.UsersUpdated
+	s.Skipped += t.Skipped
 	s.Failures += t.Failures
 	if o.Plan != nil && r.Plan != nil {
+		r.Plan.Skipped = append(r.Plan.Skipped, o.Plan.Skipped...)
 		r.Plan.Failed = append(r.Plan.Failed, o.Plan.Failed...)
 		r.Plan.Held = append(r.Plan.Held, o.Plan.Held...)
 	}

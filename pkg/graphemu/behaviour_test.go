@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -399,17 +400,6 @@ func (h *hook) count(s string) int {
 	return n
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func subscribe(t *testing.T, c *client, url, resource string) string {
 	t.Helper()
 	status, body, _ := c.do("POST", "/subscriptions", map[string]any{
@@ -430,8 +420,8 @@ func TestNotificationsRetriedUntilDelivered(t *testing.T) {
 	subscribe(t, c, h.srv.URL, "/groups")
 	eng := sampleGroup(t, em, "engineering")
 	must(t, em.RemoveMember(src, eng.ID, eng.Members[0]))
-	waitFor(t, "delivery after two failures", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 1 })
-	waitFor(t, "delivered count", func() bool { return em.DeliveryStats().Delivered == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "delivery after two failures", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "delivered count", func() bool { return em.DeliveryStats().Delivered == 1 })
 	if st := em.DeliveryStats(); st.Retried != 2 {
 		t.Errorf("stats %+v, want 2 retries", st)
 	}
@@ -460,7 +450,7 @@ func TestSlowEndpointIsRetried(t *testing.T) {
 	subscribe(t, c, slow.URL, "/groups")
 	eng := sampleGroup(t, em, "engineering")
 	must(t, em.RemoveMember(src, eng.ID, eng.Members[0]))
-	waitFor(t, "a redelivery after the slow answer", func() bool { return em.DeliveryStats().Delivered == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "a redelivery after the slow answer", func() bool { return em.DeliveryStats().Delivered == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if calls != 2 || em.DeliveryStats().Retried != 1 {
@@ -476,7 +466,7 @@ func TestNotificationsOnlyForSubscribedGroup(t *testing.T) {
 	subscribe(t, c, h.srv.URL, "/groups/"+eng.ID)
 	must(t, em.RemoveMember(src, sales.ID, sales.Members[0]))
 	must(t, em.DeleteGroup(src, eng.ID))
-	waitFor(t, "the engineering notification", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) >= 1 })
+	waitfor.WaitFor(t, 10*time.Second, "the engineering notification", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) >= 1 })
 	if n := h.count(`"resource":"Groups/` + sales.ID + `"`); n != 0 {
 		t.Errorf("sales notified %d times under a per-group subscription", n)
 	}
@@ -500,7 +490,7 @@ func TestNotificationDropAndDuplicate(t *testing.T) {
 		t.Fatalf("30%% drop/dup over %d changes: %+v", len(eng.Members), st)
 	}
 	want := len(eng.Members) - st.Dropped + st.Duplicated
-	waitFor(t, "all surviving notifications", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == want })
+	waitfor.WaitFor(t, 10*time.Second, "all surviving notifications", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == want })
 }
 
 func TestReauthorizationLifecycle(t *testing.T) {
@@ -508,7 +498,7 @@ func TestReauthorizationLifecycle(t *testing.T) {
 	h := newHook(t)
 	c := sourceClient(t, em)
 	id := subscribe(t, c, h.srv.URL, "/groups")
-	waitFor(t, "reauthorizationRequired", func() bool { return h.count(`"reauthorizationRequired"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "reauthorizationRequired", func() bool { return h.count(`"reauthorizationRequired"`) == 1 })
 	if h.count(id) < 1 {
 		t.Errorf("lifecycle event does not name subscription %s", id)
 	}
@@ -518,5 +508,5 @@ func TestReauthorizationLifecycle(t *testing.T) {
 		t.Fatal(status, body)
 	}
 	must(t, em.FireLifecycle(src, id, "missed"))
-	waitFor(t, "missed", func() bool { return h.count(`"missed"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "missed", func() bool { return h.count(`"missed"`) == 1 })
 }

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -298,17 +299,6 @@ func (c *client) rawDo(method, path string, body []byte, hdr map[string]string) 
 func closing(t *testing.T, c *client) *client {
 	t.Cleanup(c.http.CloseIdleConnections)
 	return c
-}
-
-func pollUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func fidValues(t *testing.T, body map[string]any) []any {
@@ -877,7 +867,7 @@ func TestFidelitySubscriptionAndNotifications(t *testing.T) {
 	if err := em.AddMember(graphemu.SampleSourceTenant, eng.ID, newMember); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, "the change notification", func() bool { return len(h.postsTo("/notify")) > 0 })
+	waitfor.WaitFor(t, 10*time.Second, "the change notification", func() bool { return len(h.postsTo("/notify")) > 0 })
 	post := h.postsTo("/notify")[0]
 	if post.method != "POST" || !strings.HasPrefix(post.contentType, "application/json") {
 		t.Errorf("notification: %s Content-Type %q", post.method, post.contentType)
@@ -934,7 +924,7 @@ func TestFidelitySubscriptionAndNotifications(t *testing.T) {
 	if err := em.FireLifecycle(graphemu.SampleSourceTenant, subID, "reauthorizationRequired"); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, "the lifecycle notification", func() bool { return len(h.postsTo("/lifecycle")) > 0 })
+	waitfor.WaitFor(t, 10*time.Second, "the lifecycle notification", func() bool { return len(h.postsTo("/lifecycle")) > 0 })
 	var life map[string]any
 	if err := json.Unmarshal(h.postsTo("/lifecycle")[0].body, &life); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -367,8 +368,8 @@ func TestUserNotifications(t *testing.T) {
 	}
 	must(t, em.PurgeDeleted(src, alex.ID))
 
-	waitFor(t, "alex's purge", func() bool { return len(userNotes(t, all, "Users/"+alex.ID)) == 2 })
-	waitFor(t, "the others", func() bool {
+	waitfor.WaitFor(t, 10*time.Second, "alex's purge", func() bool { return len(userNotes(t, all, "Users/"+alex.ID)) == 2 })
+	waitfor.WaitFor(t, 10*time.Second, "the others", func() bool {
 		return len(userNotes(t, all, "Users/"+adele.ID)) == 1 && len(userNotes(t, all, "Users/"+kim.ID)) == 1 && len(userNotes(t, all, "Users/"+created.ID)) == 1
 	})
 	// Deliveries are concurrent, so their order is not guaranteed (nor is
@@ -395,12 +396,12 @@ func TestUserNotifications(t *testing.T) {
 	}
 	// The per-user subscription saw only its user; the group subscription
 	// no user, but the groups alex's deletion removed it from.
-	waitFor(t, "alex on the per-user subscription", func() bool { return len(userNotes(t, one, "Users/"+alex.ID)) == 2 })
+	waitfor.WaitFor(t, 10*time.Second, "alex on the per-user subscription", func() bool { return len(userNotes(t, one, "Users/"+alex.ID)) == 2 })
 	if n := one.count(`"resource":"Users/` + adele.ID); n != 0 {
 		t.Errorf("per-user subscription notified of another user %d times", n)
 	}
 	eng := sampleGroup(t, em, "engineering")
-	waitFor(t, "engineering's member removal", func() bool { return groups.count(`"resource":"Groups/`+eng.ID+`"`) >= 1 })
+	waitfor.WaitFor(t, 10*time.Second, "engineering's member removal", func() bool { return groups.count(`"resource":"Groups/`+eng.ID+`"`) >= 1 })
 	if n := groups.count(`"resource":"Users/`); n != 0 {
 		t.Errorf("group subscription got %d user notifications", n)
 	}
@@ -439,7 +440,7 @@ func TestUserSubscriptionValidationAndLifecycle(t *testing.T) {
 	id := sub["id"].(string)
 	// reauthorizationRequired before expiry, renew, a control-fired missed
 	// and subscriptionRemoved, as for group subscriptions.
-	waitFor(t, "reauthorizationRequired", func() bool { return h.count(`"reauthorizationRequired"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "reauthorizationRequired", func() bool { return h.count(`"reauthorizationRequired"`) == 1 })
 	if status, body, _ := c.do("PATCH", "/subscriptions/"+id, map[string]any{"expirationDateTime": time.Now().Add(41761 * time.Minute).UTC().Format(time.RFC3339)}); status != 400 {
 		t.Errorf("renew beyond 41760 minutes: %d %s", status, jsonText(body))
 	}
@@ -448,7 +449,7 @@ func TestUserSubscriptionValidationAndLifecycle(t *testing.T) {
 	}
 	must(t, em.FireLifecycle(src, id, "missed"))
 	must(t, em.FireLifecycle(src, id, "subscriptionRemoved"))
-	waitFor(t, "missed and subscriptionRemoved", func() bool { return h.count(`"missed"`) == 1 && h.count(`"subscriptionRemoved"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "missed and subscriptionRemoved", func() bool { return h.count(`"missed"`) == 1 && h.count(`"subscriptionRemoved"`) == 1 })
 	if n := len(em.Subscriptions(src)); n != 0 {
 		t.Errorf("subscriptionRemoved left %d subscriptions", n)
 	}
@@ -525,7 +526,7 @@ func TestUserDeletionLeavesGroupsAndRestoreRejoins(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, "engineering notified", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 1 })
+	waitfor.WaitFor(t, 10*time.Second, "engineering notified", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 1 })
 
 	// Restore: the user and its memberships come back.
 	if status, body, _ := c.do("POST", "/directory/deletedItems/"+adele.ID+"/restore", nil); status != 200 {
@@ -542,7 +543,7 @@ func TestUserDeletionLeavesGroupsAndRestoreRejoins(t *testing.T) {
 			t.Errorf("group %s after restore: added %v", gid, added)
 		}
 	}
-	waitFor(t, "engineering notified of the restore", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 2 })
+	waitfor.WaitFor(t, 10*time.Second, "engineering notified of the restore", func() bool { return h.count(`"resource":"Groups/`+eng.ID+`"`) == 2 })
 	// User delta: deleted then restored nets to the user, no annotation.
 	objs, _, _ = deltaRound(t, c, ulink)
 	if len(objs) != 1 || objs[0]["id"] != adele.ID || objs[0]["@removed"] != nil || objs[0]["displayName"] != "Adele Vance" {

@@ -9,13 +9,12 @@ import (
 )
 
 // DefaultMaxBody is the request body limit, in bytes after base64 decoding,
-// used when Adapter.MaxBody is zero and by ServeV2 and ServeFunctionURL. It
-// is webhook.DefaultMaxBody: Graph's change notifications are far smaller.
+// used when Adapter.MaxBody is zero. It is webhook.DefaultMaxBody: Graph's
+// change notifications are far smaller.
 const DefaultMaxBody int64 = 1 << 20
 
 // Adapter serves Lambda HTTP events with Handler. The zero MaxBody and a nil
-// Log take the defaults; ServeV2 and ServeFunctionURL use an Adapter with
-// only Handler set. An Adapter is safe for concurrent use.
+// Log take the defaults. An Adapter is safe for concurrent use.
 type Adapter struct {
 	// Handler serves the requests. Required: without it every event is
 	// answered 500.
@@ -25,7 +24,7 @@ type Adapter struct {
 	// Handler.
 	MaxBody int64
 	// Log receives refused events and handler panics; nil means
-	// slog.Default().
+	// slog.Default(). A Lambda function passes its own (JSON) logger.
 	Log *slog.Logger
 }
 

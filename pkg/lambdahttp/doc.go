@@ -1,9 +1,9 @@
 // Package lambdahttp serves AWS Lambda HTTP events with a plain net/http
 // handler, so that the webhook Lambda runs pkg/webhook's Handler unchanged:
-// ServeV2 takes an API Gateway HTTP API event (payload format 2.0) and
-// ServeFunctionURL a Lambda Function URL event (the same format); each builds
-// an *http.Request, runs the handler into an in-memory ResponseWriter and
-// turns what it wrote into the event response.
+// Adapter.ServeV2 takes an API Gateway HTTP API event (payload format 2.0)
+// or a Lambda Function URL event (the same format), builds an
+// *http.Request, runs the handler into an in-memory ResponseWriter and turns
+// what it wrote into the event response.
 //
 // The request carries the event's method; its raw path (for an HTTP API
 // stage other than $default, without the "/<stage>" prefix that API Gateway

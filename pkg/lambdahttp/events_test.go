@@ -89,13 +89,14 @@ func loadEvent(t *testing.T, name string, v any) {
 	}
 }
 
-// TestSampleEvents runs the sample HTTP events through ServeV2 and
-// ServeFunctionURL into the real webhook handler.
+// TestSampleEvents runs the sample HTTP events through Adapter.ServeV2 into
+// the real webhook handler. The Function URL event is read as the webhook
+// function reads it, as an API Gateway HTTP API event: the format is the
+// same.
 func TestSampleEvents(t *testing.T) {
 	wantChange := [][]string{{sampleGroup}}
 	cases := []struct {
 		file          string
-		functionURL   bool
 		status        int
 		body          string
 		contentType   string
@@ -104,38 +105,25 @@ func TestSampleEvents(t *testing.T) {
 	}{
 		{file: "apigw-v2-validation.json", status: 200, body: sampleToken, contentType: "text/plain; charset=utf-8"},
 		{file: "apigw-v2-notification.json", status: 202, wantChanged: wantChange},
-		{file: "function-url-notification.json", functionURL: true, status: 202, wantChanged: wantChange},
+		{file: "function-url-notification.json", status: 202, wantChanged: wantChange},
 		{file: "apigw-v2-lifecycle.json", status: 202, wantLifecycle: [][2]string{{sampleSubscription, webhook.EventReauthorizationRequired}}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			h, sink := newWebhook(t)
-			var status int
-			var headers map[string]string
-			var body string
-			var isBase64 bool
-			if c.functionURL {
-				var ev events.LambdaFunctionURLRequest
-				loadEvent(t, c.file, &ev)
-				checkParsed(t, ev.RequestContext.HTTP.Method, ev.RawPath, ev.RequestContext.HTTP.SourceIP, ev.Headers)
-				resp, err := lambdahttp.ServeFunctionURL(t.Context(), h, ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				status, headers, body, isBase64 = resp.StatusCode, resp.Headers, resp.Body, resp.IsBase64Encoded
-			} else {
-				var ev events.APIGatewayV2HTTPRequest
-				loadEvent(t, c.file, &ev)
-				checkParsed(t, ev.RequestContext.HTTP.Method, ev.RawPath, ev.RequestContext.HTTP.SourceIP, ev.Headers)
-				if ev.Version != "2.0" || ev.RequestContext.Stage != "$default" {
-					t.Errorf("version %q stage %q, want 2.0 and $default", ev.Version, ev.RequestContext.Stage)
-				}
-				resp, err := lambdahttp.ServeV2(t.Context(), h, ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				status, headers, body, isBase64 = resp.StatusCode, resp.Headers, resp.Body, resp.IsBase64Encoded
+			log, _ := newTestLog(t)
+			var ev events.APIGatewayV2HTTPRequest
+			loadEvent(t, c.file, &ev)
+			checkParsed(t, ev.RequestContext.HTTP.Method, ev.RawPath, ev.RequestContext.HTTP.SourceIP, ev.Headers)
+			if ev.Version != "2.0" || ev.RequestContext.Stage != "$default" {
+				t.Errorf("version %q stage %q, want 2.0 and $default", ev.Version, ev.RequestContext.Stage)
 			}
+			a := lambdahttp.Adapter{Handler: h, Log: log}
+			resp, err := a.ServeV2(t.Context(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, headers, body, isBase64 := resp.StatusCode, resp.Headers, resp.Body, resp.IsBase64Encoded
 			if status != c.status {
 				t.Errorf("status %d, want %d (body %q)", status, c.status, body)
 			}

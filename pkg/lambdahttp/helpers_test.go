@@ -98,32 +98,6 @@ func withProtocol(p string) evOpt {
 	return func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.HTTP.Protocol = p }
 }
 
-// functionURLEvent is the Function URL event carrying the same request as ev
-// (Function URLs have no stage).
-func functionURLEvent(ev events.APIGatewayV2HTTPRequest) events.LambdaFunctionURLRequest {
-	rc := ev.RequestContext
-	return events.LambdaFunctionURLRequest{
-		Version:               ev.Version,
-		RawPath:               ev.RawPath,
-		RawQueryString:        ev.RawQueryString,
-		Cookies:               ev.Cookies,
-		Headers:               ev.Headers,
-		QueryStringParameters: ev.QueryStringParameters,
-		RequestContext: events.LambdaFunctionURLRequestContext{
-			DomainName: rc.DomainName,
-			HTTP: events.LambdaFunctionURLRequestContextHTTPDescription{
-				Method:    rc.HTTP.Method,
-				Path:      rc.HTTP.Path,
-				Protocol:  rc.HTTP.Protocol,
-				SourceIP:  rc.HTTP.SourceIP,
-				UserAgent: rc.HTTP.UserAgent,
-			},
-		},
-		Body:            ev.Body,
-		IsBase64Encoded: ev.IsBase64Encoded,
-	}
-}
-
 // ctxKey marks a context value the handler must see.
 type ctxKey struct{}
 

@@ -38,7 +38,6 @@ type result struct {
 type serveCase struct {
 	name    string
 	ev      events.APIGatewayV2HTTPRequest
-	v2Only  bool  // the event has a stage: not run as a Function URL event
 	maxBody int64 // Adapter.MaxBody
 	// h answers the request after it was recorded; nil answers 204.
 	h http.HandlerFunc
@@ -110,9 +109,8 @@ func TestServe(t *testing.T) {
 			status: 204,
 		},
 		{
-			name:   "named stage prefix stripped",
-			ev:     v2Event("POST", "/prod/xtsync/notifications", "", withStage("prod")),
-			v2Only: true,
+			name: "named stage prefix stripped",
+			ev:   v2Event("POST", "/prod/xtsync/notifications", "", withStage("prod")),
 			req: func(t *testing.T, s seen) {
 				if got := s.r.URL.Path; got != "/xtsync/notifications" {
 					t.Errorf("Path %q, want /xtsync/notifications", got)
@@ -121,9 +119,8 @@ func TestServe(t *testing.T) {
 			status: 204,
 		},
 		{
-			name:   "the stage alone is the root",
-			ev:     v2Event("GET", "/prod", "", withStage("prod")),
-			v2Only: true,
+			name: "the stage alone is the root",
+			ev:   v2Event("GET", "/prod", "", withStage("prod")),
 			req: func(t *testing.T, s seen) {
 				if got := s.r.URL.Path; got != "/" {
 					t.Errorf("Path %q, want /", got)
@@ -132,9 +129,8 @@ func TestServe(t *testing.T) {
 			status: 204,
 		},
 		{
-			name:   "a path that only starts like the stage is kept",
-			ev:     v2Event("GET", "/production/x", "", withStage("prod")),
-			v2Only: true,
+			name: "a path that only starts like the stage is kept",
+			ev:   v2Event("GET", "/production/x", "", withStage("prod")),
 			req: func(t *testing.T, s seen) {
 				if got := s.r.URL.Path; got != "/production/x" {
 					t.Errorf("Path %q, want /production/x", got)
@@ -432,26 +428,12 @@ func TestServe(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Run("v2", func(t *testing.T) {
-				runCase(t, c, func(a *lambdahttp.Adapter) result {
-					resp, err := a.ServeV2(testContext(t), c.ev)
-					if err != nil {
-						t.Errorf("ServeV2 error %v, want nil", err)
-					}
-					return result{resp.StatusCode, resp.Headers, resp.Cookies, resp.Body, resp.IsBase64Encoded}
-				})
-			})
-			if c.v2Only {
-				return
-			}
-			t.Run("function URL", func(t *testing.T) {
-				runCase(t, c, func(a *lambdahttp.Adapter) result {
-					resp, err := a.ServeFunctionURL(testContext(t), functionURLEvent(c.ev))
-					if err != nil {
-						t.Errorf("ServeFunctionURL error %v, want nil", err)
-					}
-					return result{resp.StatusCode, resp.Headers, resp.Cookies, resp.Body, resp.IsBase64Encoded}
-				})
+			runCase(t, c, func(a *lambdahttp.Adapter) result {
+				resp, err := a.ServeV2(testContext(t), c.ev)
+				if err != nil {
+					t.Errorf("ServeV2 error %v, want nil", err)
+				}
+				return result{resp.StatusCode, resp.Headers, resp.Cookies, resp.Body, resp.IsBase64Encoded}
 			})
 		})
 	}
@@ -520,53 +502,40 @@ func TestNoHandler(t *testing.T) {
 	}
 }
 
-// TestFunctions checks ServeV2 and ServeFunctionURL (the Adapter defaults)
-// and that their responses marshal to the field names Lambda reads.
-func TestFunctions(t *testing.T) {
+// TestAdapterDefaults checks an Adapter with only Handler set (the default
+// body limit and logger) and that its response marshals to the field names
+// Lambda reads.
+func TestAdapterDefaults(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		http.SetCookie(w, &http.Cookie{Name: "c", Value: "v"})
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = io.WriteString(w, r.Method+" "+r.URL.RequestURI())
 	})
-	ev := v2Event("PUT", "/stage/x", "a=%20", withStage("stage"))
-	v2, err := lambdahttp.ServeV2(t.Context(), h, ev)
+	a := lambdahttp.Adapter{Handler: h}
+	resp, err := a.ServeV2(t.Context(), v2Event("PUT", "/stage/x", "a=%20", withStage("stage")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fu, err := lambdahttp.ServeFunctionURL(t.Context(), h, functionURLEvent(ev))
+	b, err := json.Marshal(resp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name       string
-		resp       any
-		wantBody   string
-		wantBase64 any // APIGatewayV2HTTPResponse omits a false isBase64Encoded
-	}{
-		{"ServeV2", v2, "PUT /x?a=%20", nil},
-		{"ServeFunctionURL", fu, "PUT /stage/x?a=%20", false},
-	} {
-		b, err := json.Marshal(c.resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got map[string]any
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %s", c.name, b)
-		want := map[string]any{
-			"statusCode":      float64(202),
-			"headers":         map[string]any{"Content-Type": "text/plain"},
-			"cookies":         []any{"c=v"},
-			"body":            c.wantBody,
-			"isBase64Encoded": c.wantBase64,
-		}
-		for k, v := range want {
-			if gb, _ := json.Marshal(got[k]); string(gb) != mustJSON(t, v) {
-				t.Errorf("%s: %s = %s, want %s", c.name, k, gb, mustJSON(t, v))
-			}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ServeV2: %s", b)
+	want := map[string]any{
+		"statusCode":      float64(202),
+		"headers":         map[string]any{"Content-Type": "text/plain"},
+		"cookies":         []any{"c=v"},
+		"body":            "PUT /x?a=%20",
+		"isBase64Encoded": nil, // APIGatewayV2HTTPResponse omits a false isBase64Encoded
+	}
+	for k, v := range want {
+		if gb, _ := json.Marshal(got[k]); string(gb) != mustJSON(t, v) {
+			t.Errorf("%s = %s, want %s", k, gb, mustJSON(t, v))
 		}
 	}
 }

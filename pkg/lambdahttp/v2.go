@@ -2,21 +2,15 @@ package lambdahttp
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// ServeV2 serves an API Gateway HTTP API event (payload format 2.0) with h,
-// with the default body limit and logger. The error is always nil.
-func ServeV2(ctx context.Context, h http.Handler, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	a := Adapter{Handler: h}
-	return a.ServeV2(ctx, ev)
-}
-
-// ServeV2 serves an API Gateway HTTP API event (payload format 2.0). The
-// error is always nil: refusals and handler panics are status codes.
+// ServeV2 serves an API Gateway HTTP API event (payload format 2.0), or a
+// Lambda Function URL event, which has the same format (its stage is
+// $default). The error is always nil: refusals and handler panics are
+// status codes.
 func (a *Adapter) ServeV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	rc := ev.RequestContext
 	path := ev.RawPath

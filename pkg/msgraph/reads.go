@@ -28,6 +28,15 @@ func str(p *string) string {
 	return *p
 }
 
+// nonEmpty is a pointer to s, nil when s is empty (a query parameter left
+// out).
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func toGroup(g models.Groupable) engine.Group {
 	out := engine.Group{
 		ID: strings.ToLower(str(g.GetId())), DisplayName: str(g.GetDisplayName()), Description: str(g.GetDescription()),
@@ -108,11 +117,12 @@ func (c *Client) groups(ctx context.Context, ids []string) (map[string]engine.Gr
 	return out, nil
 }
 
-// listGroups reads every group matching filter, 999 per page.
+// listGroups reads every group matching filter (all of them when filter
+// is empty), 999 per page.
 func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group, error) {
 	top := int32(pageSize)
 	resp, err := c.sdk.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: groupSelect, Top: &top},
+		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: nonEmpty(filter), Select: groupSelect, Top: &top},
 	})
 	var out []engine.Group
 	for {

@@ -91,14 +91,15 @@ func (t *Target) targetUser(u models.Userable) engine.User {
 	return out
 }
 
-// listUsers reads every user matching filter (following nextLinks). An
+// listUsers reads every user matching filter (all of them when filter is
+// empty), following nextLinks. An
 // advanced query sends ConsistencyLevel: eventual and $count=true, which
 // Graph requires for filters on onPremisesExtensionAttributes
 // (aad-advanced-queries).
 func (c *Client) listUsers(ctx context.Context, filter string, sel []string, advanced bool) ([]models.Userable, error) {
 	top := int32(pageSize)
 	cfg := &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: sel, Top: &top},
+		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: nonEmpty(filter), Select: sel, Top: &top},
 	}
 	var next *users.UsersRequestBuilderGetRequestConfiguration
 	if advanced {

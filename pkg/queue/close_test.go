@@ -5,8 +5,10 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/queue"
 )
 
@@ -34,7 +36,7 @@ func TestCloseWaitsForRunning(t *testing.T) {
 
 	closed := make(chan error, 1)
 	go func() { closed <- q.Close(context.Background()) }()
-	eventually(t, "enqueue rejected", func() bool { return errors.Is(q.Enqueue("late"), queue.ErrClosed) })
+	waitfor.WaitFor(t, 5*time.Second, "enqueue rejected", func() bool { return errors.Is(q.Enqueue("late"), queue.ErrClosed) })
 	select {
 	case err := <-closed:
 		t.Fatalf("close returned %v while a key was running", err)
@@ -102,7 +104,7 @@ func TestProcessContextCancelled(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("process context not cancelled")
 			}
-			eventually(t, "running key finished", func() bool { return q.Stats().Running == 0 })
+			waitfor.WaitFor(t, 5*time.Second, "running key finished", func() bool { return q.Stats().Running == 0 })
 			if s := q.Stats(); s.Failed != 0 || s.Retrying != 0 || s.Parked != 0 {
 				t.Errorf("stats = %+v, want the interrupted run neither failed, retried nor parked", s)
 			}
@@ -114,27 +116,40 @@ func TestProcessContextCancelled(t *testing.T) {
 }
 
 // TestCloseDropsRetrying checks that a key waiting for its backoff is
-// dropped by Close and its timer does not run it.
+// dropped by Close and its timer does not run it. It runs in a synctest
+// bubble, queue and timers included, so that "not run" is a fact rather
+// than a guess: the bubble's clock moves past the backoff only once every
+// goroutine in it is blocked, and synctest.Wait returns only when whatever
+// a due timer started has run and blocked again.
 func TestCloseDropsRetrying(t *testing.T) {
-	var runs atomic.Int64
-	process := func(ctx context.Context, key string) error {
-		runs.Add(1)
-		return errors.New("no")
-	}
-	q := newQueue(t, process, queue.Options{Backoff: func(int) time.Duration { return 20 * time.Millisecond }})
-	q.Start(t.Context())
-	mustEnqueue(t, q, "g1")
-	eventually(t, "retry scheduled", func() bool { return q.Stats().Retrying == 1 })
-	if err := q.Close(context.Background()); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	if s := q.Stats(); s.Retrying != 0 {
-		t.Errorf("stats after close = %+v, want 0 retrying", s)
-	}
-	time.Sleep(40 * time.Millisecond) // past the dropped backoff
-	if got := runs.Load(); got != 1 {
-		t.Errorf("runs = %d, want 1", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int64
+		process := func(ctx context.Context, key string) error {
+			runs.Add(1)
+			return errors.New("no")
+		}
+		const backoff = 20 * time.Millisecond
+		q := newQueue(t, process, queue.Options{Backoff: func(int) time.Duration { return backoff }})
+		q.Start(t.Context())
+		mustEnqueue(t, q, "g1")
+		synctest.Wait() // the run failed and the worker waits for work
+		if s := q.Stats(); s.Retrying != 1 {
+			t.Fatalf("stats after the failed run = %+v, want 1 retrying", s)
+		}
+		if err := q.Close(context.Background()); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		if s := q.Stats(); s.Retrying != 0 {
+			t.Errorf("stats after close = %+v, want 0 retrying", s)
+		}
+		// The bubble's clock, not the wall's: this returns at once, after
+		// every timer due by then (the dropped retry's included) has fired.
+		time.Sleep(2 * backoff)
+		synctest.Wait()
+		if got := runs.Load(); got != 1 {
+			t.Errorf("runs = %d, want 1", got)
+		}
+	})
 }
 
 func TestCloseBeforeStart(t *testing.T) {

@@ -17,14 +17,13 @@
 //   - Retry and parking. A failed key is retried after Options.Backoff of
 //     its consecutive failure count. After Options.MaxAttempts failures in a
 //     row it is parked: logged at warn, listed by Queue.Parked, and left
-//     alone until Queue.Unpark (an operator retry) or a new Queue.Enqueue (a
-//     fresh change deserves a try) puts it back with its attempts reset. A
-//     success resets the attempt count.
+//     alone until a new Queue.Enqueue (a fresh change deserves a try) puts
+//     it back with its attempts reset. A success resets the attempt count.
 //   - Bounds. At most Options.MaxPending distinct keys wait (pending or
 //     waiting for a retry); Enqueue of a new key beyond that returns ErrFull
 //     and the caller relies on the periodic reconcile to repair. Parked keys
-//     do not count (they are bounded by the number of distinct keys);
-//     Unpark ignores the bound.
+//     do not count (they are bounded by the number of distinct keys), but
+//     the Enqueue that unparks one does.
 //
 // Delivery is at least once within the process and nothing is persisted:
 // a crash, or Close, loses the keys that were pending or waiting for a

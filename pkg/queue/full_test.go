@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/queue"
 )
 
@@ -44,7 +46,7 @@ func TestErrFull(t *testing.T) {
 }
 
 // TestErrFullParked checks that re-enqueueing a parked key counts against
-// the bound (it stays parked) while Unpark ignores it.
+// the bound: it stays parked.
 func TestErrFullParked(t *testing.T) {
 	block := make(chan struct{})
 	process := func(ctx context.Context, key string) error {
@@ -57,21 +59,15 @@ func TestErrFullParked(t *testing.T) {
 	q := newQueue(t, process, queue.Options{MaxPending: 1, MaxAttempts: 1, Workers: 1})
 	q.Start(t.Context())
 	mustEnqueue(t, q, "bad")
-	eventually(t, "bad parked", func() bool { return q.Stats().Parked == 1 })
+	waitfor.WaitFor(t, 5*time.Second, "bad parked", func() bool { return q.Stats().Parked == 1 })
 	mustEnqueue(t, q, "slow") // occupies the only worker
-	eventually(t, "slow running", func() bool { return q.Stats().Running == 1 })
+	waitfor.WaitFor(t, 5*time.Second, "slow running", func() bool { return q.Stats().Running == 1 })
 	mustEnqueue(t, q, "waiting") // fills the bound
 	if err := q.Enqueue("bad"); !errors.Is(err, queue.ErrFull) {
 		t.Fatalf("enqueue of parked key on a full queue = %v, want ErrFull", err)
 	}
 	if s := q.Stats(); s.Parked != 1 {
 		t.Fatalf("stats = %+v, want the key still parked", s)
-	}
-	if !q.Unpark("bad") {
-		t.Fatal("unpark on a full queue returned false")
-	}
-	if s := q.Stats(); s.Pending != 2 || s.Parked != 0 {
-		t.Errorf("stats = %+v, want 2 pending (bound ignored) and 0 parked", s)
 	}
 	close(block)
 	waitIdle(t, q)

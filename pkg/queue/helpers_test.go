@@ -52,18 +52,6 @@ func waitIdle(t testing.TB, q *queue.Queue) {
 	}
 }
 
-// eventually polls cond every millisecond for at most 5 s.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // mustEnqueue enqueues key and fails the test on an error.
 func mustEnqueue(t testing.TB, q *queue.Queue, key string) {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/queue"
 )
 
@@ -37,7 +38,7 @@ func TestWaitIdle(t *testing.T) {
 	q.Start(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- q.WaitIdle(context.Background()) }()
-	eventually(t, "key running", func() bool { return q.Stats().Running == 1 })
+	waitfor.WaitFor(t, 5*time.Second, "key running", func() bool { return q.Stats().Running == 1 })
 	select {
 	case err := <-done:
 		t.Fatalf("wait idle returned %v while a key was running", err)

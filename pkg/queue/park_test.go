@@ -11,76 +11,57 @@ import (
 	"github.com/xtsync/xtsync/pkg/queue"
 )
 
+// TestParking parks a key after MaxAttempts failures and revives it with a
+// new Enqueue, attempts reset.
 func TestParking(t *testing.T) {
 	parkedAt := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		revive func(t *testing.T, q *queue.Queue)
-	}{
-		{name: "unpark", revive: func(t *testing.T, q *queue.Queue) {
-			if !q.Unpark("g1") {
-				t.Fatal("unpark of a parked key returned false")
-			}
-		}},
-		{name: "new enqueue", revive: func(t *testing.T, q *queue.Queue) { mustEnqueue(t, q, "g1") }},
+	var runs atomic.Int64
+	var healthy atomic.Bool
+	process := func(ctx context.Context, key string) error {
+		runs.Add(1)
+		if healthy.Load() {
+			return nil
+		}
+		return errors.New("target tenant said 403")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var runs atomic.Int64
-			var healthy atomic.Bool
-			process := func(ctx context.Context, key string) error {
-				runs.Add(1)
-				if healthy.Load() {
-					return nil
-				}
-				return errors.New("target tenant said 403")
-			}
-			q := newQueue(t, process, queue.Options{MaxAttempts: 3, Clock: fixedClock{parkedAt}})
-			q.Start(t.Context())
-			mustEnqueue(t, q, "g1")
-			waitIdle(t, q)
+	q := newQueue(t, process, queue.Options{MaxAttempts: 3, Clock: fixedClock{parkedAt}})
+	q.Start(t.Context())
+	mustEnqueue(t, q, "g1")
+	waitIdle(t, q)
 
-			if got := runs.Load(); got != 3 {
-				t.Fatalf("runs before parking = %d, want 3", got)
-			}
-			want := queue.Parked{Key: "g1", Attempts: 3, LastError: "target tenant said 403", ParkedAt: parkedAt}
-			if p := q.Parked(); len(p) != 1 || p[0] != want {
-				t.Fatalf("parked = %+v, want [%+v]", p, want)
-			}
-			if s := q.Stats(); s.Parked != 1 || !q.Idle() {
-				t.Fatalf("stats = %+v idle %v, want 1 parked and idle", s, q.Idle())
-			}
-			if q.Unpark("unknown") {
-				t.Error("unpark of an unknown key returned true")
-			}
+	if got := runs.Load(); got != 3 {
+		t.Fatalf("runs before parking = %d, want 3", got)
+	}
+	want := queue.Parked{Key: "g1", Attempts: 3, LastError: "target tenant said 403", ParkedAt: parkedAt}
+	if p := q.Parked(); len(p) != 1 || p[0] != want {
+		t.Fatalf("parked = %+v, want [%+v]", p, want)
+	}
+	if s := q.Stats(); s.Parked != 1 || !q.Idle() {
+		t.Fatalf("stats = %+v idle %v, want 1 parked and idle", s, q.Idle())
+	}
 
-			// Revived while still failing: attempts start again from zero.
-			tt.revive(t, q)
-			waitIdle(t, q)
-			if got := runs.Load(); got != 6 {
-				t.Fatalf("runs after first revival = %d, want 6", got)
-			}
-			if p := q.Parked(); len(p) != 1 || p[0].Attempts != 3 {
-				t.Fatalf("parked = %+v, want g1 parked again after 3 attempts", p)
-			}
+	// Revived while still failing: attempts start again from zero.
+	mustEnqueue(t, q, "g1")
+	waitIdle(t, q)
+	if got := runs.Load(); got != 6 {
+		t.Fatalf("runs after first revival = %d, want 6", got)
+	}
+	if p := q.Parked(); len(p) != 1 || p[0].Attempts != 3 {
+		t.Fatalf("parked = %+v, want g1 parked again after 3 attempts", p)
+	}
 
-			// Revived once healthy: one run, nothing parked.
-			healthy.Store(true)
-			tt.revive(t, q)
-			waitIdle(t, q)
-			if got := runs.Load(); got != 7 {
-				t.Errorf("runs after second revival = %d, want 7", got)
-			}
-			if p := q.Parked(); len(p) != 0 {
-				t.Errorf("parked = %+v, want none", p)
-			}
-			if s := q.Stats(); s.Parked != 0 || s.Processed != 1 || s.Failed != 6 {
-				t.Errorf("stats = %+v, want 0 parked, 1 processed, 6 failed", s)
-			}
-			if q.Unpark("g1") {
-				t.Error("unpark of a key that is no longer parked returned true")
-			}
-		})
+	// Revived once healthy: one run, nothing parked.
+	healthy.Store(true)
+	mustEnqueue(t, q, "g1")
+	waitIdle(t, q)
+	if got := runs.Load(); got != 7 {
+		t.Errorf("runs after second revival = %d, want 7", got)
+	}
+	if p := q.Parked(); len(p) != 0 {
+		t.Errorf("parked = %+v, want none", p)
+	}
+	if s := q.Stats(); s.Parked != 0 || s.Processed != 1 || s.Failed != 6 {
+		t.Errorf("stats = %+v, want 0 parked, 1 processed, 6 failed", s)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Parked describes a key that failed MaxAttempts times in a row and waits
-// for Unpark or a new Enqueue.
+// for a new Enqueue.
 type Parked struct {
 	// Key is the parked key.
 	Key string
@@ -35,24 +35,11 @@ func (q *Queue) Parked() []Parked {
 	return out
 }
 
-// Unpark puts a parked key back at the tail of the queue with its attempts
-// reset (an operator retry). It ignores Options.MaxPending and reports
-// whether the key was parked; it returns false once the queue is closed.
-func (q *Queue) Unpark(key string) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	e, ok := q.entries[key]
-	if q.closedLocked() || !ok || e.state != stateParked {
-		return false
-	}
-	q.unparkLocked(key, e, "operator")
-	return true
-}
-
-// unparkLocked moves parked key e back to the FIFO.
-func (q *Queue) unparkLocked(key string, e *entry, by string) {
+// unparkLocked moves parked key e back to the FIFO with its attempts reset
+// (a new Enqueue of it).
+func (q *Queue) unparkLocked(key string, e *entry) {
 	q.parked--
-	q.log.Info("key unparked", "key", key, "attempt", e.attempts, "by", by)
+	q.log.Info("key unparked by a new enqueue", "key", key, "attempt", e.attempts)
 	e.attempts, e.lastErr, e.parkedAt = 0, "", time.Time{}
 	q.pushLocked(key, e)
 }

@@ -99,7 +99,7 @@ func (q *Queue) Enqueue(key string) error {
 		return fmt.Errorf("queue: enqueue %q: %w", key, ErrFull)
 	}
 	if known { // parked
-		q.unparkLocked(key, e, "enqueue")
+		q.unparkLocked(key, e)
 		return nil
 	}
 	e = &entry{}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/queue"
 )
 
@@ -98,7 +99,7 @@ func TestEnqueueWhileRetrying(t *testing.T) {
 	q := newQueue(t, process, queue.Options{Backoff: func(int) time.Duration { return backoff }})
 	q.Start(t.Context())
 	mustEnqueue(t, q, "g1")
-	eventually(t, "key waiting for retry", func() bool { return q.Stats().Retrying == 1 })
+	waitfor.WaitFor(t, 5*time.Second, "key waiting for retry", func() bool { return q.Stats().Retrying == 1 })
 	for range 10 {
 		mustEnqueue(t, q, "g1")
 	}
@@ -108,13 +109,16 @@ func TestEnqueueWhileRetrying(t *testing.T) {
 	if q.Idle() {
 		t.Error("idle while a retry is scheduled")
 	}
-	// Keep enqueueing faster than the backoff: if each enqueue restarted the
+	// Keep enqueueing faster than the backoff (at each poll, every
+	// millisecond) until the retry has run: if each enqueue restarted the
 	// wait, the retry would never come.
-	deadline := time.Now().Add(100 * backoff)
-	for runs.Load() < 2 && time.Now().Before(deadline) {
+	waitfor.WaitFor(t, 100*backoff, "the retry while enqueueing", func() bool {
+		if runs.Load() >= 2 {
+			return true
+		}
 		mustEnqueue(t, q, "g1")
-		time.Sleep(backoff / 10)
-	}
+		return false
+	})
 	waitIdle(t, q)
 	if got := runs.Load(); got != 2 {
 		t.Errorf("runs = %d, want 2 (failure, then one retry)", got)

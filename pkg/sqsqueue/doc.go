@@ -27,8 +27,8 @@
 //     seen in the last five minutes, so a burst of notifications for one
 //     shard within one window collapses to one message (one delta pass),
 //     while a change in a later window gets a message of its own. The id is
-//     computed once per enqueue, so the SDK's retries of a send, and
-//     EnqueueBatch's resends of failed entries, are deduplicated too.
+//     computed once per enqueue, so the SDK's retries of a send are
+//     deduplicated too.
 //
 // The price of the window: a change notified in the same window as an
 // earlier enqueue of its shard, after that earlier message's delta pass has

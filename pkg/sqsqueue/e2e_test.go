@@ -45,7 +45,7 @@ func TestEndToEnd(t *testing.T) {
 	ctx := testContext(t)
 	log, _ := testLogger(t)
 	clock := &manualClock{}
-	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock, Log: log})
+	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock})
 
 	// A1 B1 A2 B2 A3, a second apart: five messages.
 	sends := []string{keyA, keyB, keyA, keyB, keyA}

@@ -1,14 +1,10 @@
 package sqsqueue_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"github.com/xtsync/xtsync/internal/testlog"
-	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -92,27 +88,13 @@ func (c *manualClock) Set(t time.Time) {
 // second and +1 s does not.
 func baseTime() time.Time { return time.Unix(1_800_000_000, 100_000_000) }
 
-// batchRewrite may change the answer to a SendMessageBatch request before the
-// SDK sees it: entries maps each entry id of the request to its
-// MessageGroupId (our key); answer is the decoded response body.
-type batchRewrite func(call int, entries map[string]string, answer *batchAnswer)
-
-// batchAnswer is the JSON answer to SendMessageBatch.
-type batchAnswer struct {
-	Successful []map[string]any `json:"Successful"`
-	Failed     []map[string]any `json:"Failed"`
-}
-
-// recordingTransport wraps the SDK's HTTP transport: it counts the SQS
-// calls by action, keeps the SendMessageBatch requests' keys, and lets a
-// test rewrite SendMessageBatch answers.
+// recordingTransport wraps the SDK's HTTP transport and counts the SQS
+// calls by action.
 type recordingTransport struct {
 	next http.RoundTripper
 
-	mu      sync.Mutex
-	calls   map[string]int
-	batches [][]string // the MessageGroupIds (keys) of each SendMessageBatch
-	rewrite batchRewrite
+	mu    sync.Mutex
+	calls map[string]int
 }
 
 // RoundTrip counts the call and passes it on.
@@ -120,57 +102,8 @@ func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	action := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "AmazonSQS.")
 	rt.mu.Lock()
 	rt.calls[action]++
-	call := rt.calls[action]
-	rewrite := rt.rewrite
 	rt.mu.Unlock()
-	if action != "SendMessageBatch" {
-		return rt.next.RoundTrip(req)
-	}
-
-	var in struct {
-		Entries []struct{ Id, MessageGroupId string }
-	}
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	_ = req.Body.Close()
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, err
-	}
-	entries := map[string]string{}
-	var keys []string
-	for _, e := range in.Entries {
-		entries[e.Id] = e.MessageGroupId
-		keys = append(keys, e.MessageGroupId)
-	}
-	rt.mu.Lock()
-	rt.batches = append(rt.batches, keys)
-	rt.mu.Unlock()
-
-	resp, err := rt.next.RoundTrip(req)
-	if err != nil || rewrite == nil || resp.StatusCode != http.StatusOK {
-		return resp, err
-	}
-	raw, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	var answer batchAnswer
-	if err := json.Unmarshal(raw, &answer); err != nil {
-		return nil, err
-	}
-	rewrite(call, entries, &answer)
-	raw, err = json.Marshal(answer)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	resp.ContentLength = int64(len(raw))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
-	return resp, nil
+	return rt.next.RoundTrip(req)
 }
 
 // count returns how many calls of an action were made.
@@ -178,13 +111,6 @@ func (rt *recordingTransport) count(action string) int {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return rt.calls[action]
-}
-
-// batchKeys returns the keys of each SendMessageBatch call so far.
-func (rt *recordingTransport) batchKeys() [][]string {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	return append([][]string(nil), rt.batches...)
 }
 
 // fauxqs is a client of the local SQS, connected as internal/awslocal does,

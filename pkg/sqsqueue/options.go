@@ -1,9 +1,6 @@
 package sqsqueue
 
-import (
-	"log/slog"
-	"time"
-)
+import "time"
 
 // Clock tells the time; engine.Clock satisfies it.
 type Clock interface{ Now() time.Time }
@@ -27,23 +24,12 @@ type Options struct {
 	// retries included). Default 5 s; a webhook that must answer Graph
 	// within 3 s wants less.
 	Timeout time.Duration
-	// BatchRetries is how many times EnqueueBatch resends the entries that
-	// SQS failed inside a batch on its side (not sender faults, which
-	// resending cannot fix). Default 3; negative means none.
-	BatchRetries int
-	// RetryDelay is the pause before EnqueueBatch's first resend, doubled
-	// for each further one. Default 100 ms.
-	RetryDelay time.Duration
-	// Log receives retries; discarded when nil.
-	Log *slog.Logger
 }
 
 // Defaults for the zero Options.
 const (
-	defaultDedupWindow  = time.Second
-	defaultTimeout      = 5 * time.Second
-	defaultBatchRetries = 3
-	defaultRetryDelay   = 100 * time.Millisecond
+	defaultDedupWindow = time.Second
+	defaultTimeout     = 5 * time.Second
 )
 
 // withDefaults fills the zero fields of o.
@@ -56,18 +42,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
-	}
-	switch {
-	case o.BatchRetries == 0:
-		o.BatchRetries = defaultBatchRetries
-	case o.BatchRetries < 0:
-		o.BatchRetries = 0
-	}
-	if o.RetryDelay <= 0 {
-		o.RetryDelay = defaultRetryDelay
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return o
 }

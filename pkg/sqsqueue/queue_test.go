@@ -23,9 +23,8 @@ func TestEnqueueRoundTrip(t *testing.T) {
 	t.Parallel()
 	f := newFauxqs(t)
 	url, _ := f.fifoQueue(t)
-	log, _ := testLogger(t)
 	clock := &manualClock{now: baseTime()}
-	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock, Log: log})
+	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock})
 	for _, key := range workKeys() {
 		if err := q.Enqueue(key); err != nil {
 			t.Fatalf("Enqueue(%q): %v", key, err)
@@ -192,11 +191,6 @@ func TestEnqueueRejectsBadKeys(t *testing.T) {
 		if err := q.Enqueue(key); !errors.Is(err, sqsqueue.ErrBadKey) {
 			t.Errorf("Enqueue(%q) = %v, want ErrBadKey", key, err)
 		}
-	}
-	err := q.EnqueueBatch(t.Context(), []string{"", "a b"})
-	var be *sqsqueue.BatchError
-	if !errors.As(err, &be) || !slices.Equal(be.Keys(), []string{"", "a b"}) || !errors.Is(err, sqsqueue.ErrBadKey) {
-		t.Errorf("EnqueueBatch of bad keys = %v, want a BatchError naming both, wrapping ErrBadKey", err)
 	}
 	if calls != 0 {
 		t.Errorf("%d requests sent, want none", calls)

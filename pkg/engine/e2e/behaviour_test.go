@@ -70,12 +70,19 @@ func TestInitialSyncMirrorsScope(t *testing.T) {
 	}
 }
 
-// A missing scoped group is reported, not an error.
+// A missing scoped group is reported, not an error, and counted in the
+// summary, on a dry run as on a run.
 func TestMissingGroupSkipped(t *testing.T) {
 	h := newHarness(t, []string{"sales"}, func(o *engine.Options) {
 		o.Scope = append(o.Scope, "0badc0de-0000-4000-8000-000000000000")
 	})
+	if rep := h.reconcile(engine.RunOptions{DryRun: true}); rep.Summary.Skipped == 0 || rep.Summary.Skipped != len(rep.Plan.Skipped) {
+		t.Errorf("dry run: summary.skipped %d, want the %d skipped entries %+v", rep.Summary.Skipped, len(rep.Plan.Skipped), rep.Plan.Skipped)
+	}
 	rep := h.reconcile(engine.RunOptions{})
+	if rep.Summary.Skipped == 0 || rep.Summary.Skipped != len(rep.Plan.Skipped) {
+		t.Errorf("summary.skipped %d, want the %d skipped entries %+v", rep.Summary.Skipped, len(rep.Plan.Skipped), rep.Plan.Skipped)
+	}
 	found := false
 	for _, s := range rep.Plan.Skipped {
 		if s.Group == "0badc0de-0000-4000-8000-000000000000" && strings.Contains(s.Reason, "not found") {
