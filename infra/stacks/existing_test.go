@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"testing"
+
+	"github.com/xtsync/xtsync/pkg/contract"
 )
 
 func TestExistingSecretsParameterAndTopicAreReferencedNotCreated(t *testing.T) {
@@ -32,16 +34,16 @@ func TestExistingSecretsParameterAndTopicAreReferencedNotCreated(t *testing.T) {
 	})
 	for id, fn := range resources(s.syncJSON, "AWS::Lambda::Function") {
 		vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
-		if vars[EnvConfigParameter] != existingParameter {
-			t.Errorf("%s: %s = %v", id, EnvConfigParameter, vars[EnvConfigParameter])
+		if vars[contract.EnvConfigParameter] != existingParameter {
+			t.Errorf("%s: %s = %v", id, contract.EnvConfigParameter, vars[contract.EnvConfigParameter])
 		}
-		if v, ok := vars[EnvSourceSecretARN]; ok && v != existingSourceSecret {
-			t.Errorf("%s: %s = %v", id, EnvSourceSecretARN, v)
+		if v, ok := vars[contract.EnvSourceSecretARN]; ok && v != existingSourceSecret {
+			t.Errorf("%s: %s = %v", id, contract.EnvSourceSecretARN, v)
 		}
 		// The revision restarts the functions; no digest of a document
 		// the stack does not hold.
-		if vars[EnvRevision] != "rotated-2026-11-28" || vars[EnvConfigDigest] != nil {
-			t.Errorf("%s: %s = %v, %s = %v", id, EnvRevision, vars[EnvRevision], EnvConfigDigest, vars[EnvConfigDigest])
+		if vars[contract.EnvRevision] != "rotated-2026-11-28" || vars[contract.EnvConfigDigest] != nil {
+			t.Errorf("%s: %s = %v, %s = %v", id, contract.EnvRevision, vars[contract.EnvRevision], contract.EnvConfigDigest, vars[contract.EnvConfigDigest])
 		}
 	}
 	for id, a := range resources(s.syncJSON, "AWS::CloudWatch::Alarm") {

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"testing"
+
+	"github.com/xtsync/xtsync/pkg/contract"
 )
 
 func mustTemplate(t *testing.T, doc string) ConfigTemplate {
@@ -58,25 +60,25 @@ func TestFunctionsAreArm64AL2023WithJSONLogsAndRetention(t *testing.T) {
 		env, _ := p["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
 		want := map[string]any{
-			EnvConfigParameter: ref(logicalID(st, s.dep.Sync.Config)),
-			EnvQueueURL:        ref(logicalID(st, s.dep.Sync.Queue.Queue)),
+			contract.EnvConfigParameter: ref(logicalID(st, s.dep.Sync.Config)),
+			contract.EnvQueueURL:        ref(logicalID(st, s.dep.Sync.Queue.Queue)),
 			// A configuration change restarts the functions.
-			EnvConfigDigest: mustTemplate(t, exampleConfig).Digest(),
+			contract.EnvConfigDigest: mustTemplate(t, exampleConfig).Digest(),
 		}
 		if c.secrets {
-			want[EnvSourceSecretARN] = ref(logicalID(st, s.dep.Sync.SourceSecret))
-			want[EnvTargetSecretARN] = ref(logicalID(st, s.dep.Sync.TargetSecret))
+			want[contract.EnvSourceSecretARN] = ref(logicalID(st, s.dep.Sync.SourceSecret))
+			want[contract.EnvTargetSecretARN] = ref(logicalID(st, s.dep.Sync.TargetSecret))
 		}
 		for k, v := range want {
 			if !same(vars[k], v) {
 				t.Errorf("%s: %s = %v, want %v", id, k, vars[k], v)
 			}
 		}
-		if imp, _ := vars[EnvTable].(map[string]any); imp["Fn::ImportValue"] == nil {
-			t.Errorf("%s: %s = %v, want the State stack's table", id, EnvTable, vars[EnvTable])
+		if imp, _ := vars[contract.EnvTable].(map[string]any); imp["Fn::ImportValue"] == nil {
+			t.Errorf("%s: %s = %v, want the State stack's table", id, contract.EnvTable, vars[contract.EnvTable])
 		}
 		for k := range vars {
-			if _, ok := want[k]; !ok && k != EnvTable {
+			if _, ok := want[k]; !ok && k != contract.EnvTable {
 				t.Errorf("%s: unexpected variable %s (the webhook must not know the secrets)", id, k)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xtsync/xtsync/pkg/contract"
 )
 
 // SyncStackProps configure the Sync stack.
@@ -71,12 +73,12 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 
 	env := func(withSecrets bool) map[string]*string {
 		e := map[string]*string{
-			EnvTable:    props.Table.TableName(),
-			EnvQueueURL: st.Queue.Queue.QueueUrl(),
+			contract.EnvTable:    props.Table.TableName(),
+			contract.EnvQueueURL: st.Queue.Queue.QueueUrl(),
 		}
 		if withSecrets {
-			e[EnvSourceSecretARN] = st.SourceSecret.SecretArn()
-			e[EnvTargetSecretARN] = st.TargetSecret.SecretArn()
+			e[contract.EnvSourceSecretARN] = st.SourceSecret.SecretArn()
+			e[contract.EnvTargetSecretARN] = st.TargetSecret.SecretArn()
 		}
 		return e
 	}
@@ -115,12 +117,12 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 		WebhookURL:   st.API.Endpoint(),
 	})
 	for _, fn := range []*Function{st.Webhook, st.Worker, st.Reconcile} {
-		fn.Function.AddEnvironment(jsii.String(EnvConfigParameter), st.Config.ParameterName(), nil)
+		fn.Function.AddEnvironment(jsii.String(contract.EnvConfigParameter), st.Config.ParameterName(), nil)
 		if props.Config != nil {
-			fn.Function.AddEnvironment(jsii.String(EnvConfigDigest), jsii.String(props.Config.Digest()), nil)
+			fn.Function.AddEnvironment(jsii.String(contract.EnvConfigDigest), jsii.String(props.Config.Digest()), nil)
 		}
 		if s.Revision != "" {
-			fn.Function.AddEnvironment(jsii.String(EnvRevision), jsii.String(s.Revision), nil)
+			fn.Function.AddEnvironment(jsii.String(contract.EnvRevision), jsii.String(s.Revision), nil)
 		}
 	}
 
