@@ -62,7 +62,7 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	case err != nil:
 		return err
 	case rep.Failed():
-		return fmt.Errorf("%d action(s) or read(s) failed; the next run retries them", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+		return fmt.Errorf("%d action(s) or read(s) failed; the next run retries them", rep.FailureCount())
 	}
 	return nil
 }

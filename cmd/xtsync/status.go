@@ -310,7 +310,7 @@ func printStatus(w io.Writer, r statusReport) {
 // auditQuery builds an audit query from --group and --since.
 func auditQuery(group, since string, now time.Time) (engine.AuditQuery, error) {
 	q := engine.AuditQuery{Group: group}
-	if group != "" && !config.IsGUID(group) {
+	if group != "" && !engine.IsGUID(group) {
 		return q, fmt.Errorf("--group %q is not a GUID", group)
 	}
 	if since != "" {

@@ -203,14 +203,9 @@ func (c *Config) defaults() {
 	}
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // linkAttributeRE matches extensionAttribute1 … extensionAttribute15 in any
 // case.
 var linkAttributeRE = regexp.MustCompile(`(?i)^extensionattribute([1-9]|1[0-5])$`)
-
-// IsGUID reports whether s is a GUID (either case).
-func IsGUID(s string) bool { return guidRE.MatchString(s) }
 
 // Clouds are the accepted values of cloud.
 var Clouds = []string{"global", "usgov", "usgov-dod", "china"}
@@ -232,11 +227,11 @@ func oneOf(key, v string, allowed ...string) error {
 // validate checks one tenant and lowercases its ids (GUIDs compare
 // case-insensitively; everything downstream compares them as strings).
 func (t *Tenant) validate(prefix string) error {
-	if !IsGUID(t.TenantID) {
+	if !engine.IsGUID(t.TenantID) {
 		return errKey(prefix+".tenant_id", "%s", notGUID(t.TenantID, "the Directory (tenant) ID"))
 	}
 	t.TenantID = strings.ToLower(t.TenantID)
-	if !IsGUID(t.ClientID) {
+	if !engine.IsGUID(t.ClientID) {
 		return errKey(prefix+".client_id", "%s", notGUID(t.ClientID, "the app registration's Application (client) ID"))
 	}
 	t.ClientID = strings.ToLower(t.ClientID)
@@ -302,7 +297,7 @@ func (c *Config) validate() error {
 	seen := map[string]int{}
 	for i, g := range c.Scope.Groups {
 		key := fmt.Sprintf("scope.groups[%d]", i)
-		if !IsGUID(g) {
+		if !engine.IsGUID(g) {
 			return errKey(key, "%s", notGUID(g, "a source group's Object ID"))
 		}
 		g = strings.ToLower(g)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/xtsync/xtsync/pkg/engine"
 	"net/url"
 	"regexp"
 	"strings"
@@ -36,9 +37,9 @@ func notGUID(v, fix string) string {
 	switch {
 	case v == "":
 		return fmt.Sprintf("is empty; want %s, 8-4-4-4-12 hex digits", fix)
-	case trimmed != v && IsGUID(trimmed):
+	case trimmed != v && engine.IsGUID(trimmed):
 		why = "a GUID with spaces around it; remove them"
-	case len(trimmed) > 2 && (trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' || trimmed[0] == '(' && trimmed[len(trimmed)-1] == ')') && IsGUID(trimmed[1:len(trimmed)-1]):
+	case len(trimmed) > 2 && (trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' || trimmed[0] == '(' && trimmed[len(trimmed)-1] == ')') && engine.IsGUID(trimmed[1:len(trimmed)-1]):
 		why = "a GUID in braces; write it without them"
 	case hex32RE.MatchString(v):
 		why = "32 hex digits without the dashes; write them 8-4-4-4-12"

@@ -53,6 +53,15 @@ type Summary struct {
 	Failures       int `json:"failures"`
 }
 
+// FailureCount is how many actions and reads failed.
+func (r *Report) FailureCount() int {
+	n := r.Summary.Failures
+	if r.Plan != nil {
+		n = max(n, len(r.Plan.Failed))
+	}
+	return n
+}
+
 // Failed reports whether any action or read failed.
 func (r *Report) Failed() bool {
 	return r.Summary.Failures > 0 || (r.Plan != nil && len(r.Plan.Failed) > 0)

@@ -15,6 +15,8 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/xtsync/xtsync/pkg/engine"
 )
 
 // defaultTimeout bounds one Graph attempt when the configured HTTP client
@@ -123,10 +125,10 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 // resolves its endpoints.
 func checkConfig(cfg Config) (Endpoints, error) {
 	var errs []error
-	if !isGUID(cfg.TenantID) {
+	if !engine.IsGUID(cfg.TenantID) {
 		errs = append(errs, fmt.Errorf("tenant id (a %d-character value, not shown) is not a GUID (the Directory (tenant) ID of the app registration)", len(cfg.TenantID)))
 	}
-	if !isGUID(cfg.ClientID) {
+	if !engine.IsGUID(cfg.ClientID) {
 		errs = append(errs, fmt.Errorf("client id (a %d-character value, not shown) is not a GUID (the Application (client) ID of the app registration)", len(cfg.ClientID)))
 	}
 	if cfg.ClientSecret == "" {

@@ -1,6 +1,7 @@
 package msgraph
 
 import (
+	"github.com/xtsync/xtsync/pkg/engine"
 	"maps"
 	"net/http"
 	"strings"
@@ -77,7 +78,7 @@ func RouteTemplate(path string) string {
 		switch {
 		case s == "":
 			continue
-		case isGUID(s) || strings.Contains(s, "@"):
+		case engine.IsGUID(s) || strings.Contains(s, "@"):
 			s = "{id}"
 		case strings.HasSuffix(s, "()"):
 			s = strings.TrimPrefix(strings.TrimSuffix(s, "()"), "microsoft.graph.")
@@ -85,24 +86,4 @@ func RouteTemplate(path string) string {
 		out = append(out, s)
 	}
 	return "/" + strings.Join(out, "/")
-}
-
-// isGUID reports whether s is a GUID in its 36-character form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if r != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -102,7 +102,7 @@ func (c *Client) groups(ctx context.Context, ids []string) (map[string]engine.Gr
 	out := map[string]engine.Group{}
 	for _, part := range chunks(ids, maxInFilter) {
 		for _, id := range part {
-			if !isGUID(id) {
+			if !engine.IsGUID(id) {
 				return nil, fmt.Errorf("group id %q is not a GUID", id)
 			}
 		}
@@ -144,7 +144,7 @@ func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group,
 // with the schema's select (target: the target side's).
 func (c *Client) members(ctx context.Context, groupID string, transitive bool, schema UserSchema, target bool) ([]engine.Member, error) {
 	memberSelect := schema.memberSelect(target)
-	if !isGUID(groupID) {
+	if !engine.IsGUID(groupID) {
 		return nil, fmt.Errorf("group id %q is not a GUID", groupID)
 	}
 	top := int32(pageSize)

@@ -36,7 +36,7 @@ func (s *Source) Members(ctx context.Context, groupID string, transitive bool) (
 // Users reads users by id (15 per request).
 func (s *Source) Users(ctx context.Context, ids []string) (map[string]engine.Member, error) {
 	for _, id := range ids {
-		if !isGUID(id) {
+		if !engine.IsGUID(id) {
 			return nil, fmt.Errorf("user id %q is not a GUID", id)
 		}
 	}
@@ -64,7 +64,7 @@ func deltaFilter(ids []string) (string, error) {
 	}
 	parts := make([]string, len(ids))
 	for i, id := range ids {
-		if !isGUID(id) {
+		if !engine.IsGUID(id) {
 			return "", fmt.Errorf("group id %q is not a GUID", id)
 		}
 		parts[i] = "id eq '" + id + "'"

@@ -8,6 +8,8 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/xtsync/xtsync/pkg/subscribe"
+
+	"github.com/xtsync/xtsync/pkg/engine"
 )
 
 var _ subscribe.Graph = (*Subscriptions)(nil)
@@ -46,7 +48,7 @@ func (s *Subscriptions) Create(ctx context.Context, in subscribe.Subscription) (
 
 // Renew moves a subscription's expiry.
 func (s *Subscriptions) Renew(ctx context.Context, id string, expires time.Time) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("subscription id %q is not a GUID", id)
 	}
 	sub := models.NewSubscription()
@@ -58,7 +60,7 @@ func (s *Subscriptions) Renew(ctx context.Context, id string, expires time.Time)
 
 // Delete removes a subscription.
 func (s *Subscriptions) Delete(ctx context.Context, id string) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("subscription id %q is not a GUID", id)
 	}
 	return wrap(s.c.sdk.Subscriptions().BySubscriptionId(id).Delete(ctx, nil), "delete subscription %s", id)

@@ -97,7 +97,7 @@ func (t *Target) Members(ctx context.Context, groupID string) ([]engine.Member, 
 func (t *Target) bindURLs(ids []string) ([]string, error) {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if !isGUID(id) {
+		if !engine.IsGUID(id) {
 			return nil, fmt.Errorf("user id %q is not a GUID", id)
 		}
 		out[i] = t.c.endpoints.Graph + "/v1.0/directoryObjects/" + id
@@ -140,7 +140,7 @@ func (t *Target) CreateGroup(ctx context.Context, spec engine.GroupSpec) (engine
 
 // UpdateGroup sets a group's displayName and description.
 func (t *Target) UpdateGroup(ctx context.Context, id string, spec engine.GroupSpec) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("group id %q is not a GUID", id)
 	}
 	g := models.NewGroup()
@@ -154,7 +154,7 @@ func (t *Target) UpdateGroup(ctx context.Context, id string, spec engine.GroupSp
 
 // DeleteGroup soft-deletes a group.
 func (t *Target) DeleteGroup(ctx context.Context, id string) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("group id %q is not a GUID", id)
 	}
 	return wrap(t.c.sdk.Groups().ByGroupId(id).Delete(ctx, nil), "delete group %s", id)
@@ -162,7 +162,7 @@ func (t *Target) DeleteGroup(ctx context.Context, id string) error {
 
 // RestoreGroup restores a group from deleted items.
 func (t *Target) RestoreGroup(ctx context.Context, id string) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("group id %q is not a GUID", id)
 	}
 	_, err := t.c.sdk.Directory().DeletedItems().ByDirectoryObjectId(id).Restore().Post(ctx, nil)
@@ -174,7 +174,7 @@ func (t *Target) RestoreGroup(ctx context.Context, id string) error {
 // split until the culprits are found; existing members count as added,
 // unknown ones are returned.
 func (t *Target) AddMembers(ctx context.Context, groupID string, userIDs []string) (map[string]error, error) {
-	if !isGUID(groupID) {
+	if !engine.IsGUID(groupID) {
 		return nil, fmt.Errorf("group id %q is not a GUID", groupID)
 	}
 	failed := map[string]error{}
@@ -224,11 +224,11 @@ func (t *Target) addChunk(ctx context.Context, groupID string, ids []string, fai
 // $batch. Graph throttles batch items one by one: a throttled item is
 // retried after its Retry-After; a 404 means already not a member.
 func (t *Target) RemoveMembers(ctx context.Context, groupID string, userIDs []string) (map[string]error, error) {
-	if !isGUID(groupID) {
+	if !engine.IsGUID(groupID) {
 		return nil, fmt.Errorf("group id %q is not a GUID", groupID)
 	}
 	for _, id := range userIDs {
-		if !isGUID(id) {
+		if !engine.IsGUID(id) {
 			return nil, fmt.Errorf("user id %q is not a GUID", id)
 		}
 	}
@@ -338,7 +338,7 @@ func (t *Target) Invite(ctx context.Context, inv engine.Invitation) (engine.User
 
 // DeleteUser soft-deletes a user.
 func (t *Target) DeleteUser(ctx context.Context, id string) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("user id %q is not a GUID", id)
 	}
 	return wrap(t.c.sdk.Users().ByUserId(id).Delete(ctx, nil), "delete user %s", id)
@@ -346,7 +346,7 @@ func (t *Target) DeleteUser(ctx context.Context, id string) error {
 
 // SetAccountEnabled enables or disables a user.
 func (t *Target) SetAccountEnabled(ctx context.Context, id string, enabled bool) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("user id %q is not a GUID", id)
 	}
 	u := models.NewUser()

@@ -136,7 +136,7 @@ func (t *Target) Users(ctx context.Context, ids []string) (map[string]engine.Use
 	out := map[string]engine.User{}
 	for _, part := range chunks(ids, maxInFilter) {
 		for _, id := range part {
-			if !isGUID(id) {
+			if !engine.IsGUID(id) {
 				return nil, fmt.Errorf("user id %q is not a GUID", id)
 			}
 		}
@@ -226,7 +226,7 @@ func (t *Target) UsersByLink(ctx context.Context, links []string) (map[string]en
 // synced from on-premises). A user created moments ago may answer 404 until
 // it has replicated.
 func (t *Target) UpdateUser(ctx context.Context, id string, upd engine.UserUpdate) error {
-	if !isGUID(id) {
+	if !engine.IsGUID(id) {
 		return fmt.Errorf("user id %q is not a GUID", id)
 	}
 	if upd.Link == "" && len(upd.Attributes) == 0 {

@@ -201,7 +201,7 @@ func (s *Service) Process(ctx context.Context, key string) error {
 			return fmt.Errorf("delta pass %s: %w", key, err)
 		}
 		if rep != nil && rep.Failed() {
-			return fmt.Errorf("delta pass %s: %d failures", key, max(rep.Summary.Failures, len(rep.Plan.Failed)))
+			return fmt.Errorf("delta pass %s: %d failures", key, rep.FailureCount())
 		}
 		return nil
 	case key == KeyUsers:
@@ -239,7 +239,7 @@ func (s *Service) report(rep *engine.Report, err error) error {
 	case err != nil:
 		return err
 	case rep != nil && rep.Failed():
-		return fmt.Errorf("%d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+		return fmt.Errorf("%d failures", rep.FailureCount())
 	}
 	return nil
 }
@@ -326,7 +326,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 	if err != nil {
 		s.status.LastReconcileErr = err.Error()
 	} else if rep.Failed() {
-		s.status.LastReconcileErr = fmt.Sprintf("%d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+		s.status.LastReconcileErr = fmt.Sprintf("%d failures", rep.FailureCount())
 	}
 	s.mu.Unlock()
 	switch {
@@ -336,7 +336,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("reconcile: %w", err)
 	case rep.Failed():
-		return fmt.Errorf("reconcile: %d failures", max(rep.Summary.Failures, len(rep.Plan.Failed)))
+		return fmt.Errorf("reconcile: %d failures", rep.FailureCount())
 	}
 	s.log.Info("reconcile done", "run", rep.Run, "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "took", s.clock.Now().Sub(start))
 	return nil
