@@ -65,6 +65,10 @@ type server struct {
 	addr      string
 	adminAddr string
 	cancel    context.CancelFunc
+	// base is startServer's context without its cancellation: Close's
+	// shutdown deadline derives from it (keeping its values), since a
+	// shutdown must outlive the cancelled context that asked for it.
+	base      context.Context
 	done      chan struct{}
 	log       *slog.Logger
 	closeOnce sync.Once
@@ -96,7 +100,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	svc := service.New(s.eng, subs, nil, log, engine.SystemClock{})
 	q := queue.New(svc.Process, queue.Options{Workers: cfg.Server.Workers, Log: log})
 	svc.SetQueue(q)
-	hook, err := webhook.New(webhook.Config{Subscriptions: subs, InScope: s.eng.InScope, Sink: svc, Log: log})
+	hook, err := webhook.New(webhook.Config{Subscriptions: subs, InScope: func(_ context.Context, id string) bool { return s.eng.InScope(id) }, Sink: svc, Log: log})
 	if err != nil {
 		return fail(err)
 	}
@@ -116,7 +120,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &server{
-		cfg: cfg, syncer: s, subs: subs, svc: svc, queue: q, hook: hook, log: log, cancel: cancel, done: make(chan struct{}),
+		cfg: cfg, syncer: s, subs: subs, svc: svc, queue: q, hook: hook, log: log, cancel: cancel, base: context.WithoutCancel(ctx), done: make(chan struct{}),
 		addr: ln.Addr().String(), adminAddr: aln.Addr().String(),
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 	}
@@ -126,8 +130,8 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	q.Start(runCtx)
 	// First the subscriptions (Graph calls the webhook to validate), then a
 	// full reconcile; both again on their schedules.
-	_ = q.Enqueue(service.KeySubscriptions)
-	_ = q.Enqueue(service.KeyReconcile)
+	_ = q.Enqueue(runCtx, service.KeySubscriptions)
+	_ = q.Enqueue(runCtx, service.KeyReconcile)
 	go srv.schedule(runCtx, cfg.ReconcileEvery())
 	log.Info("serving", "listen", srv.addr, "public_url", cfg.Server.PublicURL, "admin", srv.adminAddr, "groups", len(cfg.Scope.Groups))
 	return srv, nil
@@ -151,9 +155,9 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-rec.C:
-			_ = srv.queue.Enqueue(service.KeyReconcile)
+			_ = srv.queue.Enqueue(ctx, service.KeyReconcile)
 		case <-subs.C:
-			_ = srv.queue.Enqueue(service.KeySubscriptions)
+			_ = srv.queue.Enqueue(ctx, service.KeySubscriptions)
 		}
 	}
 }
@@ -162,7 +166,7 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 // most) and closes the state.
 func (srv *server) Close() error {
 	srv.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(srv.base, 10*time.Second)
 		defer cancel()
 		err := errors.Join(srv.http.Shutdown(ctx), srv.admin.Shutdown(ctx))
 		srv.cancel()

@@ -34,8 +34,9 @@ import (
 
 // ---- webhook ----
 
-// lazyScope loads the configuration on first use (never for a validation
-// request) and answers scope questions from it.
+// lazyScope loads the configuration on the first InScope (never for a
+// validation request), under the request's context, and answers scope
+// questions from it.
 type lazyScope struct {
 	load func(ctx context.Context) (*config.Config, error)
 	log  *slog.Logger
@@ -45,7 +46,9 @@ type lazyScope struct {
 	tried    time.Time
 }
 
-func (l *lazyScope) get() (engine.Sharding, bool) {
+// get loads the sharding under ctx (3 s at most) unless it is cached, and
+// caches it. After a failed load it does not try again for 5 s.
+func (l *lazyScope) get(ctx context.Context) (engine.Sharding, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sharding != nil {
@@ -54,12 +57,17 @@ func (l *lazyScope) get() (engine.Sharding, bool) {
 	if time.Since(l.tried) < 5*time.Second {
 		return engine.Sharding{}, false
 	}
-	l.tried = time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	caller := ctx
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	cfg, err := l.load(ctx)
 	if err != nil {
-		l.log.Error("load config", "err", err)
+		if caller.Err() == nil {
+			// Only a failure of the load itself waits: a request that went
+			// away must not keep the next ones out of scope.
+			l.tried = time.Now()
+		}
+		l.log.ErrorContext(ctx, "load config", "err", err)
 		return engine.Sharding{}, false
 	}
 	sh := engine.NewSharding(cfg.Scope.Groups)
@@ -67,18 +75,36 @@ func (l *lazyScope) get() (engine.Sharding, bool) {
 	return sh, true
 }
 
-// ShardOf implements service.Sharder.
+// cached returns the sharding if a load succeeded.
+func (l *lazyScope) cached() (engine.Sharding, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sharding == nil {
+		return engine.Sharding{}, false
+	}
+	return *l.sharding, true
+}
+
+// ShardOf implements service.Sharder, a pure port: it answers from the
+// sharding InScope loaded and never loads it. The webhook checks every group
+// with InScope before it hands it to the sink (whose Changed calls ShardOf),
+// so the sharding is loaded by then; if it is not, ShardOf returns "" (out
+// of scope: nothing is queued, and the reconcile repairs).
 func (l *lazyScope) ShardOf(groupID string) string {
-	sh, ok := l.get()
+	sh, ok := l.cached()
 	if !ok {
 		return ""
 	}
 	return sh.ShardOf(groupID)
 }
 
-// InScope reports whether a group is synced (false while the config cannot
-// be loaded: the item is not acted on, and the reconcile repairs).
-func (l *lazyScope) InScope(groupID string) bool { return l.ShardOf(groupID) != "" }
+// InScope reports whether a group is synced, loading the configuration
+// under ctx (the request's) on first use. It is false while the config
+// cannot be loaded: the item is not acted on, and the reconcile repairs.
+func (l *lazyScope) InScope(ctx context.Context, groupID string) bool {
+	sh, ok := l.get(ctx)
+	return ok && sh.ShardOf(groupID) != ""
+}
 
 // NewWebhook builds the webhook function's HTTP handler: pkg/webhook over a
 // subscription lookup in DynamoDB and a router to SQS. It makes no AWS call

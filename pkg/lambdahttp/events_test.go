@@ -29,7 +29,7 @@ const (
 // sampleSubs knows the sample subscription.
 type sampleSubs struct{}
 
-func (sampleSubs) Lookup(id string) (webhook.Subscription, bool) {
+func (sampleSubs) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
 	if id == sampleSubscription {
 		return webhook.Subscription{ClientState: sampleClientState, TenantID: sampleTenant}, true
 	}
@@ -67,7 +67,7 @@ func newWebhook(t *testing.T) (http.Handler, *recSink) {
 	sink := &recSink{}
 	h, err := webhook.New(webhook.Config{
 		Subscriptions: sampleSubs{},
-		InScope:       func(g string) bool { return g == sampleGroup },
+		InScope:       func(_ context.Context, g string) bool { return g == sampleGroup },
 		Sink:          sink,
 		Log:           log,
 	})

@@ -46,7 +46,7 @@ func BenchmarkEnqueueProcess(b *testing.B) {
 				if bc.keys > 0 {
 					k = i % bc.keys
 				}
-				if err := q.Enqueue(keys[k]); err != nil {
+				if err := q.Enqueue(b.Context(), keys[k]); err != nil {
 					b.Fatal(err)
 				}
 			}

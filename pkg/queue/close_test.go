@@ -36,7 +36,7 @@ func TestCloseWaitsForRunning(t *testing.T) {
 
 	closed := make(chan error, 1)
 	go func() { closed <- q.Close(context.Background()) }()
-	waitfor.WaitFor(t, 5*time.Second, "enqueue rejected", func() bool { return errors.Is(q.Enqueue("late"), queue.ErrClosed) })
+	waitfor.WaitFor(t, 5*time.Second, "enqueue rejected", func() bool { return errors.Is(q.Enqueue(t.Context(), "late"), queue.ErrClosed) })
 	select {
 	case err := <-closed:
 		t.Fatalf("close returned %v while a key was running", err)
@@ -55,7 +55,7 @@ func TestCloseWaitsForRunning(t *testing.T) {
 	if s := q.Stats(); s.Pending != 0 || s.Running != 0 || s.Processed != 1 {
 		t.Errorf("stats = %+v, want nothing pending or running and 1 processed", s)
 	}
-	if err := q.Enqueue("later"); !errors.Is(err, queue.ErrClosed) {
+	if err := q.Enqueue(t.Context(), "later"); !errors.Is(err, queue.ErrClosed) {
 		t.Errorf("enqueue after close = %v, want ErrClosed", err)
 	}
 	if err := q.Close(context.Background()); err != nil {
@@ -108,7 +108,7 @@ func TestProcessContextCancelled(t *testing.T) {
 			if s := q.Stats(); s.Failed != 0 || s.Retrying != 0 || s.Parked != 0 {
 				t.Errorf("stats = %+v, want the interrupted run neither failed, retried nor parked", s)
 			}
-			if err := q.Enqueue("g2"); !errors.Is(err, queue.ErrClosed) {
+			if err := q.Enqueue(t.Context(), "g2"); !errors.Is(err, queue.ErrClosed) {
 				t.Errorf("enqueue after stop = %v, want ErrClosed", err)
 			}
 		})
@@ -160,7 +160,7 @@ func TestCloseBeforeStart(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	q.Start(t.Context()) // no-op
-	if err := q.Enqueue("g2"); !errors.Is(err, queue.ErrClosed) {
+	if err := q.Enqueue(t.Context(), "g2"); !errors.Is(err, queue.ErrClosed) {
 		t.Errorf("enqueue = %v, want ErrClosed", err)
 	}
 	if !q.Idle() || runs.Load() != 0 {

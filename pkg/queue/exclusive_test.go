@@ -50,7 +50,7 @@ func TestPerKeyExclusivity(t *testing.T) {
 		wg.Go(func() {
 			for n := range perKey {
 				for i := range keys {
-					if err := q.Enqueue(fmt.Sprintf("k%d", (i+p+n)%keys)); err != nil {
+					if err := q.Enqueue(t.Context(), fmt.Sprintf("k%d", (i+p+n)%keys)); err != nil {
 						t.Errorf("enqueue: %v", err)
 					}
 				}

@@ -26,7 +26,7 @@ func TestErrFull(t *testing.T) {
 			for _, k := range []string{"a", "b", "c"} {
 				mustEnqueue(t, q, k)
 			}
-			err := q.Enqueue(tt.key)
+			err := q.Enqueue(t.Context(), tt.key)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("enqueue %q = %v, want %v", tt.key, err, tt.wantErr)
 			}
@@ -63,7 +63,7 @@ func TestErrFullParked(t *testing.T) {
 	mustEnqueue(t, q, "slow") // occupies the only worker
 	waitfor.WaitFor(t, 5*time.Second, "slow running", func() bool { return q.Stats().Running == 1 })
 	mustEnqueue(t, q, "waiting") // fills the bound
-	if err := q.Enqueue("bad"); !errors.Is(err, queue.ErrFull) {
+	if err := q.Enqueue(t.Context(), "bad"); !errors.Is(err, queue.ErrFull) {
 		t.Fatalf("enqueue of parked key on a full queue = %v, want ErrFull", err)
 	}
 	if s := q.Stats(); s.Parked != 1 {

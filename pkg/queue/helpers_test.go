@@ -55,7 +55,7 @@ func waitIdle(t testing.TB, q *queue.Queue) {
 // mustEnqueue enqueues key and fails the test on an error.
 func mustEnqueue(t testing.TB, q *queue.Queue, key string) {
 	t.Helper()
-	if err := q.Enqueue(key); err != nil {
+	if err := q.Enqueue(t.Context(), key); err != nil {
 		t.Fatalf("enqueue %q: %v", key, err)
 	}
 }

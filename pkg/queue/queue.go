@@ -78,7 +78,15 @@ func (q *Queue) Start(ctx context.Context) {
 // to run once more, and a parked key is put back with its attempts reset.
 // It returns ErrFull when a new (or parked) key would exceed
 // Options.MaxPending, and ErrClosed once the queue is closed.
-func (q *Queue) Enqueue(key string) error {
+//
+// The hand-over is in memory, so ctx bounds nothing; but a caller whose
+// context is already done gets its error (wrapped) and the key is not
+// queued, as an SQS send under that context would fail. ctx does not reach
+// the work: that runs under the context given to Start.
+func (q *Queue) Enqueue(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("queue: enqueue %q: %w", key, err)
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closedLocked() {

@@ -35,9 +35,10 @@ const (
 // ShardKey is the work key of a delta shard.
 func ShardKey(shard string) string { return prefixShard + shard }
 
-// Queue takes work keys.
+// Queue takes work keys. ctx bounds the hand-over (an SQS send); it does
+// not bound the work, which runs later under the worker's own context.
 type Queue interface {
-	Enqueue(key string) error
+	Enqueue(ctx context.Context, key string) error
 }
 
 // Subscriptions keeps the Graph subscriptions alive.
@@ -113,8 +114,8 @@ func (s *Service) Status() Status {
 	return s.status
 }
 
-func (s *Service) enqueue(key string) error {
-	err := s.queue.Enqueue(key)
+func (s *Service) enqueue(ctx context.Context, key string) error {
+	err := s.queue.Enqueue(ctx, key)
 	if err != nil {
 		s.mu.Lock()
 		s.status.QueueFull++
@@ -139,7 +140,7 @@ func (s *Service) Changed(ctx context.Context, groupIDs []string) error {
 		}
 		s.mu.Unlock()
 		if shard != "" {
-			errs = append(errs, s.enqueue(ShardKey(shard)))
+			errs = append(errs, s.enqueue(ctx, ShardKey(shard)))
 		}
 	}
 	return errors.Join(errs...)
@@ -151,7 +152,7 @@ func (s *Service) UsersChanged(ctx context.Context, userIDs []string) error {
 	s.mu.Lock()
 	s.status.ChangesQueued += len(userIDs)
 	s.mu.Unlock()
-	return s.enqueue(KeyUsers)
+	return s.enqueue(ctx, KeyUsers)
 }
 
 // Lifecycle queues the answer to a lifecycle event: renew on
@@ -164,11 +165,11 @@ func (s *Service) Lifecycle(ctx context.Context, subscriptionID, event string) e
 	s.log.Info("lifecycle event", "subscription", subscriptionID, "event", event)
 	switch event {
 	case "reauthorizationRequired":
-		return s.enqueue(prefixRenew + subscriptionID)
+		return s.enqueue(ctx, prefixRenew+subscriptionID)
 	case "subscriptionRemoved":
-		return errors.Join(s.enqueue(prefixRecreate+subscriptionID), s.enqueue(KeyReconcile))
+		return errors.Join(s.enqueue(ctx, prefixRecreate+subscriptionID), s.enqueue(ctx, KeyReconcile))
 	case "missed":
-		return s.enqueue(KeyReconcile)
+		return s.enqueue(ctx, KeyReconcile)
 	}
 	return fmt.Errorf("unknown lifecycle event %q", event)
 }
@@ -284,11 +285,11 @@ func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding, approve 
 	var errs []error
 	for _, k := range sharding.Keys() {
 		if shards[k] {
-			errs = append(errs, s.queue.Enqueue(prefixSync+k))
+			errs = append(errs, s.queue.Enqueue(ctx, prefixSync+k))
 		}
 	}
 	if unscoped {
-		errs = append(errs, s.queue.Enqueue(KeySyncUnscoped))
+		errs = append(errs, s.queue.Enqueue(ctx, KeySyncUnscoped))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return rep, err

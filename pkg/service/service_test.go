@@ -21,7 +21,7 @@ type queue struct {
 	full bool
 }
 
-func (q *queue) Enqueue(key string) error {
+func (q *queue) Enqueue(_ context.Context, key string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.full {

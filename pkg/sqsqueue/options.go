@@ -20,8 +20,8 @@ type Options struct {
 	// enqueues of one key within one bucket share an id, so SQS keeps one
 	// message. Default one second.
 	DedupWindow time.Duration
-	// Timeout bounds one Enqueue, which has no context of its own (the SDK's
-	// retries included). Default 5 s; a webhook that must answer Graph
+	// Timeout bounds one Enqueue (the SDK's retries included), within the
+	// caller's context. Default 5 s; a webhook that must answer Graph
 	// within 3 s wants less.
 	Timeout time.Duration
 }

@@ -25,10 +25,11 @@ func New(client *sqs.Client, queueURL string, opts Options) *Queue {
 	return &Queue{client: client, url: queueURL, opts: opts.withDefaults()}
 }
 
-// Enqueue sends one work key, within Options.Timeout. A key already sent in
-// the same deduplication window is accepted and dropped by SQS.
-func (q *Queue) Enqueue(key string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+// Enqueue sends one work key under ctx, within Options.Timeout. A key
+// already sent in the same deduplication window is accepted and dropped by
+// SQS.
+func (q *Queue) Enqueue(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
 	defer cancel()
 	body, err := Encode(key)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestEnqueueRoundTrip(t *testing.T) {
 	clock := &manualClock{now: baseTime()}
 	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock})
 	for _, key := range workKeys() {
-		if err := q.Enqueue(key); err != nil {
+		if err := q.Enqueue(t.Context(), key); err != nil {
 			t.Fatalf("Enqueue(%q): %v", key, err)
 		}
 	}
@@ -78,7 +78,7 @@ func TestEnqueueKeepsOrderWithinGroup(t *testing.T) {
 		at := baseTime().Add(time.Duration(i) * time.Second)
 		clock.Set(at)
 		for _, key := range []string{keyA, keyB} {
-			if err := q.Enqueue(key); err != nil {
+			if err := q.Enqueue(t.Context(), key); err != nil {
 				t.Fatalf("Enqueue(%s) #%d: %v", key, i, err)
 			}
 			want[key] = append(want[key], sqsqueue.DeduplicationID(key, at, time.Second))
@@ -117,12 +117,12 @@ func TestEnqueueDeduplicates(t *testing.T) {
 	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock})
 	for _, at := range []time.Duration{0, 300 * time.Millisecond, 800 * time.Millisecond, time.Second, 1500 * time.Millisecond} {
 		clock.Set(baseTime().Add(at))
-		if err := q.Enqueue(keyA); err != nil {
+		if err := q.Enqueue(t.Context(), keyA); err != nil {
 			t.Fatalf("Enqueue at +%v: %v", at, err)
 		}
 	}
 	clock.Set(baseTime())
-	if err := q.Enqueue(keyB); err != nil {
+	if err := q.Enqueue(t.Context(), keyB); err != nil {
 		t.Fatalf("Enqueue(%s): %v", keyB, err)
 	}
 
@@ -151,7 +151,7 @@ func TestEnqueueDedupWindow(t *testing.T) {
 	q := sqsqueue.New(f.client, url, sqsqueue.Options{Clock: clock, DedupWindow: 10 * time.Second})
 	for _, at := range []time.Duration{time.Second, 5 * time.Second, 9 * time.Second, 10 * time.Second} {
 		clock.Set(start.Add(at))
-		if err := q.Enqueue(keyA); err != nil {
+		if err := q.Enqueue(t.Context(), keyA); err != nil {
 			t.Fatalf("Enqueue at +%v: %v", at, err)
 		}
 	}
@@ -188,7 +188,7 @@ func TestEnqueueRejectsBadKeys(t *testing.T) {
 	}))
 	q := sqsqueue.New(client, "http://127.0.0.1:9/000000000000/work.fifo", sqsqueue.Options{})
 	for _, key := range []string{"", "shard: 1", "shard:\u00e9"} {
-		if err := q.Enqueue(key); !errors.Is(err, sqsqueue.ErrBadKey) {
+		if err := q.Enqueue(t.Context(), key); !errors.Is(err, sqsqueue.ErrBadKey) {
 			t.Errorf("Enqueue(%q) = %v, want ErrBadKey", key, err)
 		}
 	}
@@ -206,12 +206,33 @@ func TestEnqueueTimeout(t *testing.T) {
 	}))
 	q := sqsqueue.New(client, "http://127.0.0.1:9/000000000000/work.fifo", sqsqueue.Options{Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	err := q.Enqueue(keyA)
+	err := q.Enqueue(t.Context(), keyA)
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Enqueue = %v, want a deadline error", err)
 	}
 	if took > 2*time.Second {
 		t.Errorf("Enqueue took %v with a 200 ms timeout", took)
+	}
+}
+
+// TestEnqueueCallerContext bounds Enqueue by the caller's context too: a
+// caller deadline shorter than Options.Timeout wins.
+func TestEnqueueCallerContext(t *testing.T) {
+	client := unreachable(t, roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}))
+	q := sqsqueue.New(client, "http://127.0.0.1:9/000000000000/work.fifo", sqsqueue.Options{Timeout: time.Minute})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := q.Enqueue(ctx, keyA)
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Enqueue = %v, want a deadline error", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("Enqueue took %v with a 200 ms caller deadline", took)
 	}
 }

@@ -15,7 +15,8 @@ var _ webhook.Subscriptions = (*StoredLookup)(nil)
 // store, for a process that does not manage subscriptions (the webhook
 // Lambda). It loads them on first use (never for a validation request),
 // keeps them for TTL, and reloads early, at most every MinReload, when asked
-// for an id it does not know (a subscription created since).
+// for an id it does not know (a subscription created since). A load runs
+// under the caller's context, bounded by Timeout.
 type StoredLookup struct {
 	Store     engine.Store
 	Clock     engine.Clock
@@ -31,8 +32,9 @@ type StoredLookup struct {
 }
 
 // Lookup returns the clientState, the tenant and the kind of a known
-// subscription.
-func (l *StoredLookup) Lookup(id string) (webhook.Subscription, bool) {
+// subscription. A load it needs runs under ctx (the request's), bounded by
+// Timeout; when that fails, the last good set answers.
+func (l *StoredLookup) Lookup(ctx context.Context, id string) (webhook.Subscription, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Clock.Now()
@@ -46,7 +48,7 @@ func (l *StoredLookup) Lookup(id string) (webhook.Subscription, bool) {
 	_, known := l.subs[id]
 	stale := l.subs == nil || now.Sub(l.loaded) > ttl
 	if (stale || !known) && now.Sub(l.tried) >= minReload || l.subs == nil && l.tried.IsZero() {
-		l.reload(now)
+		l.reload(ctx, now)
 	}
 	s, found := l.subs[id]
 	if !found {
@@ -55,19 +57,23 @@ func (l *StoredLookup) Lookup(id string) (webhook.Subscription, bool) {
 	return s.hook(), true
 }
 
-func (l *StoredLookup) reload(now time.Time) {
-	l.tried = now
+func (l *StoredLookup) reload(ctx context.Context, now time.Time) {
 	timeout := l.Timeout
 	if timeout == 0 {
 		timeout = 3 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	caller := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	subs, err := Stored(ctx, l.Store)
 	if err != nil {
 		l.err = err // keep serving the last good set
+		if caller.Err() == nil {
+			l.tried = now // a request that went away does not hold off the next
+		}
 		return
 	}
+	l.tried = now
 	m := make(map[string]Subscription, len(subs))
 	for _, s := range subs {
 		m[s.ID] = s

@@ -149,8 +149,8 @@ func (m *Manager) Load(ctx context.Context) error {
 var _ webhook.Subscriptions = (*Manager)(nil)
 
 // Lookup returns the clientState, the tenant and the kind of a subscription
-// xtsync made (the webhook's check).
-func (m *Manager) Lookup(id string) (webhook.Subscription, bool) {
+// xtsync made (the webhook's check). It answers from memory: ctx is unused.
+func (m *Manager) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, found := m.subs[id]

@@ -2,6 +2,7 @@ package subscribe_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -157,7 +158,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 				if d := s.Expires.Sub(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)); d > subscribe.MaxLifetime || d < subscribe.MaxLifetime-time.Hour {
 					t.Errorf("%s expires in %s, not near the maximum", s.Resource, d)
 				}
-				if got, ok := m.Lookup(s.ID); !ok || got != (webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: users}) {
+				if got, ok := m.Lookup(ctx, s.ID); !ok || got != (webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: users}) {
 					t.Errorf("lookup %s: %+v %t", s.Resource, got, ok)
 				}
 				if states[s.ClientState] {
@@ -254,14 +255,14 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 			if d := now.Expires.Sub(c.now); d < subscribe.MaxLifetime-time.Hour {
 				t.Fatalf("recreated expiry in %s", d)
 			}
-			if _, ok := m.Lookup(old.ID); ok {
+			if _, ok := m.Lookup(ctx, old.ID); ok {
 				t.Fatal("old users subscription still known")
 			}
-			if got, ok := m.Lookup(now.ID); !ok || !got.Users || got.ClientState != now.ClientState {
+			if got, ok := m.Lookup(ctx, now.ID); !ok || !got.Users || got.ClientState != now.ClientState {
 				t.Fatalf("lookup of the new users subscription: %+v %t", got, ok)
 			}
 			// Stored: a new manager on the same store knows it as the users one.
-			if got, ok := newManager(t, g, store, c, 2).Lookup(now.ID); !ok || !got.Users {
+			if got, ok := newManager(t, g, store, c, 2).Lookup(ctx, now.ID); !ok || !got.Users {
 				t.Fatal("reloaded manager does not know the users subscription")
 			}
 			if err := m.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m.List()) != 0 {
@@ -299,13 +300,13 @@ func TestRenewRecreateAndReload(t *testing.T) {
 	if err := m.Renew(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Lookup(first.ID); ok || len(m.List()) != 3 || len(g.subs) != 3 {
+	if _, ok := m.Lookup(ctx, first.ID); ok || len(m.List()) != 3 || len(g.subs) != 3 {
 		t.Fatalf("recreate: %d known, %d in graph", len(m.List()), len(g.subs))
 	}
 	// A new manager on the same store knows them (and their secrets).
 	m2 := newManager(t, g, store, c, 2)
 	for _, s := range m.List() {
-		if got, ok := m2.Lookup(s.ID); !ok || got.ClientState != s.ClientState {
+		if got, ok := m2.Lookup(ctx, s.ID); !ok || got.ClientState != s.ClientState {
 			t.Fatalf("reloaded manager does not know %s", s.ID)
 		}
 	}
@@ -330,7 +331,7 @@ func TestStoredLookup(t *testing.T) {
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, 2)
 	l := &subscribe.StoredLookup{Store: store, Clock: c}
-	if _, ok := l.Lookup("00000000-0000-4000-8000-000000000001"); ok {
+	if _, ok := l.Lookup(ctx, "00000000-0000-4000-8000-000000000001"); ok {
 		t.Fatal("known before any subscription exists")
 	}
 	if err := m.Ensure(ctx); err != nil {
@@ -338,13 +339,13 @@ func TestStoredLookup(t *testing.T) {
 	}
 	s := m.List()[0]
 	// Asked again within MinReload: not reloaded yet.
-	if _, ok := l.Lookup(s.ID); ok {
+	if _, ok := l.Lookup(ctx, s.ID); ok {
 		t.Fatal("reloaded before MinReload passed")
 	}
 	c.now = c.now.Add(6 * time.Second)
 	for _, s := range m.List() {
 		want := webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: s.Resource == subscribe.UsersResource}
-		if got, ok := l.Lookup(s.ID); !ok || got != want {
+		if got, ok := l.Lookup(ctx, s.ID); !ok || got != want {
 			t.Fatalf("after reload, %s: %+v %t; want %+v", s.Resource, got, ok, want)
 		}
 	}
@@ -352,11 +353,50 @@ func TestStoredLookup(t *testing.T) {
 	if err := m.Unsubscribe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := l.Lookup(s.ID); !ok {
+	if _, ok := l.Lookup(ctx, s.ID); !ok {
 		t.Fatal("forgot a known subscription before the TTL")
 	}
 	c.now = c.now.Add(2 * time.Minute)
-	if _, ok := l.Lookup(s.ID); ok {
+	if _, ok := l.Lookup(ctx, s.ID); ok {
 		t.Fatal("kept a deleted subscription past the TTL")
+	}
+}
+
+// ctxStore is a store whose List honours its context, as DynamoDB's does.
+type ctxStore struct{ engine.Store }
+
+func (s ctxStore) List(ctx context.Context, kind engine.RecordKind) ([]engine.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.Store.List(ctx, kind)
+}
+
+// TestStoredLookupContext checks that a load runs under the caller's
+// context: a cancelled request loads nothing, and the next request does.
+func TestStoredLookupContext(t *testing.T) {
+	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	store := memstore.New()
+	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	m := newManager(t, g, store, c, 2)
+	if err := m.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s := m.List()[0]
+	l := &subscribe.StoredLookup{Store: ctxStore{store}, Clock: c}
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, ok := l.Lookup(cancelled, s.ID); ok {
+		t.Fatal("loaded under a cancelled context")
+	}
+	if err := l.Err(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Err() = %v, want context.Canceled", err)
+	}
+	c.now = c.now.Add(6 * time.Second)
+	if _, ok := l.Lookup(t.Context(), s.ID); !ok {
+		t.Fatal("not loaded under a live context")
+	}
+	if err := l.Err(); err != nil {
+		t.Fatalf("Err() = %v after a good load", err)
 	}
 }

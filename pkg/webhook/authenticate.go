@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
@@ -9,14 +10,14 @@ import (
 // authenticate checks that an item comes from one of our subscriptions: the
 // subscription is known, the clientState is the subscription's and the
 // tenant is the subscription's tenant. It returns the subscription.
-func (h *Handler) authenticate(it *item) (Subscription, reason) {
+func (h *Handler) authenticate(ctx context.Context, it *item) (Subscription, reason) {
 	if it.malformed {
 		return Subscription{}, reasonMalformedItem
 	}
 	var sub Subscription
 	ok := false
 	if it.SubscriptionID != "" {
-		sub, ok = h.subs.Lookup(it.SubscriptionID)
+		sub, ok = h.subs.Lookup(ctx, it.SubscriptionID)
 	}
 	// Compare even for an unknown subscription, so timing does not tell
 	// a known subscription id from an unknown one.

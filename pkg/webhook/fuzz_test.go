@@ -56,7 +56,7 @@ func FuzzNotification(f *testing.F) {
 				t.Errorf("Sink.Changed(%q): want sorted distinct ids", call)
 			}
 			for _, id := range call {
-				if !inScope(id) {
+				if !inScope(t.Context(), id) {
 					t.Errorf("Sink.Changed got %q: not an in-scope lowercase GUID", id)
 				}
 			}

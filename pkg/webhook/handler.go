@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,8 +51,9 @@ type Config struct {
 	// Subscriptions says which subscriptions are ours. Required.
 	Subscriptions Subscriptions
 	// InScope reports whether a source group is synced; it receives a
-	// lowercase GUID. Required. Users are not checked against it.
-	InScope func(groupID string) bool
+	// lowercase GUID and the request's context (bounding any I/O the check
+	// does). Required. Users are not checked against it.
+	InScope func(ctx context.Context, groupID string) bool
 	// Sink receives accepted group and user changes and lifecycle events.
 	// Required.
 	Sink Sink
@@ -88,7 +90,7 @@ type Config struct {
 // concurrent use.
 type Handler struct {
 	subs     Subscriptions
-	inScope  func(string) bool
+	inScope  func(context.Context, string) bool
 	sink     Sink
 	log      *slog.Logger
 	maxBody  int64

@@ -47,7 +47,7 @@ const (
 // fakeSubs is an in-memory Subscriptions.
 type fakeSubs map[string]webhook.Subscription
 
-func (f fakeSubs) Lookup(id string) (webhook.Subscription, bool) {
+func (f fakeSubs) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
 	s, ok := f[id]
 	return s, ok
 }
@@ -63,7 +63,7 @@ func newSubs() fakeSubs {
 }
 
 // inScope says groupA and groupB are synced.
-func inScope(id string) bool { return id == groupA || id == groupB }
+func inScope(_ context.Context, id string) bool { return id == groupA || id == groupB }
 
 // lifecycleCall is one recorded Sink.Lifecycle call.
 type lifecycleCall struct{ Sub, Event string }

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,7 +39,7 @@ func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request) {
 	coalesced := 0
 	for i := range items {
 		it := &items[i]
-		if why := h.checkLifecycle(it); why != reasonNone {
+		if why := h.checkLifecycle(r.Context(), it); why != reasonNone {
 			rj.add(it, why, "")
 			continue
 		}
@@ -70,8 +71,8 @@ func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkLifecycle checks one lifecycle notification.
-func (h *Handler) checkLifecycle(it *item) reason {
-	if _, why := h.authenticate(it); why != reasonNone {
+func (h *Handler) checkLifecycle(ctx context.Context, it *item) reason {
+	if _, why := h.authenticate(ctx, it); why != reasonNone {
 		return why
 	}
 	switch it.LifecycleEvent {

@@ -27,7 +27,7 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	rj := rejections{h: h, ctx: r.Context()}
 	var groups, users []string
 	for i := range items {
-		id, isUser, why := h.checkChange(&items[i])
+		id, isUser, why := h.checkChange(r.Context(), &items[i])
 		switch {
 		case why != reasonNone:
 			rj.add(&items[i], why, id)
@@ -77,8 +77,8 @@ func (h *Handler) pass(ctx context.Context, kind string, ids []string, call func
 // resource Groups/{id}). The group id is also returned with
 // reasonOutOfScope, for the log. Users have no scope check here: the
 // webhook does not know which users are synced; the worker filters.
-func (h *Handler) checkChange(it *item) (id string, user bool, why reason) {
-	sub, why := h.authenticate(it)
+func (h *Handler) checkChange(ctx context.Context, it *item) (id string, user bool, why reason) {
+	sub, why := h.authenticate(ctx, it)
 	if why != reasonNone {
 		return "", false, why
 	}
@@ -99,7 +99,7 @@ func (h *Handler) checkChange(it *item) (id string, user bool, why reason) {
 	if sub.Users {
 		return id, true, reasonNone
 	}
-	if !h.inScope(id) {
+	if !h.inScope(ctx, id) {
 		return id, false, reasonOutOfScope
 	}
 	return id, false, reasonNone

@@ -17,8 +17,9 @@ type Subscription struct {
 
 // Subscriptions says which subscriptions are ours.
 type Subscriptions interface {
-	// Lookup returns a subscription xtsync created, and false for any other id.
-	Lookup(subscriptionID string) (Subscription, bool)
+	// Lookup returns a subscription xtsync created, and false for any other
+	// id. ctx is the request's context, bounding any I/O the lookup does.
+	Lookup(ctx context.Context, subscriptionID string) (Subscription, bool)
 }
 
 // Sink receives what the webhook accepts. Every call must be quick (they enqueue).
