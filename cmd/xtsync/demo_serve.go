@@ -16,7 +16,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
-	"github.com/xtsync/xtsync/pkg/service"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // demoConfig is the configuration a user would write for the sample
@@ -106,7 +106,7 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 		via := "change notification, delta pass"
 		if st.reconcile {
 			via = "scheduled reconcile (run now)"
-			if err := srv.queue.Enqueue(ctx, service.KeyReconcile); err != nil {
+			if err := srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "").Key()); err != nil {
 				srv.Close()
 				return nil, nil, err
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/queue"
 	"github.com/xtsync/xtsync/pkg/service"
 	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/task"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
@@ -130,8 +131,8 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	q.Start(runCtx)
 	// First the subscriptions (Graph calls the webhook to validate), then a
 	// full reconcile; both again on their schedules.
-	_ = q.Enqueue(runCtx, service.KeySubscriptions)
-	_ = q.Enqueue(runCtx, service.KeyReconcile)
+	_ = q.Enqueue(runCtx, task.Of(task.Subscriptions, "").Key())
+	_ = q.Enqueue(runCtx, task.Of(task.Reconcile, "").Key())
 	go srv.schedule(runCtx, cfg.ReconcileEvery())
 	log.Info("serving", "listen", srv.addr, "public_url", cfg.Server.PublicURL, "admin", srv.adminAddr, "groups", len(cfg.Scope.Groups))
 	return srv, nil
@@ -155,9 +156,9 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-rec.C:
-			_ = srv.queue.Enqueue(ctx, service.KeyReconcile)
+			_ = srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "").Key())
 		case <-subs.C:
-			_ = srv.queue.Enqueue(ctx, service.KeySubscriptions)
+			_ = srv.queue.Enqueue(ctx, task.Of(task.Subscriptions, "").Key())
 		}
 	}
 }

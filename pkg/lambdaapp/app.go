@@ -32,6 +32,9 @@ import (
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
+// The SQS queue is the service's queue on AWS.
+var _ service.Queue = (*sqsqueue.Queue)(nil)
+
 // ---- webhook ----
 
 // lazyScope loads the configuration on the first InScope (never for a
@@ -195,16 +198,6 @@ func NewSync(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, 
 	return &Sync{Config: c, Store: store, Engine: eng, Subs: subs, Service: svc, Sharding: engine.NewSharding(c.Scope.Groups), log: log}, nil
 }
 
-// process runs one work key, marking what retrying cannot help as permanent
-// for the batch response.
-func (y *Sync) process(ctx context.Context, key string) error {
-	err := y.Service.Process(ctx, key)
-	if errors.Is(err, service.ErrPermanent) {
-		return fmt.Errorf("%w: %w", err, sqsqueue.ErrPermanent)
-	}
-	return err
-}
-
 // HandleSQS is the worker function: one FIFO batch, with partial batch
 // failures. A message dropped as permanent is audited.
 func (y *Sync) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -217,7 +210,7 @@ func (y *Sync) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			y.log.Error("audit dropped message", "err", aerr)
 		}
 	}
-	return sqsqueue.Handle(ctx, ev, y.process, y.log, sqsqueue.WithPermanent(permanent)), nil
+	return sqsqueue.Handle(ctx, ev, y.Service.Process, y.log, sqsqueue.WithPermanent(permanent)), nil
 }
 
 // reconcileLease is the lease that keeps two reconciles from overlapping.

@@ -10,30 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
-// Work keys.
-const (
-	KeyReconcile     = "reconcile"
-	KeySubscriptions = "subscriptions"
-	// KeySyncUnscoped releases the mirrors of groups that left the scope (a
-	// fan-out part of a reconcile).
-	KeySyncUnscoped = "sync-unscoped"
-	// KeyUsers is the users delta pass.
-	KeyUsers       = "users"
-	prefixShard    = "shard:"
-	prefixSync     = "sync-shard:"
-	prefixRenew    = "renew:"
-	prefixRecreate = "recreate:"
-)
-
-// ShardKey is the work key of a delta shard.
-func ShardKey(shard string) string { return prefixShard + shard }
+// ShardKey is the work key of a delta shard's pass.
+func ShardKey(shard string) string { return task.Of(task.Delta, shard).Key() }
 
 // Queue takes work keys. ctx bounds the hand-over (an SQS send); it does
 // not bound the work, which runs later under the worker's own context.
@@ -114,14 +99,14 @@ func (s *Service) Status() Status {
 	return s.status
 }
 
-func (s *Service) enqueue(ctx context.Context, key string) error {
-	err := s.queue.Enqueue(ctx, key)
+func (s *Service) enqueue(ctx context.Context, t task.Task) error {
+	err := s.queue.Enqueue(ctx, t.Key())
 	if err != nil {
 		s.mu.Lock()
 		s.status.QueueFull++
 		s.mu.Unlock()
 		// The periodic reconcile repairs what a full queue drops.
-		s.log.Warn("work not queued", "key", key, "err", err)
+		s.log.Warn("work not queued", "key", t.Key(), "err", err)
 	}
 	return err
 }
@@ -140,7 +125,7 @@ func (s *Service) Changed(ctx context.Context, groupIDs []string) error {
 		}
 		s.mu.Unlock()
 		if shard != "" {
-			errs = append(errs, s.enqueue(ctx, ShardKey(shard)))
+			errs = append(errs, s.enqueue(ctx, task.Of(task.Delta, shard)))
 		}
 	}
 	return errors.Join(errs...)
@@ -152,7 +137,7 @@ func (s *Service) UsersChanged(ctx context.Context, userIDs []string) error {
 	s.mu.Lock()
 	s.status.ChangesQueued += len(userIDs)
 	s.mu.Unlock()
-	return s.enqueue(ctx, KeyUsers)
+	return s.enqueue(ctx, task.Of(task.Users, ""))
 }
 
 // Lifecycle queues the answer to a lifecycle event: renew on
@@ -165,31 +150,32 @@ func (s *Service) Lifecycle(ctx context.Context, subscriptionID, event string) e
 	s.log.Info("lifecycle event", "subscription", subscriptionID, "event", event)
 	switch event {
 	case "reauthorizationRequired":
-		return s.enqueue(ctx, prefixRenew+subscriptionID)
+		return s.enqueue(ctx, task.Of(task.Renew, subscriptionID))
 	case "subscriptionRemoved":
-		return errors.Join(s.enqueue(ctx, prefixRecreate+subscriptionID), s.enqueue(ctx, KeyReconcile))
+		return errors.Join(s.enqueue(ctx, task.Of(task.Recreate, subscriptionID)), s.enqueue(ctx, task.Of(task.Reconcile, "")))
 	case "missed":
-		return s.enqueue(ctx, KeyReconcile)
+		return s.enqueue(ctx, task.Of(task.Reconcile, ""))
 	}
 	return fmt.Errorf("unknown lifecycle event %q", event)
 }
 
-// ErrPermanent marks work that retrying cannot help (an unknown key).
-var ErrPermanent = errors.New("permanent failure")
-
-// Process runs one work key; an error means it should be retried, unless it
-// wraps ErrPermanent.
+// Process runs the task of one work key; an error means it should be
+// retried, unless it wraps task.ErrPermanent (task.Retryable decides).
 func (s *Service) Process(ctx context.Context, key string) error {
-	if s.sync == nil {
-		return fmt.Errorf("process %s: this service only routes: %w", key, ErrPermanent)
+	t, err := task.Parse(key)
+	if err != nil {
+		return err
 	}
-	switch {
-	case strings.HasPrefix(key, prefixSync):
-		return s.report(s.sync.SyncShard(ctx, strings.TrimPrefix(key, prefixSync), engine.RunOptions{}))
-	case key == KeySyncUnscoped:
+	if s.sync == nil {
+		return fmt.Errorf("process %s: this service only routes: %w", key, task.ErrPermanent)
+	}
+	switch t.Kind {
+	case task.SyncShard:
+		return s.report(s.sync.SyncShard(ctx, t.Arg, engine.RunOptions{}))
+	case task.SyncUnscoped:
 		return s.report(s.sync.SyncUnscoped(ctx, engine.RunOptions{}))
-	case strings.HasPrefix(key, prefixShard):
-		rep, err := s.sync.DeltaShard(ctx, strings.TrimPrefix(key, prefixShard), engine.RunOptions{})
+	case task.Delta:
+		rep, err := s.sync.DeltaShard(ctx, t.Arg, engine.RunOptions{})
 		s.mu.Lock()
 		s.status.LastDelta = s.clock.Now()
 		s.status.DeltaPasses++
@@ -205,22 +191,21 @@ func (s *Service) Process(ctx context.Context, key string) error {
 			return fmt.Errorf("delta pass %s: %d failures", key, rep.FailureCount())
 		}
 		return nil
-	case key == KeyUsers:
+	case task.Users:
 		return s.report(s.sync.UserDelta(ctx, engine.RunOptions{}))
-	case key == KeyReconcile:
+	case task.Reconcile:
 		return s.reconcile(ctx)
-	case key == KeySubscriptions:
+	case task.Subscriptions:
 		return s.subs.Ensure(ctx)
-	case strings.HasPrefix(key, prefixRenew):
-		return s.subs.Renew(ctx, strings.TrimPrefix(key, prefixRenew))
-	case strings.HasPrefix(key, prefixRecreate):
-		err := s.subs.Recreate(ctx, strings.TrimPrefix(key, prefixRecreate))
+	case task.Renew:
+		return s.subs.Renew(ctx, t.Arg)
+	default: // task.Recreate
+		err := s.subs.Recreate(ctx, t.Arg)
 		if errors.Is(err, engine.ErrNotFound) {
 			return s.subs.Ensure(ctx)
 		}
 		return err
 	}
-	return fmt.Errorf("unknown work key %q: %w", key, ErrPermanent)
 }
 
 // held logs a run whose removals, deletes and disables the deletion guard
@@ -236,7 +221,7 @@ func (s *Service) report(rep *engine.Report, err error) error {
 		s.held("sync", err)
 		return nil
 	case errors.Is(err, engine.ErrNotFound):
-		return fmt.Errorf("%w: %w", err, ErrPermanent) // a shard of an older scope
+		return fmt.Errorf("%w: %w", err, task.ErrPermanent) // a shard of an older scope
 	case err != nil:
 		return err
 	case rep != nil && rep.Failed():
@@ -285,11 +270,11 @@ func (s *Service) FanOut(ctx context.Context, sharding engine.Sharding, approve 
 	var errs []error
 	for _, k := range sharding.Keys() {
 		if shards[k] {
-			errs = append(errs, s.queue.Enqueue(ctx, prefixSync+k))
+			errs = append(errs, s.queue.Enqueue(ctx, task.Of(task.SyncShard, k).Key()))
 		}
 	}
 	if unscoped {
-		errs = append(errs, s.queue.Enqueue(ctx, KeySyncUnscoped))
+		errs = append(errs, s.queue.Enqueue(ctx, task.Of(task.SyncUnscoped, "").Key()))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return rep, err
@@ -332,7 +317,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 	s.mu.Unlock()
 	switch {
 	case errors.Is(err, engine.ErrThreshold):
-		s.held(KeyReconcile, err)
+		s.held(task.Of(task.Reconcile, "").Key(), err)
 		return nil
 	case err != nil:
 		return fmt.Errorf("reconcile: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/xtsync/xtsync/internal/testlog"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/service"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // fakes of the service's own ports (not of any AWS or Graph API).
@@ -120,7 +121,7 @@ func TestRouting(t *testing.T) {
 	if want := []string{"renew sub1", "recreate sub1", "ensure"}; !slices.Equal(su.calls, want) {
 		t.Errorf("subscription calls %q, want %q", su.calls, want)
 	}
-	if err := svc.Process(ctx, "nonsense"); !errors.Is(err, service.ErrPermanent) {
+	if err := svc.Process(ctx, "nonsense"); !errors.Is(err, task.ErrPermanent) {
 		t.Errorf("unknown key: %v, want ErrPermanent", err)
 	}
 }
@@ -145,13 +146,13 @@ func TestProcessErrors(t *testing.T) {
 			sy := &syncer{err: tt.err, rep: &engine.Report{Plan: &engine.Plan{}, Summary: engine.Summary{Failures: tt.failures}}}
 			svc := service.New(sy, &subs{}, &queue{}, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
 			err := svc.Process(ctx, "sync-shard:s-a")
-			if (err != nil) != tt.wantErr || errors.Is(err, service.ErrPermanent) != tt.wantPermanent {
+			if (err != nil) != tt.wantErr || errors.Is(err, task.ErrPermanent) != tt.wantPermanent {
 				t.Fatalf("got %v; want error %t, permanent %t", err, tt.wantErr, tt.wantPermanent)
 			}
 		})
 	}
 	router := service.NewRouter(&syncer{}, &queue{}, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
-	if err := router.Process(ctx, "shard:s-a"); !errors.Is(err, service.ErrPermanent) {
+	if err := router.Process(ctx, "shard:s-a"); !errors.Is(err, task.ErrPermanent) {
 		t.Errorf("a router processed work: %v", err)
 	}
 }

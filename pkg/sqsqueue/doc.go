@@ -1,11 +1,11 @@
 // Package sqsqueue is the SQS FIFO form of xtsync's work queue (the AWS
-// counterpart of pkg/queue) and the one place that decides, for the AWS
-// worker, whether a failed work item is retried or dropped.
+// counterpart of pkg/queue); for the AWS worker it drops a failed work item
+// that task.Retryable says retrying cannot help, and retries the rest.
 //
 // # Sending
 //
-// Queue implements service.Queue. Each work key ("shard:<id>", "reconcile",
-// "subscriptions", "renew:<id>", "recreate:<id>") becomes one message whose
+// Queue implements service.Queue. Each work key (a task.Task's Key:
+// "shard:<id>", "reconcile", "subscriptions", "renew:<id>", ...) becomes one message whose
 // body is versioned JSON, {"v":1,"key":"..."} (see Decode), with:
 //
 //   - MessageGroupId = the key itself. SQS FIFO hands the messages of one

@@ -11,8 +11,3 @@ var ErrBadMessage = errors.New("sqsqueue: bad message")
 // message group id: empty, longer than 128 characters, or with a character
 // other than ASCII letters, digits and punctuation.
 var ErrBadKey = errors.New("sqsqueue: bad work key")
-
-// ErrPermanent marks an error of process that retrying cannot fix: Handle
-// drops the message (logged, passed to the WithPermanent callback) instead
-// of reporting it for a retry. Wrap it: fmt.Errorf("...: %w", ErrPermanent).
-var ErrPermanent = errors.New("sqsqueue: permanent failure")

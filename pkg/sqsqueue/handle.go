@@ -2,7 +2,7 @@ package sqsqueue
 
 import (
 	"context"
-	"errors"
+	"github.com/xtsync/xtsync/pkg/task"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,7 +20,7 @@ type handleConfig struct {
 }
 
 // WithPermanent has Handle call f for each message it drops as permanent
-// (a bad body, or an error of process wrapping ErrPermanent), with the SQS
+// (a bad body, or an error of process wrapping task.ErrPermanent), with the SQS
 // message id and the error: the caller's audit hook. f runs before Handle
 // goes on to the next message.
 func WithPermanent(f func(msgID string, err error)) HandleOption {
@@ -30,7 +30,7 @@ func WithPermanent(f func(msgID string, err error)) HandleOption {
 // Handle runs the work of one Lambda SQS batch and returns its partial
 // batch response: the messages to retry. Each record's body is decoded
 // (ErrBadMessage is permanent) and process runs for its key, in the order of
-// the batch. An error of process wrapping ErrPermanent is permanent; any
+// the batch. An error of process wrapping task.ErrPermanent is permanent; any
 // other error is transient and reported. A permanent failure is logged at
 // error level, passed to the WithPermanent callback and not reported, so
 // Lambda deletes the message. After a transient failure in a message group,
@@ -81,7 +81,7 @@ func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Co
 		err = process(ctx, key)
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrPermanent):
+		case !task.Retryable(err):
 			permanent(rec, key, err)
 		default:
 			log.Warn("work failed: message reported for a retry", "message_id", rec.MessageId, "group", group, "key", key, "receive_count", rec.Attributes["ApproximateReceiveCount"], "err", err)

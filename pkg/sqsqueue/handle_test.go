@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/xtsync/xtsync/pkg/sqsqueue"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // fakeWork is an in-memory process: it records the keys it runs and fails
@@ -151,11 +152,11 @@ func TestHandle(t *testing.T) {
 			recs: []rec{
 				{id: "a1", group: keyA, key: keyA}, {id: "a2", group: keyA, key: keyA}, {id: "b1", group: keyB, key: keyB},
 			},
-			fail:          map[string][]error{keyA: {fmt.Errorf("renew: subscription gone: %w", sqsqueue.ErrPermanent)}},
+			fail:          map[string][]error{keyA: {fmt.Errorf("renew: subscription gone: %w", task.ErrPermanent)}},
 			wantFailed:    []string{},
 			wantCalls:     []string{keyA, keyA, keyB},
 			wantPermanent: []string{"a1"},
-			wantPermErr:   []error{sqsqueue.ErrPermanent},
+			wantPermErr:   []error{task.ErrPermanent},
 			wantErrorLogs: []string{"a1"},
 		},
 		{

@@ -7,19 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xtsync/xtsync/pkg/service"
 	"github.com/xtsync/xtsync/pkg/sqsqueue"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
-// workKeys returns keys of every kind the service queues.
+// workKeys returns keys of every kind of task.
 func workKeys() []string {
-	return []string{
-		service.ShardKey("0123456789abcdef"),
-		service.KeyReconcile,
-		service.KeySubscriptions,
-		"renew:7f3c1d2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
-		"recreate:7f3c1d2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
+	sub := "7f3c1d2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
+	var out []string
+	for _, t := range []task.Task{
+		task.Of(task.Delta, "0123456789abcdef"), task.Of(task.SyncShard, "0123456789abcdef"), task.Of(task.SyncUnscoped, ""),
+		task.Of(task.Users, ""), task.Of(task.Reconcile, ""), task.Of(task.Subscriptions, ""),
+		task.Of(task.Renew, sub), task.Of(task.Recreate, sub),
+	} {
+		out = append(out, t.Key())
 	}
+	return out
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {

@@ -6,11 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/xtsync/xtsync/pkg/service"
 )
-
-var _ service.Queue = (*Queue)(nil)
 
 // Queue sends work keys to an SQS FIFO queue: one message per key and
 // deduplication window, grouped by key (see the package documentation).
