@@ -210,22 +210,36 @@ func residentBytes() uint64 {
 }
 
 // sampleRSS returns memory to the OS, reads the idle resident set, and
-// samples it in a goroutine until stop, which returns the peak seen.
+// samples it until stop, which returns the peak seen.
 func sampleRSS() (idle uint64, stop func() uint64) {
 	debug.FreeOSMemory()
-	idle = residentBytes()
-	var mu sync.Mutex
+	return samplePeak(residentBytes, 200*time.Microsecond)
+}
+
+// sampleHeap collects garbage, reads the idle heap, and samples the heap
+// until stop, which returns the peak seen.
+func sampleHeap() (idle uint64, stop func() uint64) {
+	sample := []metrics.Sample{{Name: heapObjects}}
+	runtime.GC()
+	runtime.GC()
+	return samplePeak(func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}, 100*time.Microsecond)
+}
+
+// samplePeak reads the idle value, then reads every tick in a goroutine
+// until stop, which returns the highest value read.
+func samplePeak(read func() uint64, every time.Duration) (idle uint64, stop func() uint64) {
+	idle = read()
 	peak := idle
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(200 * time.Microsecond)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
-			v := residentBytes()
-			mu.Lock()
-			peak = max(peak, v)
-			mu.Unlock()
+			peak = max(peak, read())
 			select {
 			case <-done:
 				return
@@ -235,47 +249,8 @@ func sampleRSS() (idle uint64, stop func() uint64) {
 	}()
 	return idle, func() uint64 {
 		close(done)
-		<-finished
-		return max(peak, residentBytes())
-	}
-}
-
-// sampleHeap collects garbage, reads the idle heap, and samples the heap in
-// a goroutine until stop, which returns the peak seen.
-func sampleHeap() (idle uint64, stop func() uint64) {
-	sample := []metrics.Sample{{Name: heapObjects}}
-	read := func() uint64 {
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	runtime.GC()
-	runtime.GC()
-	idle = read()
-	peak := idle
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(100 * time.Microsecond)
-		defer tick.Stop()
-		for {
-			if v := read(); v > peak {
-				peak = v
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return idle, func() uint64 {
-		close(done)
-		<-finished
-		if v := read(); v > peak {
-			peak = v
-		}
-		return peak
+		<-finished // the goroutine no longer writes peak
+		return max(peak, read())
 	}
 }
 
