@@ -25,6 +25,27 @@ scope:
   groups: [AAAAAAAA-1111-4111-8111-111111111111]
 `
 
+// configError returns err as the *config.Error it must be.
+func configError(t *testing.T, err error) *config.Error {
+	t.Helper()
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a *config.Error", err)
+	}
+	return ce
+}
+
+// edited is the good document with old replaced by new; the test fails if
+// the edit does not apply.
+func edited(t *testing.T, old, new string) string {
+	t.Helper()
+	doc := strings.Replace(good, old, new, 1)
+	if doc == good {
+		t.Fatalf("test edit %q did not apply", old)
+	}
+	return doc
+}
+
 func env(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
@@ -81,15 +102,9 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := strings.Replace(good, tt.old, tt.new, 1)
-			if doc == good {
-				t.Fatalf("test edit %q did not apply", tt.old)
-			}
+			doc := edited(t, tt.old, tt.new)
 			_, err := config.Parse([]byte(doc), env(secrets))
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			ce := configError(t, err)
 			if ce.Key != tt.wantKey {
 				t.Fatalf("key: got %q (%v), want %q", ce.Key, err, tt.wantKey)
 			}
@@ -194,10 +209,7 @@ func TestNewSyncKeys(t *testing.T) {
 			}
 			c, err := config.Parse([]byte(doc), env(secrets))
 			if tt.wantErrKey != "" {
-				var ce *config.Error
-				if !errors.As(err, &ce) {
-					t.Fatalf("got %v, want a *config.Error", err)
-				}
+				ce := configError(t, err)
 				if got, want := ce.Key, tt.wantErrKey; got != want {
 					t.Errorf("key: got %q (%v), want %q", got, err, want)
 				}
@@ -244,15 +256,9 @@ func TestUnknownAndRepeatedKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := strings.Replace(good, tt.old, tt.new, 1)
-			if doc == good {
-				t.Fatalf("test edit %q did not apply", tt.old)
-			}
+			doc := edited(t, tt.old, tt.new)
 			_, err := config.Parse([]byte(doc), env(secrets))
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			ce := configError(t, err)
 			if got, want := ce.Key, tt.wantKey; got != want {
 				t.Errorf("key: got %q (%v), want %q", got, err, want)
 			}

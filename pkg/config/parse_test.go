@@ -39,10 +39,7 @@ func TestParseRefusesMultipleDocuments(t *testing.T) {
 				}
 				return
 			}
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			configError(t, err)
 			for _, want := range []string{"more than one YAML document", "merge them into one"} {
 				if got := err.Error(); !strings.Contains(got, want) {
 					t.Errorf("error: got %q, want it to contain %q", got, want)
@@ -145,10 +142,7 @@ func TestExpansionErrors(t *testing.T) {
 				doc = strings.Replace(doc, "111111111111]", "111111111111, \"${G}\"]", 1)
 			}
 			_, err := config.Parse([]byte(doc), env(vars))
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			ce := configError(t, err)
 			if got, want := ce.Key, tt.wantKey; got != want {
 				t.Errorf("key: got %q (%v), want %q", got, err, want)
 			}
@@ -202,19 +196,13 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := strings.Replace(good, tt.old, tt.new, 1)
-			if doc == good {
-				t.Fatalf("test edit %q did not apply", tt.old)
-			}
+			doc := edited(t, tt.old, tt.new)
 			vars := map[string]string{"LEAK": leak}
 			for k, v := range secrets {
 				vars[k] = v
 			}
 			_, err := config.Parse([]byte(doc), env(vars))
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			ce := configError(t, err)
 			if got, want := ce.Key, tt.wantKey; got != want {
 				t.Errorf("key: got %q (%v), want %q", got, err, want)
 			}
@@ -247,15 +235,9 @@ func TestParseErrorsNeverEchoSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := strings.Replace(good, tt.old, tt.new, 1)
-			if doc == good {
-				t.Fatalf("test edit %q did not apply", tt.old)
-			}
+			doc := edited(t, tt.old, tt.new)
 			_, err := config.Parse([]byte(doc), env(secrets))
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *config.Error", err)
-			}
+			ce := configError(t, err)
 			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
 				t.Errorf("error: got %q, want it to contain %q", got, want)
 			}

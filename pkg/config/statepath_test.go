@@ -58,10 +58,7 @@ func TestCheckStatePath(t *testing.T) {
 					t.Fatalf("got %v, want nil", err)
 				}
 			} else {
-				var ce *config.Error
-				if !errors.As(err, &ce) {
-					t.Fatalf("got %v, want a *config.Error", err)
-				}
+				ce := configError(t, err)
 				if got, want := ce.Key, "state.path"; got != want {
 					t.Errorf("key: got %q, want %q", got, want)
 				}
