@@ -237,7 +237,7 @@ func TestParseErrorsNeverEchoSecrets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := edited(t, tt.old, tt.new)
 			_, err := config.Parse([]byte(doc), env(secrets))
-			ce := configError(t, err)
+			configError(t, err)
 			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
 				t.Errorf("error: got %q, want it to contain %q", got, want)
 			}
