@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -71,11 +72,32 @@ func (e *Engine) read(ctx context.Context, st *state, scope []string, full bool,
 			}
 		}
 	}
-	var targets map[string]Group
-	if len(mappedTargets) > 0 {
-		if targets, err = e.dst.Groups(ctx, mappedTargets); err != nil {
+	// A full reconcile lists every mirror (to see duplicates); the mapped
+	// targets it lists need no read by id.
+	targets := map[string]Group{}
+	if full {
+		gs, err := e.dst.Mirrors(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read target mirrors: %w", err)
+		}
+		addMirrors(snap, gs)
+		snap.MirrorsListed = true
+		for _, g := range gs {
+			targets[g.ID] = g
+		}
+	}
+	var byID []string
+	for _, tid := range mappedTargets {
+		if _, listed := targets[tid]; !listed {
+			byID = append(byID, tid)
+		}
+	}
+	if len(byID) > 0 {
+		gs, err := e.dst.Groups(ctx, byID)
+		if err != nil {
 			return nil, fmt.Errorf("read target groups: %w", err)
 		}
+		maps.Copy(targets, gs)
 	}
 	for _, tid := range mappedTargets {
 		if g, ok := targets[tid]; ok {
@@ -173,18 +195,21 @@ const pendingSettle = 2 * time.Minute
 
 var mirrorRetries = []time.Duration{time.Second, 2 * time.Second}
 
-// readMirrors finds target mirrors by mailNickname: on a full reconcile
-// every mirror of the target (so duplicates are seen), else those of the
-// scoped groups without a live mirror.
-func (e *Engine) readMirrors(ctx context.Context, st *state, snap *Snapshot, syncable []string) error {
-	add := func(gs []Group) {
-		for _, g := range gs {
-			nick := strings.ToLower(g.MailNickname)
-			if !slices.ContainsFunc(snap.Mirrors[nick], func(o Group) bool { return o.ID == g.ID }) {
-				snap.Mirrors[nick] = append(snap.Mirrors[nick], g)
-			}
+// addMirrors indexes groups by lowercased mailNickname, once each.
+func addMirrors(snap *Snapshot, gs []Group) {
+	for _, g := range gs {
+		nick := strings.ToLower(g.MailNickname)
+		if !slices.ContainsFunc(snap.Mirrors[nick], func(o Group) bool { return o.ID == g.ID }) {
+			snap.Mirrors[nick] = append(snap.Mirrors[nick], g)
 		}
 	}
+}
+
+// readMirrors finds the mirrors of the scoped groups without a live one by
+// mailNickname (a full reconcile has listed every mirror already), and looks
+// again for an interrupted creation's mirror not listed yet.
+func (e *Engine) readMirrors(ctx context.Context, st *state, snap *Snapshot, syncable []string) error {
+	add := func(gs []Group) { addMirrors(snap, gs) }
 	var need []string
 	for _, gid := range syncable {
 		if m := st.groups[gid]; !m.live() {
@@ -193,15 +218,7 @@ func (e *Engine) readMirrors(ctx context.Context, st *state, snap *Snapshot, syn
 			need = append(need, TargetNickname(gid))
 		}
 	}
-	switch {
-	case snap.Full:
-		gs, err := e.dst.Mirrors(ctx)
-		if err != nil {
-			return fmt.Errorf("read target mirrors: %w", err)
-		}
-		add(gs)
-		snap.MirrorsListed = true
-	case len(need) > 0:
+	if !snap.MirrorsListed && len(need) > 0 {
 		gs, err := e.dst.GroupsByNickname(ctx, need)
 		if err != nil {
 			return fmt.Errorf("find target mirrors: %w", err)
