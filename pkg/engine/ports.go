@@ -73,11 +73,25 @@ type Target interface {
 	SetAccountEnabled(ctx context.Context, id string, enabled bool) error
 }
 
-// Clock tells the time.
+// Clock tells the time: the one clock type of xtsync, injected wherever
+// time is read.
 type Clock interface{ Now() time.Time }
+
+// TimerClock is a Clock that also runs a function after a delay (the
+// in-process queue's retry backoff, serve's schedule). stop cancels the
+// call and reports whether it did (false once f has started).
+type TimerClock interface {
+	Clock
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
 
 // SystemClock is the wall clock.
 type SystemClock struct{}
 
+var _ TimerClock = SystemClock{}
+
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// AfterFunc runs f in its own goroutine after d (time.AfterFunc).
+func (SystemClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
