@@ -106,7 +106,7 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 		via := "change notification, delta pass"
 		if st.reconcile {
 			via = "scheduled reconcile (run now)"
-			if err := srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "").Key()); err != nil {
+			if err := srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "")); err != nil {
 				srv.Close()
 				return nil, nil, err
 			}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
 )
@@ -52,7 +53,7 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: progressLogger(e)})
+	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: app.LogProgress(e.log)})
 	if rep != nil {
 		printReport(e.stdout, rep, *asJSON)
 	}
@@ -92,31 +93,16 @@ func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.Run
 		}
 		return ans.Report, nil
 	}
-	s, err := newSyncer(cfg, e.log)
+	l, err := openLocal(cfg, e.log, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	rep, err := s.eng.Reconcile(ctx, ro)
+	defer l.Close()
+	rep, err := l.Engine.Reconcile(ctx, ro)
 	if rep != nil {
-		rep.Requests = s.requests()
+		rep.Requests = l.requests()
 	}
 	return rep, err
-}
-
-// progressLogger logs a run's progress every tenth of the way.
-func progressLogger(e env) func(engine.Progress) {
-	last := map[string]int{}
-	return func(p engine.Progress) {
-		if p.Total < 20 {
-			return
-		}
-		step := p.Done * 10 / p.Total
-		if step > last[p.Stage] {
-			last[p.Stage] = step
-			e.log.Info("progress", "stage", p.Stage, "done", p.Done, "total", p.Total)
-		}
-	}
 }
 
 func printReport(w io.Writer, rep *engine.Report, asJSON bool) {

@@ -7,17 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/config"
-	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/msgraph"
-	"github.com/xtsync/xtsync/pkg/queue"
-	"github.com/xtsync/xtsync/pkg/service"
-	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/memqueue"
 	"github.com/xtsync/xtsync/pkg/task"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
@@ -56,10 +51,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 // server is a running `xtsync serve`.
 type server struct {
 	cfg       *config.Config
-	syncer    *syncer
-	subs      *subscribe.Manager
-	svc       *service.Service
-	queue     *queue.Queue
+	local     *local
+	queue     *memqueue.Queue
 	hook      *webhook.Handler
 	http      *http.Server
 	admin     *http.Server
@@ -80,35 +73,27 @@ type server struct {
 // (on ln when given, else on server.listen) before the subscriptions are
 // created, since Graph validates the endpoint.
 func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener) (*server, error) {
-	s, err := newSyncer(cfg, log)
+	var q *memqueue.Queue
+	l, err := openLocal(cfg, log, func(process func(ctx context.Context, t task.Task) error) app.Queue {
+		q = memqueue.New(process, memqueue.Options{Workers: cfg.Server.Workers, Log: log})
+		return q
+	})
 	if err != nil {
 		return nil, err
 	}
 	fail := func(err error) (*server, error) {
-		s.Close()
+		l.Close()
 		return nil, err
 	}
-	subs, err := subscribe.New(subscribe.Config{
-		Graph: msgraph.NewSubscriptions(s.src), Store: s.store, TenantID: cfg.Source.TenantID,
-		Scope: cfg.Scope.Groups, PublicURL: cfg.Server.PublicURL, Clock: engine.SystemClock{}, Log: log,
-	})
+	if err := l.Subscriptions.Load(ctx); err != nil {
+		return fail(err)
+	}
+	// The handler routes on the path's last segment, so it serves under
+	// public_url's path as it is.
+	hook, err := app.Webhook(l.Subscriptions, l.Router, log)
 	if err != nil {
 		return fail(err)
 	}
-	if err := subs.Load(ctx); err != nil {
-		return fail(err)
-	}
-	svc := service.New(s.eng, subs, nil, log, engine.SystemClock{})
-	q := queue.New(svc.Process, queue.Options{Workers: cfg.Server.Workers, Log: log})
-	svc.SetQueue(q)
-	hook, err := webhook.New(webhook.Config{Subscriptions: subs, InScope: func(_ context.Context, id string) bool { return s.eng.InScope(id) }, Sink: svc, Log: log})
-	if err != nil {
-		return fail(err)
-	}
-	pub, _ := url.Parse(cfg.Server.PublicURL)
-	prefix := strings.TrimRight(pub.Path, "/")
-	mux := http.NewServeMux()
-	mux.Handle(prefix+"/", http.StripPrefix(prefix, hook))
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
 			return fail(fmt.Errorf("server.listen: %w", err))
@@ -121,9 +106,9 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &server{
-		cfg: cfg, syncer: s, subs: subs, svc: svc, queue: q, hook: hook, log: log, cancel: cancel, base: context.WithoutCancel(ctx), done: make(chan struct{}),
+		cfg: cfg, local: l, queue: q, hook: hook, log: log, cancel: cancel, base: context.WithoutCancel(ctx), done: make(chan struct{}),
 		addr: ln.Addr().String(), adminAddr: aln.Addr().String(),
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
+		http: &http.Server{Handler: hook, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 	}
 	srv.admin = &http.Server{Handler: srv.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.serve(srv.http, ln)
@@ -131,8 +116,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	q.Start(runCtx)
 	// First the subscriptions (Graph calls the webhook to validate), then a
 	// full reconcile; both again on their schedules.
-	_ = q.Enqueue(runCtx, task.Of(task.Subscriptions, "").Key())
-	_ = q.Enqueue(runCtx, task.Of(task.Reconcile, "").Key())
+	_ = q.Enqueue(runCtx, task.Of(task.Subscriptions, ""), task.Of(task.Reconcile, ""))
 	go srv.schedule(runCtx, cfg.ReconcileEvery())
 	log.Info("serving", "listen", srv.addr, "public_url", cfg.Server.PublicURL, "admin", srv.adminAddr, "groups", len(cfg.Scope.Groups))
 	return srv, nil
@@ -156,9 +140,9 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-rec.C:
-			_ = srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "").Key())
+			_ = srv.queue.Enqueue(ctx, task.Of(task.Reconcile, ""))
 		case <-subs.C:
-			_ = srv.queue.Enqueue(ctx, task.Of(task.Subscriptions, "").Key())
+			_ = srv.queue.Enqueue(ctx, task.Of(task.Subscriptions, ""))
 		}
 	}
 }
@@ -172,7 +156,7 @@ func (srv *server) Close() error {
 		err := errors.Join(srv.http.Shutdown(ctx), srv.admin.Shutdown(ctx))
 		srv.cancel()
 		<-srv.done
-		srv.closeErr = errors.Join(err, srv.queue.Close(ctx), srv.syncer.Close())
+		srv.closeErr = errors.Join(err, srv.queue.Close(ctx), srv.local.Close())
 	})
 	return srv.closeErr
 }

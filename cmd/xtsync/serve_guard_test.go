@@ -15,7 +15,7 @@ import (
 // guardOf reads the deletion guard from the running serve's state.
 func guardOf(t *testing.T, srv *server) engine.GuardState {
 	t.Helper()
-	g, err := engine.LoadGuard(context.Background(), srv.syncer.store)
+	g, err := engine.LoadGuard(context.Background(), srv.local.store)
 	if err != nil {
 		t.Fatal(err)
 	}

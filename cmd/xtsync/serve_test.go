@@ -143,7 +143,7 @@ func TestServeAppliesNotifications(t *testing.T) {
 		lat = append(lat, waitConverged(t, env, []string{gid}, 10*time.Second))
 	})
 	t.Logf("change-to-converged over 20 changes: p50 %s, p95 %s, max %s", percentile(lat, 0.5), percentile(lat, 0.95), percentile(lat, 1))
-	if st := srv.svc.Status(); st.DeltaPasses == 0 || st.ChangesQueued < 20 {
+	if st := srv.local.Status(); st.DeltaPasses == 0 || st.ChangesQueued < 20 {
 		t.Errorf("service status %+v: changes did not go through notifications and delta passes", st)
 	}
 	if hs := srv.hook.Stats(); hs.Accepted < 20 {
@@ -156,14 +156,14 @@ func TestServeAppliesNotifications(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	must(t, srv.queue.WaitIdle(ctx))
-	before := srv.svc.Status().DeltaPasses
+	before := srv.local.Status().DeltaPasses
 	eng, _ := env.em.Group(graphemu.SampleSourceTenant, env.nick["engineering"])
 	for _, m := range eng.Members[:10] {
 		must(t, env.em.RemoveMember(graphemu.SampleSourceTenant, eng.ID, m))
 	}
 	waitConverged(t, env, []string{eng.ID}, 10*time.Second)
 	must(t, srv.queue.WaitIdle(ctx))
-	if passes := srv.svc.Status().DeltaPasses - before; passes < 1 || passes > 2 {
+	if passes := srv.local.Status().DeltaPasses - before; passes < 1 || passes > 2 {
 		t.Errorf("a burst of 10 changes cost %d delta passes, want 1 (or 2)", passes)
 	}
 }
@@ -208,14 +208,14 @@ func TestServeRepairsLostNotifications(t *testing.T) {
 	if err := verifyMirror(env.em, allScope(env)); err == nil {
 		t.Fatal("converged with every notification dropped: the test proves nothing")
 	}
-	before := srv.svc.Status().LastReconcile
+	before := srv.local.Status().LastReconcile
 	subs := env.em.Subscriptions(src)
 	must(t, env.em.FireLifecycle(src, subs[0].ID, "missed"))
 	waitConverged(t, env, allScope(env), 30*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	must(t, srv.queue.WaitIdle(ctx))
-	if st := srv.svc.Status(); st.Lifecycle == 0 || !st.LastReconcile.After(before) {
+	if st := srv.local.Status(); st.Lifecycle == 0 || !st.LastReconcile.After(before) {
 		t.Errorf("status %+v: the missed event did not trigger a reconcile", st)
 	}
 }

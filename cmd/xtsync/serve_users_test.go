@@ -13,7 +13,7 @@ import (
 // usersLinkVersion is the version of the users delta record (0: none).
 func usersLinkVersion(t *testing.T, srv *server) int64 {
 	t.Helper()
-	rec, err := srv.syncer.store.Get(context.Background(), engine.RecordDelta, "users")
+	rec, err := srv.local.store.Get(context.Background(), engine.RecordDelta, "users")
 	if err != nil {
 		return 0
 	}

@@ -12,25 +12,25 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/boltstore"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/queue"
-	"github.com/xtsync/xtsync/pkg/service"
+	"github.com/xtsync/xtsync/pkg/memqueue"
 	"github.com/xtsync/xtsync/pkg/subscribe"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 // statusReport is what `xtsync status` shows.
 type statusReport struct {
-	Running       bool            `json:"running"`
-	Groups        []groupStatus   `json:"groups"`
-	Subscriptions []subStatus     `json:"subscriptions"`
-	Queue         *queue.Stats    `json:"queue,omitempty"`
-	Parked        []queue.Parked  `json:"parked,omitempty"`
-	Service       *service.Status `json:"service,omitempty"`
-	Webhook       *webhook.Stats  `json:"webhook,omitempty"`
-	Guard         guardStatus     `json:"deletionGuard"`
+	Running       bool              `json:"running"`
+	Groups        []groupStatus     `json:"groups"`
+	Subscriptions []subStatus       `json:"subscriptions"`
+	Queue         *memqueue.Stats   `json:"queue,omitempty"`
+	Parked        []memqueue.Parked `json:"parked,omitempty"`
+	Service       *app.Status       `json:"service,omitempty"`
+	Webhook       *webhook.Stats    `json:"webhook,omitempty"`
+	Guard         guardStatus       `json:"deletionGuard"`
 }
 
 // guardStatus is the deletion guard as status shows it.
@@ -92,12 +92,12 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 func (srv *server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := storedStatus(r.Context(), srv.syncer.store, srv.cfg)
+		rep, err := storedStatus(r.Context(), srv.local.store, srv.cfg)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		qs, ss, hs := srv.queue.Stats(), srv.svc.Status(), srv.hook.Stats()
+		qs, ss, hs := srv.queue.Stats(), srv.local.Status(), srv.hook.Stats()
 		rep.Running, rep.Queue, rep.Parked, rep.Service, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
 		writeJSON(w, rep)
 	})
@@ -107,7 +107,7 @@ func (srv *server) adminHandler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		entries, err := srv.syncer.store.Audit(r.Context(), q)
+		entries, err := srv.local.store.Audit(r.Context(), q)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -155,13 +155,13 @@ func (srv *server) serveReconcile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ro := engine.RunOptions{DryRun: q.Get("dry-run") == "1", AllowDeletions: q.Get("allow-deletions") == "1"}
 	srv.log.Info("reconcile requested by an operator", "dry_run", ro.DryRun, "allow_deletions", ro.AllowDeletions)
-	rep, err := srv.syncer.eng.Reconcile(r.Context(), ro)
+	rep, err := srv.local.Engine.Reconcile(r.Context(), ro)
 	ans := reconcileAnswer{Report: rep, Halted: errors.Is(err, engine.ErrThreshold)}
 	if err != nil {
 		ans.Error = err.Error()
 	}
 	if rep != nil {
-		rep.Requests = srv.syncer.requests()
+		rep.Requests = srv.local.requests()
 	}
 	writeJSON(w, ans)
 }
@@ -297,7 +297,7 @@ func printStatus(w io.Writer, r statusReport) {
 		fmt.Fprintf(w, "\nQueue: %+v\n", *r.Queue)
 	}
 	for _, p := range r.Parked {
-		fmt.Fprintf(w, "  PARKED %+v\n", p)
+		fmt.Fprintf(w, "  PARKED %s after %d attempts since %s: %s\n", p.Task, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.LastError)
 	}
 	if r.Service != nil {
 		fmt.Fprintf(w, "Service: %+v\n", *r.Service)

@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/msgraph"
-	"github.com/xtsync/xtsync/pkg/subscribe"
 )
 
 const unsubscribeAbout = `Unsubscribe deletes the change-notification subscriptions xtsync created
@@ -23,23 +19,19 @@ func runUnsubscribe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := msgraph.ForTenant(cfg.Source, e.log)
+	l, err := openLocal(cfg, e.log, nil)
 	if err != nil {
-		return &usageError{fmt.Errorf("source: %w", err)}
+		return err
 	}
-	return withStore(cfg, func(store engine.Store) error {
-		m, err := subscribe.New(subscribe.Config{Graph: msgraph.NewSubscriptions(src), Store: store, TenantID: cfg.Source.TenantID, Scope: cfg.Scope.Groups, PublicURL: cfg.Server.PublicURL, Clock: engine.SystemClock{}, Log: e.log})
-		if err != nil {
-			return err
-		}
-		if err := m.Load(ctx); err != nil {
-			return err
-		}
-		n := len(m.List())
-		if err := m.Unsubscribe(ctx); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "deleted %d subscription(s)\n", n)
-		return nil
-	})
+	defer l.Close()
+	m := l.Subscriptions
+	if err := m.Load(ctx); err != nil {
+		return err
+	}
+	n := len(m.List())
+	if err := m.Unsubscribe(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deleted %d subscription(s)\n", n)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,29 +9,34 @@ import (
 
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/boltstore"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/msgraph"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
-// syncer is the engine wired to both tenants and the embedded state.
-type syncer struct {
-	eng      *engine.Engine
+// local is xtsync on this machine: the application (app.Build) over both
+// tenants' Graph clients and the embedded state.
+type local struct {
+	*app.App
 	store    *boltstore.Store
 	src, dst *msgraph.Client
-	scope    []string
 }
 
-func (s *syncer) Close() error { return s.store.Close() }
+// Close closes the state.
+func (l *local) Close() error { return l.store.Close() }
 
 // requests returns the Graph requests sent so far, by tenant and route.
-func (s *syncer) requests() map[string]map[string]int {
-	return map[string]map[string]int{"source": s.src.Counter().Snapshot(), "target": s.dst.Counter().Snapshot()}
+func (l *local) requests() map[string]map[string]int {
+	return map[string]map[string]int{"source": l.src.Counter().Snapshot(), "target": l.dst.Counter().Snapshot()}
 }
 
-// newSyncer builds the engine from a loaded configuration.
-func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
+// openLocal signs in to both tenants, opens the state and builds the
+// application. queue builds serve's queue over the worker's Process; nil
+// for a one-shot command (reconcile, unsubscribe).
+func openLocal(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue) (*local, error) {
 	src, err := msgraph.ForTenant(cfg.Source, log.With("tenant", "source"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
@@ -49,10 +55,15 @@ func newSyncer(cfg *config.Config, log *slog.Logger) (*syncer, error) {
 		}
 		return nil, fmt.Errorf("state.path: %w", err)
 	}
-	eng, err := engine.New(msgraph.NewSource(src, msgraph.SchemaOf(cfg.EngineOptions())), msgraph.NewTarget(dst, msgraph.SchemaOf(cfg.EngineOptions())), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	schema := msgraph.SchemaOf(cfg.EngineOptions())
+	a, err := app.Build(app.Deps{
+		Config: cfg, Source: msgraph.NewSource(src, schema), Target: msgraph.NewTarget(dst, schema),
+		Subscriptions: msgraph.NewSubscriptionAPI(src), Store: store, Queue: queue,
+		Approve: app.ApproveServe, Log: log, Clock: engine.SystemClock{},
+	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &syncer{eng: eng, store: store, src: src, dst: dst, scope: cfg.Scope.Groups}, nil
+	return &local{App: a, store: store, src: src, dst: dst}, nil
 }

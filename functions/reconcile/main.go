@@ -16,10 +16,10 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	sync, err := lambdaapp.SyncFromEnv(context.Background(), os.Getenv, log, msgraph.Ports)
+	a, err := lambdaapp.FromEnv(context.Background(), os.Getenv, log, msgraph.Ports)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(sync.HandleSchedule)
+	lambda.Start(a.HandleSchedule)
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/xtsync/xtsync/pkg/lambdaapp"
 	"github.com/xtsync/xtsync/pkg/lambdahttp"
@@ -18,17 +17,7 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	settings, err := lambdaapp.ReadSettings(os.Getenv)
-	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background()) // reads the environment only
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
-	}
-	h, err := lambdaapp.NewWebhook(settings, cfg, log)
+	h, err := lambdaapp.WebhookFromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

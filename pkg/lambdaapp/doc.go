@@ -2,5 +2,8 @@
 // mains (functions/webhook, functions/worker, functions/reconcile) read from
 // their environment, how they load the configuration (inline or from an SSM
 // parameter) and the Graph client secrets (from Secrets Manager, once per
-// container), and how they build the engine over DynamoDB and SQS.
+// container), and how they build the application over DynamoDB and SQS:
+// app.Build for the worker and reconcile (FromEnv), and only
+// the router and its endpoint for the webhook (WebhookFromEnv), which links
+// no Graph SDK.
 package lambdaapp

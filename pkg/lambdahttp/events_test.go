@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/lambdahttp"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
@@ -29,11 +30,11 @@ const (
 // sampleSubs knows the sample subscription.
 type sampleSubs struct{}
 
-func (sampleSubs) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
+func (sampleSubs) Lookup(_ context.Context, id string) (engine.Subscription, bool) {
 	if id == sampleSubscription {
-		return webhook.Subscription{ClientState: sampleClientState, TenantID: sampleTenant}, true
+		return engine.Subscription{ClientState: sampleClientState, TenantID: sampleTenant}, true
 	}
-	return webhook.Subscription{}, false
+	return engine.Subscription{}, false
 }
 
 // recSink records what the webhook accepts.
@@ -66,10 +67,10 @@ func newWebhook(t *testing.T) (http.Handler, *recSink) {
 	log, _ := newTestLog(t)
 	sink := &recSink{}
 	h, err := webhook.New(webhook.Config{
-		Subscriptions: sampleSubs{},
-		InScope:       func(_ context.Context, g string) bool { return g == sampleGroup },
-		Sink:          sink,
-		Log:           log,
+		Lookup:  sampleSubs{},
+		InScope: func(_ context.Context, g string) bool { return g == sampleGroup },
+		Sink:    sink,
+		Log:     log,
 	})
 	if err != nil {
 		t.Fatal(err)

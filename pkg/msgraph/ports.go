@@ -6,7 +6,6 @@ import (
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/subscribe"
 )
 
 // ForTenant signs in to one configured tenant (its CA file trusted too).
@@ -25,7 +24,7 @@ func ForTenant(t config.Tenant, log *slog.Logger) (*Client, error) {
 // configuration: the source and target adapters and the source's
 // subscriptions. Mains that sync pass it to the wiring, which itself does
 // not import this package (the webhook function must not link the SDK).
-func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, subscribe.Graph, error) {
+func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, engine.SubscriptionAPI, error) {
 	src, err := ForTenant(c.Source, log.With("tenant", "source"))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("source: %w", err)
@@ -35,5 +34,5 @@ func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, su
 		return nil, nil, nil, fmt.Errorf("target: %w", err)
 	}
 	schema := SchemaOf(c.EngineOptions())
-	return NewSource(src, schema), NewTarget(dst, schema), NewSubscriptions(src), nil
+	return NewSource(src, schema), NewTarget(dst, schema), NewSubscriptionAPI(src), nil
 }

@@ -7,21 +7,19 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
-	"github.com/xtsync/xtsync/pkg/subscribe"
-
 	"github.com/xtsync/xtsync/pkg/engine"
 )
 
-var _ subscribe.Graph = (*Subscriptions)(nil)
+var _ engine.SubscriptionAPI = (*SubscriptionAPI)(nil)
 
-// Subscriptions manages change-notification subscriptions on a tenant.
-type Subscriptions struct{ c *Client }
+// SubscriptionAPI is Graph's /subscriptions on one tenant.
+type SubscriptionAPI struct{ c *Client }
 
-// NewSubscriptions wraps a signed-in client of the source tenant.
-func NewSubscriptions(c *Client) *Subscriptions { return &Subscriptions{c: c} }
+// NewSubscriptionAPI wraps a signed-in client of the source tenant.
+func NewSubscriptionAPI(c *Client) *SubscriptionAPI { return &SubscriptionAPI{c: c} }
 
 // Create creates a subscription; Graph validates both endpoints first.
-func (s *Subscriptions) Create(ctx context.Context, in subscribe.Subscription) (subscribe.Subscription, error) {
+func (s *SubscriptionAPI) Create(ctx context.Context, in engine.Subscription) (engine.Subscription, error) {
 	sub := models.NewSubscription()
 	sub.SetResource(&in.Resource)
 	sub.SetChangeType(&in.ChangeType)
@@ -34,20 +32,20 @@ func (s *Subscriptions) Create(ctx context.Context, in subscribe.Subscription) (
 	sub.SetExpirationDateTime(&exp)
 	out, err := s.c.sdk.Subscriptions().Post(ctx, sub, nil)
 	if err != nil {
-		return subscribe.Subscription{}, wrap(err, "create subscription for %s", in.Resource)
+		return engine.Subscription{}, wrap(err, "create subscription for %s", in.Resource)
 	}
 	in.ID = str(out.GetId())
 	if e := out.GetExpirationDateTime(); e != nil {
 		in.Expires = *e
 	}
 	if in.ID == "" {
-		return subscribe.Subscription{}, fmt.Errorf("create subscription for %s: answer has no id", in.Resource)
+		return engine.Subscription{}, fmt.Errorf("create subscription for %s: answer has no id", in.Resource)
 	}
 	return in, nil
 }
 
 // Renew moves a subscription's expiry.
-func (s *Subscriptions) Renew(ctx context.Context, id string, expires time.Time) error {
+func (s *SubscriptionAPI) Renew(ctx context.Context, id string, expires time.Time) error {
 	if !engine.IsGUID(id) {
 		return fmt.Errorf("subscription id %q is not a GUID", id)
 	}
@@ -59,7 +57,7 @@ func (s *Subscriptions) Renew(ctx context.Context, id string, expires time.Time)
 }
 
 // Delete removes a subscription.
-func (s *Subscriptions) Delete(ctx context.Context, id string) error {
+func (s *SubscriptionAPI) Delete(ctx context.Context, id string) error {
 	if !engine.IsGUID(id) {
 		return fmt.Errorf("subscription id %q is not a GUID", id)
 	}

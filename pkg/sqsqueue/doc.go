@@ -1,23 +1,26 @@
 // Package sqsqueue is the SQS FIFO form of xtsync's work queue (the AWS
-// counterpart of pkg/queue); for the AWS worker it drops a failed work item
+// counterpart of pkg/memqueue); for the AWS worker it drops a failed task
 // that task.Retryable says retrying cannot help, and retries the rest.
 //
 // # Sending
 //
-// Queue implements service.Queue. Each work key (a task.Task's Key:
-// "shard:<id>", "reconcile", "subscriptions", "renew:<id>", ...) becomes one message whose
-// body is versioned JSON, {"v":1,"key":"..."} (see Decode), with:
+// Queue implements service.Queue. Each task becomes one message whose body
+// is the task's wire form, task.Task.Encode: its key (whose grammar
+// pkg/task documents) in versioned JSON. A task that task.Task.Check
+// refuses, its key being no valid message group id, is not sent. Each
+// message has:
 //
-//   - MessageGroupId = the key itself. SQS FIFO hands the messages of one
-//     group to one consumer at a time, in order: while a message of a group
-//     is in flight (received, not yet deleted, visibility timeout not yet
-//     over), no other message of that group is delivered. So one delta shard
-//     (and the deltaLink stored for it, which each pass reads, follows and
-//     replaces) is never worked by two workers at once, and its link
-//     advances one pass after another, exactly as the in-process queue's
-//     "a key is never worked by two workers at once" rule gives serve mode.
-//     Different shards are different groups and run in parallel (the Lambda
-//     event source mapping scales with the number of active groups).
+//   - MessageGroupId = the task's key (task.Task.Key). SQS FIFO hands the
+//     messages of one group to one consumer at a time, in order: while a
+//     message of a group is in flight (received, not yet deleted,
+//     visibility timeout not yet over), no other message of that group is
+//     delivered. So one delta shard (and the deltaLink stored for it, which
+//     each pass reads, follows and replaces) is never worked by two workers
+//     at once, and its link advances one pass after another, exactly as the
+//     in-process queue's "a key is never worked by two workers at once" rule
+//     gives serve mode. Different shards are different groups and run in
+//     parallel (the Lambda event source mapping scales with the number of
+//     active groups).
 //     "reconcile" and "subscriptions" are groups of their own: two
 //     reconciles never overlap, and neither waits behind shard work nor
 //     holds it up; each subscription's renew/recreate is its own group too.
@@ -29,6 +32,10 @@
 //     while a change in a later window gets a message of its own. The id is
 //     computed once per enqueue, so the SDK's retries of a send are
 //     deduplicated too.
+//
+// An Enqueue of one task is a SendMessage; of several, SendMessageBatch
+// requests of up to ten messages (SQS's limit), and a batch entry that SQS
+// refuses comes back in Enqueue's error, named by its task's key.
 //
 // The price of the window: a change notified in the same window as an
 // earlier enqueue of its shard, after that earlier message's delta pass has
@@ -44,11 +51,12 @@
 // ReportBatchItemFailures). Each message is either
 //
 //   - done: process returned nil; not reported, so Lambda deletes it;
-//   - permanent: the body is not a message this package wrote (ErrBadMessage)
-//     or process returned an error wrapping ErrPermanent. Retrying cannot
-//     help, so it is logged at error level with its message id, handed to
-//     the WithPermanent callback (the audit hook) and not reported: Lambda
-//     deletes it instead of retrying it until the dead-letter queue;
+//   - permanent: task.Retryable says so: the body is not a task message
+//     (task.Decode's task.ErrBadMessage) or process returned an error
+//     wrapping task.ErrPermanent. Retrying cannot help, so it is logged at
+//     error level with its message id, handed to the WithPermanent callback
+//     (the audit hook) and not reported: Lambda deletes it instead of
+//     retrying it until the dead-letter queue;
 //   - transient: any other error. It is reported as a batch item failure,
 //     stays in the queue and comes back after the visibility timeout (to the
 //     dead-letter queue after the redrive policy's maxReceiveCount).

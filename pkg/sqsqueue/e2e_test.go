@@ -53,7 +53,7 @@ func TestEndToEnd(t *testing.T) {
 	for i, key := range sends {
 		at := baseTime().Add(time.Duration(i) * time.Second)
 		clock.Set(at)
-		if err := q.Enqueue(t.Context(), key); err != nil {
+		if err := q.Enqueue(t.Context(), mustParse(t, key)); err != nil {
 			t.Fatalf("Enqueue #%d: %v", i, err)
 		}
 		sentDedup[key] = append(sentDedup[key], sqsqueue.DeduplicationID(key, at, time.Second))

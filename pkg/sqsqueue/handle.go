@@ -2,10 +2,11 @@ package sqsqueue
 
 import (
 	"context"
-	"github.com/xtsync/xtsync/pkg/task"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // attrGroup is the record attribute holding the message group id.
@@ -20,25 +21,27 @@ type handleConfig struct {
 }
 
 // WithPermanent has Handle call f for each message it drops as permanent
-// (a bad body, or an error of process wrapping task.ErrPermanent), with the SQS
-// message id and the error: the caller's audit hook. f runs before Handle
-// goes on to the next message.
+// (a bad body, task.ErrBadMessage, or an error of process wrapping
+// task.ErrPermanent), with the SQS message id and the error: the caller's
+// audit hook. f runs before Handle goes on to the next message.
 func WithPermanent(f func(msgID string, err error)) HandleOption {
 	return func(c *handleConfig) { c.permanent = f }
 }
 
 // Handle runs the work of one Lambda SQS batch and returns its partial
 // batch response: the messages to retry. Each record's body is decoded
-// (ErrBadMessage is permanent) and process runs for its key, in the order of
-// the batch. An error of process wrapping task.ErrPermanent is permanent; any
-// other error is transient and reported. A permanent failure is logged at
-// error level, passed to the WithPermanent callback and not reported, so
-// Lambda deletes the message. After a transient failure in a message group,
-// the later messages of that group are reported without being processed;
-// other groups go on. After ctx is done, the remaining messages are reported
-// without being processed. A record without a MessageGroupId attribute (a
-// standard queue) holds back no other record.
-func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Context, key string) error, log *slog.Logger, opts ...HandleOption) events.SQSEventResponse {
+// with task.Decode and process runs its task, in the order of the batch.
+// Whether a failure is permanent is task.Retryable's answer: a body that
+// does not decode (task.ErrBadMessage) and an error of process wrapping
+// task.ErrPermanent are; any other error of process is transient and
+// reported. A permanent failure is logged at error level, passed to the
+// WithPermanent callback and not reported, so Lambda deletes the message.
+// After a transient failure in a message group, the later messages of that
+// group are reported without being processed; other groups go on. After
+// ctx is done, the remaining messages are reported without being
+// processed. A record without a MessageGroupId attribute (a standard
+// queue) holds back no other record.
+func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Context, t task.Task) error, log *slog.Logger, opts ...HandleOption) events.SQSEventResponse {
 	var cfg handleConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -73,12 +76,11 @@ func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Co
 			}
 			break
 		}
-		key, err := Decode(rec.Body)
-		if err != nil {
-			permanent(rec, "", err)
-			continue
+		t, err := task.Decode(rec.Body)
+		if err == nil {
+			err = process(ctx, t)
 		}
-		err = process(ctx, key)
+		key := t.Key() // "" when the body did not decode
 		switch {
 		case err == nil:
 		case !task.Retryable(err):

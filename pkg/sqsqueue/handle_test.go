@@ -15,15 +15,16 @@ import (
 	"github.com/xtsync/xtsync/pkg/task"
 )
 
-// fakeWork is an in-memory process: it records the keys it runs and fails
-// the first calls of a key with the errors given for it.
+// fakeWork is an in-memory process: it records the keys of the tasks it
+// runs and fails the first calls of a key with the errors given for it.
 type fakeWork struct {
 	fail  map[string][]error
 	calls []string
 }
 
-// process runs one key.
-func (w *fakeWork) process(_ context.Context, key string) error {
+// process runs one task.
+func (w *fakeWork) process(_ context.Context, t task.Task) error {
+	key := t.Key()
 	w.calls = append(w.calls, key)
 	errs := w.fail[key]
 	if len(errs) == 0 {
@@ -34,7 +35,7 @@ func (w *fakeWork) process(_ context.Context, key string) error {
 }
 
 // rec is a record of a FIFO batch: group "" leaves out the MessageGroupId
-// attribute; body "" means the encoded key.
+// attribute; body "" means the encoded task of key.
 type rec struct{ id, group, key, body string }
 
 // event builds a Lambda SQS event as the event source mapping does.
@@ -44,8 +45,11 @@ func event(t *testing.T, recs ...rec) events.SQSEvent {
 	for _, r := range recs {
 		body := r.body
 		if body == "" {
-			var err error
-			if body, err = sqsqueue.Encode(r.key); err != nil {
+			tk, err := task.Parse(r.key)
+			if err == nil {
+				body, err = tk.Encode()
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -140,12 +144,13 @@ func TestHandle(t *testing.T) {
 				{id: "a1", group: keyA, key: keyA},
 				{id: "x2", group: keyB, body: `{"v":2,"key":"` + keyB + `"}`},
 				{id: "b1", group: keyB, key: keyB},
+				{id: "x3", group: "nonsense", body: `{"v":1,"key":"nonsense"}`},
 			},
 			wantFailed:    []string{},
 			wantCalls:     []string{keyA, keyB},
-			wantPermanent: []string{"x1", "x2"},
-			wantPermErr:   []error{sqsqueue.ErrBadMessage, sqsqueue.ErrBadMessage},
-			wantErrorLogs: []string{"x1", "x2"},
+			wantPermanent: []string{"x1", "x2", "x3"},
+			wantPermErr:   []error{task.ErrBadMessage, task.ErrBadMessage, task.ErrBadMessage},
+			wantErrorLogs: []string{"x1", "x2", "x3"},
 		},
 		{
 			name: "ErrPermanent is dropped and does not hold back its group",
@@ -256,8 +261,8 @@ func TestHandleContextDone(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var calls []string
-	process := func(ctx context.Context, key string) error {
-		calls = append(calls, key)
+	process := func(ctx context.Context, t task.Task) error {
+		calls = append(calls, t.Key())
 		cancel()
 		return nil
 	}

@@ -1,8 +1,10 @@
 package sqsqueue_test
 
 import (
+	"bytes"
 	"context"
-	"github.com/xtsync/xtsync/internal/testlog"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,7 +18,29 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/xtsync/xtsync/internal/awslocal"
+	"github.com/xtsync/xtsync/internal/testlog"
+	"github.com/xtsync/xtsync/pkg/task"
 )
+
+// mustParse returns the task of key, failing the test when it has none.
+func mustParse(t testing.TB, key string) task.Task {
+	t.Helper()
+	tk, err := task.Parse(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// workTasks returns a task of every kind.
+func workTasks() []task.Task {
+	sub := "7f3c1d2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
+	return []task.Task{
+		task.Of(task.Delta, "0123456789abcdef"), task.Of(task.SyncShard, "0123456789abcdef"), task.Of(task.SyncUnscoped, ""),
+		task.Of(task.Users, ""), task.Of(task.Reconcile, ""), task.Of(task.Subscriptions, ""),
+		task.Of(task.Renew, sub), task.Of(task.Recreate, sub),
+	}
+}
 
 // testContext is cancelled at the end of the test, or after a minute.
 func testContext(t *testing.T) context.Context { return awslocal.Context(t) }
@@ -89,21 +113,60 @@ func (c *manualClock) Set(t time.Time) {
 func baseTime() time.Time { return time.Unix(1_800_000_000, 100_000_000) }
 
 // recordingTransport wraps the SDK's HTTP transport and counts the SQS
-// calls by action.
+// calls by action, and the entries of each SendMessageBatch.
 type recordingTransport struct {
 	next http.RoundTripper
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu           sync.Mutex
+	calls        map[string]int
+	batchEntries []int
 }
 
 // RoundTrip counts the call and passes it on.
 func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	action := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "AmazonSQS.")
+	entries := -1
+	if action == "SendMessageBatch" && req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		entries = len(requestEntries(b))
+	}
 	rt.mu.Lock()
 	rt.calls[action]++
+	if entries >= 0 {
+		rt.batchEntries = append(rt.batchEntries, entries)
+	}
 	rt.mu.Unlock()
 	return rt.next.RoundTrip(req)
+}
+
+// batches returns the number of entries of each SendMessageBatch sent.
+func (rt *recordingTransport) batches() []int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return append([]int(nil), rt.batchEntries...)
+}
+
+// batchEntry is an entry of a SendMessageBatch request, as sent.
+type batchEntry struct {
+	ID                     string `json:"Id"`
+	MessageBody            string `json:"MessageBody"`
+	MessageGroupID         string `json:"MessageGroupId"`
+	MessageDeduplicationID string `json:"MessageDeduplicationId"`
+}
+
+// requestEntries reads the entries of a SendMessageBatch request body
+// (SQS's JSON protocol); none when it is not one.
+func requestEntries(body []byte) []batchEntry {
+	var in struct{ Entries []batchEntry }
+	if json.Unmarshal(body, &in) != nil {
+		return nil
+	}
+	return in.Entries
 }
 
 // count returns how many calls of an action were made.

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 // Graph limits for group and user subscriptions, and how xtsync spends the
@@ -36,7 +35,7 @@ const (
 	// headroom is the part of the quota kept free for recreating.
 	headroom = 10
 	// tenantWide counts the subscriptions made whatever the scope's size:
-	// the one on UsersResource.
+	// the one on engine.UsersResource.
 	tenantWide = 1
 	// PerGroupLimit is the largest scope subscribed group by group (89):
 	// PerGroupLimit group subscriptions plus the tenant-wide ones leave
@@ -45,50 +44,12 @@ const (
 	PerGroupLimit = Quota - headroom - tenantWide
 )
 
-// Resources xtsync subscribes to besides /groups/{id}.
-const (
-	// GroupsResource is the tenant-wide group subscription's resource.
-	GroupsResource = "/groups"
-	// UsersResource is the users subscription's resource: every user of
-	// the tenant, changeType updated,deleted.
-	UsersResource = "/users"
-)
-
 // changeType is what every subscription asks for.
 const changeType = "updated,deleted"
 
-// Subscription is one Graph subscription.
-type Subscription struct {
-	ID              string    `json:"id"`
-	Resource        string    `json:"resource"`
-	ChangeType      string    `json:"changeType"`
-	NotificationURL string    `json:"notificationUrl"`
-	LifecycleURL    string    `json:"lifecycleNotificationUrl"`
-	ClientState     string    `json:"clientState"`
-	TenantID        string    `json:"tenantId"`
-	Expires         time.Time `json:"expires"`
-	version         int64
-}
-
-// hook is what the webhook checks the subscription's notifications against.
-func (s *Subscription) hook() webhook.Subscription {
-	return webhook.Subscription{ClientState: s.ClientState, TenantID: s.TenantID, Users: s.Resource == UsersResource}
-}
-
-// Graph creates, renews and deletes subscriptions.
-type Graph interface {
-	// Create creates a subscription (Graph validates the endpoints first).
-	Create(ctx context.Context, s Subscription) (Subscription, error)
-	// Renew moves a subscription's expiry; engine.ErrNotFound when Graph no
-	// longer has it.
-	Renew(ctx context.Context, id string, expires time.Time) error
-	// Delete removes a subscription; engine.ErrNotFound when already gone.
-	Delete(ctx context.Context, id string) error
-}
-
 // Config configures a Manager.
 type Config struct {
-	Graph    Graph
+	Graph    engine.SubscriptionAPI
 	Store    engine.Store
 	TenantID string   // the source tenant
 	Scope    []string // source group ids
@@ -106,7 +67,13 @@ type Config struct {
 type Manager struct {
 	cfg  Config
 	mu   sync.Mutex
-	subs map[string]*Subscription // by id
+	subs map[string]stored // by id
+}
+
+// stored is a subscription with the version of its record.
+type stored struct {
+	engine.Subscription
+	version int64
 }
 
 const recordPrefix = "subscription:"
@@ -120,56 +87,66 @@ func New(cfg Config) (*Manager, error) {
 		cfg.RenewBefore = 72 * time.Hour
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Manager{cfg: cfg, subs: map[string]*Subscription{}}, nil
+	return &Manager{cfg: cfg, subs: map[string]stored{}}, nil
 }
 
 // Load reads the stored subscriptions.
 func (m *Manager) Load(ctx context.Context) error {
-	recs, err := m.cfg.Store.List(ctx, engine.RecordMeta)
+	recs, err := records(ctx, m.cfg.Store)
 	if err != nil {
-		return fmt.Errorf("load subscriptions: %w", err)
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.subs = map[string]*Subscription{}
-	for _, r := range recs {
-		if !strings.HasPrefix(r.Key, recordPrefix) {
-			continue
-		}
-		var s Subscription
-		if err := json.Unmarshal(r.Data, &s); err != nil {
-			return fmt.Errorf("decode subscription %s: %w", r.Key, err)
-		}
-		s.version = r.Version
-		m.subs[s.ID] = &s
+	m.subs = make(map[string]stored, len(recs))
+	for _, s := range recs {
+		m.subs[s.ID] = s
 	}
 	return nil
 }
 
-var _ webhook.Subscriptions = (*Manager)(nil)
-
-// Lookup returns the clientState, the tenant and the kind of a subscription
-// xtsync made (the webhook's check). It answers from memory: ctx is unused.
-func (m *Manager) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, found := m.subs[id]
-	if !found {
-		return webhook.Subscription{}, false
+// records reads the subscription records of a store.
+func records(ctx context.Context, store engine.Store) ([]stored, error) {
+	recs, err := store.List(ctx, engine.RecordMeta)
+	if err != nil {
+		return nil, fmt.Errorf("load subscriptions: %w", err)
 	}
-	return s.hook(), true
+	var out []stored
+	for _, r := range recs {
+		if !strings.HasPrefix(r.Key, recordPrefix) {
+			continue
+		}
+		var s engine.Subscription
+		if err := json.Unmarshal(r.Data, &s); err != nil {
+			return nil, fmt.Errorf("decode subscription %s: %w", r.Key, err)
+		}
+		out = append(out, stored{s, r.Version})
+	}
+	return out, nil
+}
+
+// Lookup returns a subscription xtsync made (the webhook's check). It
+// answers from memory: ctx is unused.
+func (m *Manager) Lookup(_ context.Context, id string) (engine.Subscription, bool) {
+	s, ok := m.get(id)
+	return s.Subscription, ok
 }
 
 // List returns the known subscriptions, soonest expiry first.
-func (m *Manager) List() []Subscription {
+func (m *Manager) List() []engine.Subscription {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Subscription, 0, len(m.subs))
+	out := make([]engine.Subscription, 0, len(m.subs))
 	for _, s := range m.subs {
-		out = append(out, *s)
+		out = append(out, s.Subscription)
 	}
-	slices.SortFunc(out, func(a, b Subscription) int { return a.Expires.Compare(b.Expires) })
+	bySoonest(out)
 	return out
+}
+
+// bySoonest sorts subscriptions soonest expiry first.
+func bySoonest(subs []engine.Subscription) {
+	slices.SortFunc(subs, func(a, b engine.Subscription) int { return a.Expires.Compare(b.Expires) })
 }
 
 // wanted are the resources to subscribe to for the scope: the scoped
@@ -180,14 +157,14 @@ func (m *Manager) wanted() []string {
 		return nil
 	}
 	if len(m.cfg.Scope) > PerGroupLimit {
-		return []string{GroupsResource, UsersResource}
+		return []string{engine.GroupsResource, engine.UsersResource}
 	}
 	out := make([]string, 0, len(m.cfg.Scope)+tenantWide)
 	for _, id := range m.cfg.Scope {
-		out = append(out, GroupsResource+"/"+id)
+		out = append(out, engine.GroupsResource+"/"+id)
 	}
 	slices.Sort(out)
-	return append(out, UsersResource)
+	return append(out, engine.UsersResource)
 }
 
 // Ensure makes the subscriptions match the scope: it creates the missing,
@@ -204,7 +181,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	for _, s := range m.List() {
 		switch {
 		case !want[s.Resource] || have[s.Resource] || s.NotificationURL != m.cfg.PublicURL+"/notifications":
-			errs = append(errs, m.remove(ctx, s))
+			errs = append(errs, m.remove(ctx, s.ID))
 		case s.Expires.Sub(m.cfg.Clock.Now()) < m.cfg.RenewBefore:
 			if err := m.Renew(ctx, s.ID); err != nil {
 				errs = append(errs, err)
@@ -235,24 +212,24 @@ func (m *Manager) expiry() time.Time {
 	return m.cfg.Clock.Now().Add(MaxLifetime - 5*time.Minute)
 }
 
-func (m *Manager) create(ctx context.Context, resource string) (Subscription, error) {
-	s, err := m.cfg.Graph.Create(ctx, Subscription{
+func (m *Manager) create(ctx context.Context, resource string) (engine.Subscription, error) {
+	s, err := m.cfg.Graph.Create(ctx, engine.Subscription{
 		Resource: resource, ChangeType: changeType,
 		NotificationURL: m.cfg.PublicURL + "/notifications", LifecycleURL: m.cfg.PublicURL + "/lifecycle",
 		ClientState: newClientState(), TenantID: m.cfg.TenantID, Expires: m.expiry(),
 	})
 	if err != nil {
-		return Subscription{}, fmt.Errorf("subscribe to %s: %w", resource, err)
+		return engine.Subscription{}, fmt.Errorf("subscribe to %s: %w", resource, err)
 	}
-	if err := m.save(ctx, &s); err != nil {
-		return Subscription{}, err
+	if err := m.save(ctx, stored{Subscription: s}); err != nil {
+		return engine.Subscription{}, err
 	}
 	m.cfg.Log.Info("subscription created", "subscription", s.ID, "resource", resource, "expires", s.Expires)
 	return s, nil
 }
 
-func (m *Manager) save(ctx context.Context, s *Subscription) error {
-	data, _ := json.Marshal(s)
+func (m *Manager) save(ctx context.Context, s stored) error {
+	data, _ := json.Marshal(s.Subscription)
 	v, err := m.cfg.Store.Put(ctx, engine.RecordMeta, recordPrefix+s.ID, s.version, data)
 	if err != nil {
 		return fmt.Errorf("save subscription %s: %w", s.ID, err)
@@ -264,7 +241,7 @@ func (m *Manager) save(ctx context.Context, s *Subscription) error {
 	return nil
 }
 
-func (m *Manager) forget(ctx context.Context, s Subscription) error {
+func (m *Manager) forget(ctx context.Context, s stored) error {
 	err := m.cfg.Store.Delete(ctx, engine.RecordMeta, recordPrefix+s.ID, s.version)
 	if err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("forget subscription %s: %w", s.ID, err)
@@ -275,7 +252,11 @@ func (m *Manager) forget(ctx context.Context, s Subscription) error {
 	return nil
 }
 
-func (m *Manager) remove(ctx context.Context, s Subscription) error {
+func (m *Manager) remove(ctx context.Context, id string) error {
+	s, ok := m.get(id)
+	if !ok {
+		return nil
+	}
 	if err := m.cfg.Graph.Delete(ctx, s.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("delete subscription %s: %w", s.ID, err)
 	}
@@ -283,14 +264,11 @@ func (m *Manager) remove(ctx context.Context, s Subscription) error {
 	return m.forget(ctx, s)
 }
 
-func (m *Manager) get(id string) (Subscription, bool) {
+func (m *Manager) get(id string) (stored, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.subs[id]
-	if !ok {
-		return Subscription{}, false
-	}
-	return *s, true
+	return s, ok
 }
 
 // Renew extends a subscription to the maximum lifetime; one Graph no longer
@@ -310,7 +288,7 @@ func (m *Manager) Renew(ctx context.Context, id string) error {
 	}
 	s.Expires = exp
 	m.cfg.Log.Info("subscription renewed", "subscription", id, "expires", exp)
-	return m.save(ctx, &s)
+	return m.save(ctx, s)
 }
 
 // Recreate replaces a subscription Graph removed with a new one for the
@@ -332,29 +310,22 @@ func (m *Manager) Recreate(ctx context.Context, id string) error {
 func (m *Manager) Unsubscribe(ctx context.Context) error {
 	var errs []error
 	for _, s := range m.List() {
-		errs = append(errs, m.remove(ctx, s))
+		errs = append(errs, m.remove(ctx, s.ID))
 	}
 	return errors.Join(errs...)
 }
 
 // Stored lists the subscriptions recorded in a store, without a manager
-// (for status reports while nothing runs).
-func Stored(ctx context.Context, store engine.Store) ([]Subscription, error) {
-	recs, err := store.List(ctx, engine.RecordMeta)
+// (for status reports while nothing runs), soonest expiry first.
+func Stored(ctx context.Context, store engine.Store) ([]engine.Subscription, error) {
+	recs, err := records(ctx, store)
 	if err != nil {
-		return nil, fmt.Errorf("load subscriptions: %w", err)
+		return nil, err
 	}
-	var out []Subscription
-	for _, r := range recs {
-		if !strings.HasPrefix(r.Key, recordPrefix) {
-			continue
-		}
-		var s Subscription
-		if err := json.Unmarshal(r.Data, &s); err != nil {
-			return nil, fmt.Errorf("decode subscription %s: %w", r.Key, err)
-		}
-		out = append(out, s)
+	out := make([]engine.Subscription, len(recs))
+	for i, s := range recs {
+		out[i] = s.Subscription
 	}
-	slices.SortFunc(out, func(a, b Subscription) int { return a.Expires.Compare(b.Expires) })
+	bySoonest(out)
 	return out, nil
 }

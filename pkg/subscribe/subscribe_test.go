@@ -13,23 +13,22 @@ import (
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memstore"
 	"github.com/xtsync/xtsync/pkg/subscribe"
-	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 // fakeGraph keeps subscriptions in memory, as Graph would.
 type fakeGraph struct {
 	mu      sync.Mutex
-	subs    map[string]subscribe.Subscription
+	subs    map[string]engine.Subscription
 	n       int
 	creates int
 	renews  int
 }
 
-func (g *fakeGraph) Create(_ context.Context, s subscribe.Subscription) (subscribe.Subscription, error) {
+func (g *fakeGraph) Create(_ context.Context, s engine.Subscription) (engine.Subscription, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.subs) >= subscribe.Quota {
-		return subscribe.Subscription{}, fmt.Errorf("quota")
+		return engine.Subscription{}, fmt.Errorf("quota")
 	}
 	g.n++
 	g.creates++
@@ -85,11 +84,11 @@ func newManager(t *testing.T, g *fakeGraph, store engine.Store, c *clock, n int)
 }
 
 // usersSub returns the users subscription among subs.
-func usersSub(t *testing.T, subs []subscribe.Subscription) subscribe.Subscription {
+func usersSub(t *testing.T, subs []engine.Subscription) engine.Subscription {
 	t.Helper()
-	var found []subscribe.Subscription
+	var found []engine.Subscription
 	for _, s := range subs {
-		if s.Resource == subscribe.UsersResource {
+		if s.Resource == engine.UsersResource {
 			found = append(found, s)
 		}
 	}
@@ -130,7 +129,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.scope), func(t *testing.T) {
-			g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+			g := &fakeGraph{subs: map[string]engine.Subscription{}}
 			m := newManager(t, g, memstore.New(), &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}, tt.scope)
 			if err := m.Ensure(ctx); err != nil {
 				t.Fatal(err)
@@ -148,7 +147,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 			}
 			states := map[string]bool{}
 			for _, s := range subs {
-				users := s.Resource == subscribe.UsersResource
+				users := s.Resource == engine.UsersResource
 				if !users && (!strings.HasPrefix(s.Resource, tt.resource) || tt.resource == "/groups" && s.Resource != "/groups") {
 					t.Errorf("resource %s, want %s...", s.Resource, tt.resource)
 				}
@@ -158,7 +157,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 				if d := s.Expires.Sub(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)); d > subscribe.MaxLifetime || d < subscribe.MaxLifetime-time.Hour {
 					t.Errorf("%s expires in %s, not near the maximum", s.Resource, d)
 				}
-				if got, ok := m.Lookup(ctx, s.ID); !ok || got != (webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: users}) {
+				if got, ok := m.Lookup(ctx, s.ID); !ok || got != s || got.TenantID != "tenant" || got.OnUsers() != users {
 					t.Errorf("lookup %s: %+v %t", s.Resource, got, ok)
 				}
 				if states[s.ClientState] {
@@ -181,7 +180,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 // (the fake refuses beyond it); the users subscription stays as it is.
 func TestScopeCrossesPerGroupLimit(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	g := &fakeGraph{subs: map[string]engine.Subscription{}}
 	store := memstore.New()
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, subscribe.PerGroupLimit)
@@ -232,7 +231,7 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+			g := &fakeGraph{subs: map[string]engine.Subscription{}}
 			store := memstore.New()
 			c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 			m := newManager(t, g, store, c, 2)
@@ -258,11 +257,11 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 			if _, ok := m.Lookup(ctx, old.ID); ok {
 				t.Fatal("old users subscription still known")
 			}
-			if got, ok := m.Lookup(ctx, now.ID); !ok || !got.Users || got.ClientState != now.ClientState {
+			if got, ok := m.Lookup(ctx, now.ID); !ok || !got.OnUsers() || got.ClientState != now.ClientState {
 				t.Fatalf("lookup of the new users subscription: %+v %t", got, ok)
 			}
 			// Stored: a new manager on the same store knows it as the users one.
-			if got, ok := newManager(t, g, store, c, 2).Lookup(ctx, now.ID); !ok || !got.Users {
+			if got, ok := newManager(t, g, store, c, 2).Lookup(ctx, now.ID); !ok || !got.OnUsers() {
 				t.Fatal("reloaded manager does not know the users subscription")
 			}
 			if err := m.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m.List()) != 0 {
@@ -274,7 +273,7 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 
 func TestRenewRecreateAndReload(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	g := &fakeGraph{subs: map[string]engine.Subscription{}}
 	store := memstore.New()
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, 2)
@@ -326,11 +325,11 @@ func TestRenewRecreateAndReload(t *testing.T) {
 
 func TestStoredLookup(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	g := &fakeGraph{subs: map[string]engine.Subscription{}}
 	store := memstore.New()
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, 2)
-	l := &subscribe.StoredLookup{Store: store, Clock: c}
+	l := subscribe.NewStoredLookup(store, c)
 	if _, ok := l.Lookup(ctx, "00000000-0000-4000-8000-000000000001"); ok {
 		t.Fatal("known before any subscription exists")
 	}
@@ -344,7 +343,7 @@ func TestStoredLookup(t *testing.T) {
 	}
 	c.now = c.now.Add(6 * time.Second)
 	for _, s := range m.List() {
-		want := webhook.Subscription{ClientState: s.ClientState, TenantID: "tenant", Users: s.Resource == subscribe.UsersResource}
+		want := s
 		if got, ok := l.Lookup(ctx, s.ID); !ok || got != want {
 			t.Fatalf("after reload, %s: %+v %t; want %+v", s.Resource, got, ok, want)
 		}
@@ -375,7 +374,7 @@ func (s ctxStore) List(ctx context.Context, kind engine.RecordKind) ([]engine.Re
 // TestStoredLookupContext checks that a load runs under the caller's
 // context: a cancelled request loads nothing, and the next request does.
 func TestStoredLookupContext(t *testing.T) {
-	g := &fakeGraph{subs: map[string]subscribe.Subscription{}}
+	g := &fakeGraph{subs: map[string]engine.Subscription{}}
 	store := memstore.New()
 	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
 	m := newManager(t, g, store, c, 2)
@@ -383,7 +382,7 @@ func TestStoredLookupContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := m.List()[0]
-	l := &subscribe.StoredLookup{Store: ctxStore{store}, Clock: c}
+	l := subscribe.NewStoredLookup(ctxStore{store}, c)
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, ok := l.Lookup(cancelled, s.ID); ok {

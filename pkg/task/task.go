@@ -1,9 +1,11 @@
 // Package task is the unit of work of xtsync: what the webhook, the
 // schedule and the operators ask for, carried by a queue (in process, or SQS)
 // to a worker that runs it with the engine. A task is a kind and, for some
-// kinds, an argument; on a queue it travels as its key ("reconcile",
-// "shard:<delta shard>", "renew:<subscription id>"), which is also what
-// coalesces repeated tasks and orders them (the SQS message group).
+// kinds, an argument. Its key ("reconcile", "shard:<delta shard>",
+// "renew:<subscription id>") is what coalesces repeated tasks and orders
+// them (the SQS message group); on the SQS queue a task travels as a
+// versioned JSON body holding its key, {"v":1,"key":"reconcile"} (Encode,
+// Decode).
 package task
 
 import (
@@ -87,4 +89,17 @@ func Parse(key string) (Task, error) {
 		return Task{Kind: k}, nil
 	}
 	return Task{}, fmt.Errorf("unknown task %q: %w", key, ErrPermanent)
+}
+
+// MarshalText writes the task as its key (in JSON, a string).
+func (t Task) MarshalText() ([]byte, error) { return []byte(t.Key()), nil }
+
+// UnmarshalText reads a task from its key (Parse).
+func (t *Task) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*t = p
+	return nil
 }

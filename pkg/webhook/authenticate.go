@@ -5,16 +5,18 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
+
+	"github.com/xtsync/xtsync/pkg/engine"
 )
 
 // authenticate checks that an item comes from one of our subscriptions: the
 // subscription is known, the clientState is the subscription's and the
 // tenant is the subscription's tenant. It returns the subscription.
-func (h *Handler) authenticate(ctx context.Context, it *item) (Subscription, reason) {
+func (h *Handler) authenticate(ctx context.Context, it *item) (engine.Subscription, reason) {
 	if it.malformed {
-		return Subscription{}, reasonMalformedItem
+		return engine.Subscription{}, reasonMalformedItem
 	}
-	var sub Subscription
+	var sub engine.Subscription
 	ok := false
 	if it.SubscriptionID != "" {
 		sub, ok = h.subs.Lookup(ctx, it.SubscriptionID)
@@ -25,13 +27,13 @@ func (h *Handler) authenticate(ctx context.Context, it *item) (Subscription, rea
 	tenant := sub.TenantID
 	switch {
 	case !ok:
-		return Subscription{}, reasonUnknownSubscription
+		return engine.Subscription{}, reasonUnknownSubscription
 	case !same:
-		return Subscription{}, reasonClientState
+		return engine.Subscription{}, reasonClientState
 	case tenant == "" || !strings.EqualFold(it.TenantID, tenant):
-		return Subscription{}, reasonTenant
+		return engine.Subscription{}, reasonTenant
 	case it.ResourceData.OrganizationID != "" && !strings.EqualFold(it.ResourceData.OrganizationID, tenant):
-		return Subscription{}, reasonTenant
+		return engine.Subscription{}, reasonTenant
 	}
 	return sub, reasonNone
 }

@@ -42,10 +42,10 @@ func BenchmarkNotification(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			h, err := webhook.New(webhook.Config{
-				Subscriptions: newSubs(),
-				InScope:       inScope,
-				Sink:          nopSink{},
-				Log:           slog.New(slog.DiscardHandler),
+				Lookup:  newSubs(),
+				InScope: inScope,
+				Sink:    nopSink{},
+				Log:     slog.New(slog.DiscardHandler),
 			})
 			if err != nil {
 				b.Fatal(err)

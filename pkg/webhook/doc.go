@@ -2,8 +2,9 @@
 // endpoint: a plain net/http handler, served by `xtsync serve` and, unchanged,
 // by the webhook Lambda.
 //
-// The caller mounts the Handler under its public path with http.StripPrefix;
-// the routes are then relative:
+// The Handler routes on a path's last segment, so it serves whatever prefix
+// its endpoint has (serve's public_url path, an API stage, a custom domain's
+// base path):
 //
 //	POST /notifications  change notifications (and their validation request)
 //	POST /lifecycle      lifecycle notifications (and their validation request)
@@ -11,7 +12,7 @@
 //
 // A POST carrying ?validationToken= is Graph validating the URL: the handler
 // echoes the decoded token as text/plain. Every notification item is checked
-// against the subscriptions xtsync created (Subscriptions): known
+// against the subscriptions xtsync created (Config.Lookup): known
 // subscription, clientState compared in constant time, tenant, change type,
 // and a resource of the subscription's kind: `Groups/{guid}` within the sync
 // scope for a group subscription, `Users/{guid}` for the users subscription

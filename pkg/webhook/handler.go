@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -45,11 +46,11 @@ const (
 	PathHealth = "/healthz"
 )
 
-// Config configures a Handler. Only Subscriptions, InScope and Sink are
+// Config configures a Handler. Only Lookup, InScope and Sink are
 // required; every limit has a default.
 type Config struct {
-	// Subscriptions says which subscriptions are ours. Required.
-	Subscriptions Subscriptions
+	// Lookup says which subscriptions are ours. Required.
+	Lookup SubscriptionLookup
 	// InScope reports whether a source group is synced; it receives a
 	// lowercase GUID and the request's context (bounding any I/O the check
 	// does). Required. Users are not checked against it.
@@ -89,7 +90,7 @@ type Config struct {
 // Handler is the Graph change-notification endpoint. It is safe for
 // concurrent use.
 type Handler struct {
-	subs     Subscriptions
+	subs     SubscriptionLookup
 	inScope  func(context.Context, string) bool
 	sink     Sink
 	log      *slog.Logger
@@ -104,8 +105,8 @@ type Handler struct {
 // New returns a Handler for cfg.
 func New(cfg Config) (*Handler, error) {
 	var errs []error
-	if cfg.Subscriptions == nil {
-		errs = append(errs, errors.New("Subscriptions is nil"))
+	if cfg.Lookup == nil {
+		errs = append(errs, errors.New("Lookup is nil"))
 	}
 	if cfg.InScope == nil {
 		errs = append(errs, errors.New("InScope is nil"))
@@ -138,7 +139,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("webhook config: %w", err)
 	}
 	h := &Handler{
-		subs:     cfg.Subscriptions,
+		subs:     cfg.Lookup,
 		inScope:  cfg.InScope,
 		sink:     cfg.Sink,
 		log:      cfg.Log,
@@ -180,7 +181,8 @@ func orDefault[T comparable](v, def T) T {
 // busy the endpoint is; it carries no body to buffer, its body is never
 // read, and its query is bounded by the server's header limit.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
+	route := route(r.URL.Path)
+	switch route {
 	case PathNotifications, PathLifecycle:
 		if r.Method != http.MethodPost {
 			h.refuseMethod(w, r, http.MethodPost)
@@ -197,7 +199,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer release()
-		if r.URL.Path == PathNotifications {
+		if route == PathNotifications {
 			h.serveNotifications(w, r)
 		} else {
 			h.serveLifecycle(w, r)
@@ -213,6 +215,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.refuse(w, r, http.StatusNotFound, errors.New("unknown path"))
 	}
+}
+
+// route is a request path's last segment, with its slash: the handler
+// serves whatever prefix its endpoint has (serve's public_url path, an API
+// stage, a custom domain's base path).
+func route(path string) string {
+	if i := strings.LastIndex(path, "/"); i > 0 {
+		return path[i:]
+	}
+	return path
 }
 
 // refuseMethod answers 405 with the allowed methods.

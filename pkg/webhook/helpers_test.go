@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
@@ -44,10 +45,10 @@ const (
 	userB = "8e7d6c5b-4a39-4281-b706-f5e4d3c2b1a0"
 )
 
-// fakeSubs is an in-memory Subscriptions.
-type fakeSubs map[string]webhook.Subscription
+// fakeSubs is an in-memory SubscriptionLookup.
+type fakeSubs map[string]engine.Subscription
 
-func (f fakeSubs) Lookup(_ context.Context, id string) (webhook.Subscription, bool) {
+func (f fakeSubs) Lookup(_ context.Context, id string) (engine.Subscription, bool) {
 	s, ok := f[id]
 	return s, ok
 }
@@ -57,8 +58,8 @@ func newSubs() fakeSubs {
 		subA:     {ClientState: secretA, TenantID: tenantA},
 		subB:     {ClientState: secretB, TenantID: tenantB},
 		subEmpty: {ClientState: "", TenantID: tenantA},
-		subUsers: {ClientState: secretU, TenantID: tenantA, Users: true},
-		subUsrB:  {ClientState: secretV, TenantID: tenantB, Users: true},
+		subUsers: {ClientState: secretU, TenantID: tenantA, Resource: engine.UsersResource},
+		subUsrB:  {ClientState: secretV, TenantID: tenantB, Resource: engine.UsersResource},
 	}
 }
 
@@ -147,7 +148,7 @@ func (l *logBuffer) noSecrets(t testing.TB) {
 	}
 }
 
-// fixture is a Handler with a fake Subscriptions, a recording Sink and a
+// fixture is a Handler with a fake SubscriptionLookup, a recording Sink and a
 // captured log.
 type fixture struct {
 	h    *webhook.Handler
@@ -166,10 +167,10 @@ func newFixtureWith(tb testing.TB, logT testing.TB, edit func(*webhook.Config)) 
 	tb.Helper()
 	fx := &fixture{sink: &recSink{}, logs: &logBuffer{t: logT}}
 	cfg := webhook.Config{
-		Subscriptions: newSubs(),
-		InScope:       inScope,
-		Sink:          fx.sink,
-		Log:           slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Lookup:  newSubs(),
+		InScope: inScope,
+		Sink:    fx.sink,
+		Log:     slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if edit != nil {
 		edit(&cfg)

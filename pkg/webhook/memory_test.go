@@ -62,10 +62,10 @@ func TestMemoryBounded(t *testing.T) {
 			logs := &logBuffer{}
 			sink := &recSink{}
 			h, err := webhook.New(webhook.Config{
-				Subscriptions: newSubs(),
-				InScope:       inScope,
-				Sink:          sink,
-				Log:           slog.New(slog.NewTextHandler(logs, nil)),
+				Lookup:  newSubs(),
+				InScope: inScope,
+				Sink:    sink,
+				Log:     slog.New(slog.NewTextHandler(logs, nil)),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -34,6 +34,11 @@ func TestNotifications(t *testing.T) {
 			wantStatus: 202, wantChanged: [][]string{{groupA}}, wantAccepted: 2,
 		},
 		{
+			name:       "under the endpoint's path prefix (an API stage, public_url's path)",
+			req:        post("/prod/xtsync/notifications", body(t, good)),
+			wantStatus: 202, wantChanged: [][]string{{groupA}}, wantAccepted: 1,
+		},
+		{
 			name:       "deleted",
 			req:        post("/notifications", body(t, with(good, "changeType", "deleted"))),
 			wantStatus: 202, wantChanged: [][]string{{groupA}}, wantAccepted: 1,
@@ -362,7 +367,7 @@ func TestStatsConcurrent(t *testing.T) {
 
 // TestNew: a configuration missing a part is refused.
 func TestNew(t *testing.T) {
-	ok := webhook.Config{Subscriptions: newSubs(), InScope: inScope, Sink: &recSink{}}
+	ok := webhook.Config{Lookup: newSubs(), InScope: inScope, Sink: &recSink{}}
 	cases := []struct {
 		name    string
 		edit    func(*webhook.Config)
@@ -370,7 +375,7 @@ func TestNew(t *testing.T) {
 	}{
 		{"complete", func(*webhook.Config) {}, ""},
 		{"no logger is fine", func(c *webhook.Config) { c.Log = nil }, ""},
-		{"no subscriptions", func(c *webhook.Config) { c.Subscriptions = nil }, "Subscriptions is nil"},
+		{"no subscriptions", func(c *webhook.Config) { c.Lookup = nil }, "Lookup is nil"},
 		{"no scope", func(c *webhook.Config) { c.InScope = nil }, "InScope is nil"},
 		{"no sink", func(c *webhook.Config) { c.Sink = nil }, "Sink is nil"},
 		{"negative MaxBody", func(c *webhook.Config) { c.MaxBody = -1 }, "MaxBody -1 is negative"},

@@ -86,7 +86,7 @@ func (h *Handler) checkChange(ctx context.Context, it *item) (id string, user bo
 		return "", false, reasonChangeType
 	}
 	prefix := groupResourcePrefix
-	if sub.Users {
+	if sub.OnUsers() {
 		prefix = userResourcePrefix
 	}
 	id, ok := idFromResource(it.Resource, prefix)
@@ -96,7 +96,7 @@ func (h *Handler) checkChange(ctx context.Context, it *item) (id string, user bo
 	if it.ResourceData.ID != "" && !strings.EqualFold(it.ResourceData.ID, id) {
 		return "", false, reasonResource
 	}
-	if sub.Users {
+	if sub.OnUsers() {
 		return id, true, reasonNone
 	}
 	if !h.inScope(ctx, id) {

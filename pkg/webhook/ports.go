@@ -1,25 +1,18 @@
 package webhook
 
-import "context"
+import (
+	"context"
 
-// Subscription is what the webhook checks a notification against: one of
-// the subscriptions xtsync created.
-type Subscription struct {
-	// ClientState is the secret every notification of the subscription
-	// carries; an empty one matches nothing.
-	ClientState string
-	// TenantID is the tenant the subscription watches.
-	TenantID string
-	// Users marks the tenant-wide /users subscription, whose notifications
-	// name Users/{id}; the others are group subscriptions (Groups/{id}).
-	Users bool
-}
+	"github.com/xtsync/xtsync/pkg/engine"
+)
 
-// Subscriptions says which subscriptions are ours.
-type Subscriptions interface {
+// SubscriptionLookup says which subscriptions are ours: a notification is
+// checked against the clientState and tenant of the one it names, and a
+// subscription on engine.UsersResource names users, the others groups.
+type SubscriptionLookup interface {
 	// Lookup returns a subscription xtsync created, and false for any other
 	// id. ctx is the request's context, bounding any I/O the lookup does.
-	Lookup(ctx context.Context, subscriptionID string) (Subscription, bool)
+	Lookup(ctx context.Context, subscriptionID string) (engine.Subscription, bool)
 }
 
 // Sink receives what the webhook accepts. Every call must be quick (they enqueue).

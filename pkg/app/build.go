@@ -1,0 +1,93 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/task"
+)
+
+// Deps are the adapters of one deployment, built by its wiring:
+// cmd/xtsync for `serve` and the one-shot commands, pkg/lambdaapp for the
+// worker and reconcile functions.
+type Deps struct {
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Source and Target are the two tenants' Graph adapters; Subscriptions
+	// is the source tenant's /subscriptions.
+	Source        engine.Source
+	Target        engine.Target
+	Subscriptions engine.SubscriptionAPI
+	// Store is the state (bbolt, or DynamoDB).
+	Store engine.Store
+	// Queue builds the queue tasks go through; process is the worker's
+	// Process, which an in-process queue runs (an SQS queue's worker is
+	// the Lambda function, so it ignores it). Nil for a one-shot command:
+	// the App then has no Queue and no Router.
+	Queue func(process func(ctx context.Context, t task.Task) error) Queue
+	// Approve tells operators how to approve a plan the deletion guard
+	// holds (ApproveServe, ApproveAWS).
+	Approve string
+	Log     *slog.Logger
+	Clock   engine.Clock
+}
+
+// App is xtsync assembled: the engine, the subscription manager, the
+// worker that runs tasks with them, and the queue and router that feed it.
+type App struct {
+	Config        *config.Config
+	Engine        *engine.Engine
+	Subscriptions *subscribe.Manager
+	Sharding      engine.Sharding
+	Queue         Queue
+	Worker        *Worker
+	Router        *Router
+}
+
+// Build assembles the App of a deployment from its adapters.
+func Build(d Deps) (*App, error) {
+	if d.Config == nil || d.Source == nil || d.Target == nil || d.Subscriptions == nil || d.Store == nil || d.Log == nil || d.Clock == nil {
+		return nil, errors.New("app: config, source, target, subscriptions, store, log and clock are required")
+	}
+	c := d.Config
+	eng, err := engine.New(d.Source, d.Target, d.Store, c.EngineOptions(), d.Log, d.Clock)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := subscribe.New(subscribe.Config{
+		Graph: d.Subscriptions, Store: d.Store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
+		PublicURL: c.Server.PublicURL, Clock: d.Clock, Log: d.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		Config: c, Engine: eng, Subscriptions: subs, Sharding: engine.NewSharding(c.Scope.Groups),
+		Worker: NewWorker(eng, subs, d.Approve, d.Log, d.Clock),
+	}
+	if d.Queue != nil {
+		a.Queue = d.Queue(a.Worker.Process)
+		a.Router = NewRouter(Sharding{a.Sharding}, a.Queue, d.Log)
+	}
+	return a, nil
+}
+
+// Status is what the router and the worker have done since start.
+type Status struct {
+	RouterStatus
+	WorkerStatus
+}
+
+// Status returns the router's and the worker's status.
+func (a *App) Status() Status {
+	var s Status
+	if a.Router != nil {
+		s.RouterStatus = a.Router.Status()
+	}
+	s.WorkerStatus = a.Worker.Status()
+	return s
+}

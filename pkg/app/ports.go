@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/task"
+)
+
+// Queue carries tasks from the router (and the schedule, and operators) to
+// a worker: pkg/memqueue in `xtsync serve`, pkg/sqsqueue on AWS. ctx bounds
+// the hand-over (an SQS send), not the work, which runs later under the
+// worker's own context.
+type Queue interface {
+	Enqueue(ctx context.Context, tasks ...task.Task) error
+}
+
+// Engine is the engine as the worker and the fan-out use it.
+type Engine interface {
+	DeltaShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+	UserDelta(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
+	HoldDeletions(ctx context.Context, run string, n int) error
+	ApproveDeletions(ctx context.Context, run string, n int) error
+}
+
+var _ Engine = (*engine.Engine)(nil)
+
+// SubscriptionManager keeps the Graph subscriptions alive (pkg/subscribe).
+type SubscriptionManager interface {
+	Ensure(ctx context.Context) error
+	Renew(ctx context.Context, id string) error
+	Recreate(ctx context.Context, id string) error
+}
+
+// Scope maps a source group to its delta shard, "" when the group is not
+// synced. ctx bounds any I/O the answer needs (the webhook function loads
+// its configuration on first use).
+type Scope interface {
+	ShardOf(ctx context.Context, groupID string) string
+}
+
+// Sharding is the scope of a loaded configuration.
+type Sharding struct{ engine.Sharding }
+
+// ShardOf answers from memory.
+func (s Sharding) ShardOf(_ context.Context, groupID string) string {
+	return s.Sharding.ShardOf(groupID)
+}

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/task"
+)
+
+// Worker runs tasks: each kind with the engine or the subscription
+// manager. Process is what both queues call.
+type Worker struct {
+	eng   Engine
+	subs  SubscriptionManager
+	guard guardLog
+	log   *slog.Logger
+	clock engine.Clock
+
+	mu     sync.Mutex
+	status WorkerStatus
+}
+
+// WorkerStatus is what the worker has done since it started.
+type WorkerStatus struct {
+	LastReconcile    time.Time `json:"lastReconcile"`
+	LastReconcileErr string    `json:"lastReconcileError,omitempty"`
+	LastReconcileRun string    `json:"lastReconcileRun,omitempty"`
+	LastDelta        time.Time `json:"lastDelta"`
+	DeltaPasses      int       `json:"deltaPasses"`
+}
+
+// NewWorker returns a worker over the engine and the subscription manager.
+// approve tells operators how to approve a plan the deletion guard holds
+// on this deployment (it goes into the log line).
+func NewWorker(eng Engine, subs SubscriptionManager, approve string, log *slog.Logger, clock engine.Clock) *Worker {
+	return &Worker{eng: eng, subs: subs, guard: guardLog{log: log, approve: approve}, log: log, clock: clock}
+}
+
+// Status returns a copy of the worker's status.
+func (w *Worker) Status() WorkerStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status
+}
+
+// Process runs one task. An error means it should run again, unless it
+// wraps task.ErrPermanent (task.Retryable decides, for both queues).
+func (w *Worker) Process(ctx context.Context, t task.Task) error {
+	switch t.Kind {
+	case task.Delta:
+		rep, err := w.eng.DeltaShard(ctx, t.Arg, engine.RunOptions{})
+		w.mu.Lock()
+		w.status.LastDelta = w.clock.Now()
+		w.status.DeltaPasses++
+		w.mu.Unlock()
+		return w.outcome(t, rep, err)
+	case task.SyncShard:
+		rep, err := w.eng.SyncShard(ctx, t.Arg, engine.RunOptions{})
+		return w.outcome(t, rep, err)
+	case task.SyncUnscoped:
+		rep, err := w.eng.SyncUnscoped(ctx, engine.RunOptions{})
+		return w.outcome(t, rep, err)
+	case task.Users:
+		rep, err := w.eng.UserDelta(ctx, engine.RunOptions{})
+		return w.outcome(t, rep, err)
+	case task.Reconcile:
+		return w.reconcile(ctx, t)
+	case task.Subscriptions:
+		return w.subs.Ensure(ctx)
+	case task.Renew:
+		return w.subs.Renew(ctx, t.Arg)
+	case task.Recreate:
+		err := w.subs.Recreate(ctx, t.Arg)
+		if errors.Is(err, engine.ErrNotFound) {
+			return w.subs.Ensure(ctx)
+		}
+		return err
+	}
+	return fmt.Errorf("task %s: unknown kind: %w", t, task.ErrPermanent)
+}
+
+// outcome turns a run's result into Process's answer: a run the deletion
+// guard held is done (its additions applied; the guard keeps the rest
+// until an operator approves), a shard of an older scope is permanent, and
+// failures are retried.
+func (w *Worker) outcome(t task.Task, rep *engine.Report, err error) error {
+	switch {
+	case w.guard.held(t, rep, err):
+		return nil
+	case errors.Is(err, engine.ErrNotFound):
+		return fmt.Errorf("%s: %w: %w", t, err, task.ErrPermanent)
+	case err != nil:
+		return fmt.Errorf("%s: %w", t, err)
+	case rep != nil && rep.Failed():
+		return fmt.Errorf("%s: %d failures", t, rep.FailureCount())
+	}
+	return nil
+}
+
+// reconcile runs the full reconcile and records it in the status.
+func (w *Worker) reconcile(ctx context.Context, t task.Task) error {
+	start := w.clock.Now()
+	w.log.Info("reconcile started")
+	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{Progress: LogProgress(w.log)})
+	err = w.outcome(t, rep, err)
+	w.mu.Lock()
+	w.status.LastReconcile = start
+	w.status.LastReconcileErr = ""
+	if rep != nil {
+		w.status.LastReconcileRun = rep.Run
+	}
+	if err != nil {
+		w.status.LastReconcileErr = err.Error()
+	}
+	w.mu.Unlock()
+	if err == nil && rep != nil {
+		w.log.Info("reconcile done", "run", rep.Run, "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "took", w.clock.Now().Sub(start))
+	}
+	return err
+}
+
+// LogProgress returns a run's progress callback that logs every tenth of
+// the way of each stage.
+func LogProgress(log *slog.Logger) func(engine.Progress) {
+	var mu sync.Mutex
+	last := map[string]int{}
+	return func(p engine.Progress) {
+		if p.Total < 20 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if step := p.Done * 10 / p.Total; step > last[p.Stage] {
+			last[p.Stage] = step
+			log.Info("progress", "stage", p.Stage, "done", p.Done, "total", p.Total)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package memqueue
+
+import (
+	"time"
+
+	"github.com/xtsync/xtsync/pkg/task"
+)
+
+// state is where a key is in its life.
+type state int
+
+// Key states. A key absent from the queue's map is unknown (done).
+const (
+	statePending  state = iota // in the FIFO, waiting for a worker
+	stateRunning               // a worker runs it
+	stateRetrying              // failed; a timer puts it back
+	stateParked                // failed MaxAttempts times in a row
+)
+
+// entry is the queue's record of one key.
+type entry struct {
+	task     task.Task // the task first enqueued under the key
+	state    state
+	dirty    bool // enqueued while running: run once more after success
+	attempts int  // failures in a row
+	lastErr  string
+	parkedAt time.Time
+	stop     func() bool // stops the retry timer, while retrying
+}
