@@ -128,9 +128,15 @@ func (srv *server) serve(hs *http.Server, ln net.Listener) {
 	}
 }
 
-// schedule queues the periodic reconcile and the subscription check.
+// schedule runs the periodic tasks until ctx is done.
 func (srv *server) schedule(ctx context.Context, every time.Duration) {
 	defer close(srv.done)
+	schedule(ctx, srv.queue, every)
+}
+
+// schedule queues the full reconcile every `every` and the subscription
+// check every `every` or hourly, whichever is sooner.
+func schedule(ctx context.Context, q app.Queue, every time.Duration) {
 	rec := time.NewTicker(every)
 	defer rec.Stop()
 	subs := time.NewTicker(min(every, time.Hour))
@@ -140,9 +146,9 @@ func (srv *server) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-rec.C:
-			_ = srv.queue.Enqueue(ctx, task.Of(task.Reconcile, ""))
+			_ = q.Enqueue(ctx, task.Of(task.Reconcile, ""))
 		case <-subs.C:
-			_ = srv.queue.Enqueue(ctx, task.Of(task.Subscriptions, ""))
+			_ = q.Enqueue(ctx, task.Of(task.Subscriptions, ""))
 		}
 	}
 }

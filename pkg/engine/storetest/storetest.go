@@ -4,7 +4,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,7 +17,7 @@ import (
 // Run runs the store contract against stores made by open; each call must
 // return a new, empty store.
 func Run(t *testing.T, open func(t *testing.T) engine.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	t.Run("GetMissing", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.Get(ctx, engine.RecordGroup, "nope"); !errors.Is(err, engine.ErrNotFound) {
@@ -180,7 +179,7 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 
 func mustPut(t *testing.T, s engine.Store, kind engine.RecordKind, key string, version int64, data string) int64 {
 	t.Helper()
-	v, err := s.Put(context.Background(), kind, key, version, []byte(data))
+	v, err := s.Put(t.Context(), kind, key, version, []byte(data))
 	if err != nil {
 		t.Fatalf("put %s/%s: %v", kind, key, err)
 	}
