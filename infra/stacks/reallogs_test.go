@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/xtsync/xtsync/pkg/contract"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memstore"
 )
@@ -85,4 +89,71 @@ func TestAlarmsMatchRealLogs(t *testing.T) {
 			t.Errorf("filter %s (%q) matches the approval line %v", key, pattern, approve)
 		}
 	}
+}
+
+// TestMetricsFromRealLogs feeds the reconcile function's lines, written by
+// the functions that write them (pkg/contract), through the stack's metric
+// filters: each filter matches its line, and the value it publishes is a
+// number of that line.
+func TestMetricsFromRealLogs(t *testing.T) {
+	s := mainApp(t)
+	filters := metricFilters(t, s, s.dep.Sync.Stack)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	plan := &engine.Plan{
+		Actions: make([]engine.Action, 12), Deletions: 2,
+		Failed: []engine.Skip{{Group: "g1"}, {Group: "g2"}, {Group: "g3"}},
+	}
+	contract.LogPlanned(t.Context(), log, plan)
+	contract.LogSubscriptionsFailed(t.Context(), log, errors.New("graph: 403"))
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	planned, subsFailed := lines[0], lines[1]
+	tests := []struct {
+		filter string
+		line   map[string]any
+		other  map[string]any
+		want   float64
+	}{
+		{"reconcile ReconcileActions", planned, subsFailed, 12},
+		{"reconcile ReconcileFailedReads", planned, subsFailed, 3},
+		{"reconcile SubscriptionErrors", subsFailed, planned, 1},
+	}
+	for _, tt := range tests {
+		f, ok := filters[tt.filter]
+		if !ok {
+			t.Errorf("no metric filter %s", tt.filter)
+			continue
+		}
+		pattern, value, _ := strings.Cut(f, " -> ")
+		if !matches(pattern, tt.line) {
+			t.Errorf("filter %s (%q) does not match its line %v", tt.filter, pattern, tt.line)
+		}
+		if matches(pattern, tt.other) {
+			t.Errorf("filter %s (%q) matches another line %v", tt.filter, pattern, tt.other)
+		}
+		got, err := metricValue(value, tt.line)
+		if err != nil || got != tt.want {
+			t.Errorf("filter %s publishes %v (%v) from %v, want %v", tt.filter, got, err, tt.line, tt.want)
+		}
+	}
+}
+
+// metricValue is what a metric filter publishes for a line it matches: a
+// literal number, or the number at $.field.
+func metricValue(value string, line map[string]any) (float64, error) {
+	if field, ok := strings.CutPrefix(value, "$."); ok {
+		n, ok := line[field].(float64)
+		if !ok {
+			return 0, fmt.Errorf("field %s is %v, not a number", field, line[field])
+		}
+		return n, nil
+	}
+	return strconv.ParseFloat(value, 64)
 }

@@ -12,7 +12,8 @@ import (
 
 // The log lines the metrics are read from: JSON records from log/slog.
 //
-// The reconcile function's (pkg/lambdaapp/app.go):
+// The reconcile function's (written by pkg/contract's LogPlanned and
+// LogSubscriptionsFailed):
 //
 //	{"level":"INFO","msg":"reconcile planned","actions":12,"deletions":0,"failed_reads":0}
 //	{"level":"ERROR","msg":"subscriptions","err":"..."}
@@ -23,11 +24,11 @@ import (
 //	{"level":"WARN","msg":"deletion guard holding","run":"…","planned":12,"held":12,"since":"…","threshold":5,"window":"1h0m0s"}
 //
 // These messages and fields come from pkg/contract, which the function code
-// logs with, so a rename changes both sides (TestAlarmsMatchRealLogs feeds
-// the guard's real log line through the filter). The reconcile's own
-// "reconcile halted by the deletion guard…" and the guard's "deletion guard
-// approved" lines are not read: the guard's line covers every held run,
-// from either function.
+// logs with, so a rename changes both sides (TestAlarmsMatchRealLogs and
+// TestMetricsFromRealLogs feed the lines the code writes through the
+// filters). The application's "task held by the deletion guard" and the
+// guard's "deletion guard approved" lines are not read: the guard's line
+// covers every held run, from either function.
 const (
 	ReconcilePlannedMessage     = contract.LogReconcilePlanned
 	ReconcileActionsField       = contract.FieldActions

@@ -5,7 +5,12 @@
 // only pkg/engine (standard library only), so the CDK app links no Graph SDK.
 package contract
 
-import "github.com/xtsync/xtsync/pkg/engine"
+import (
+	"context"
+	"log/slog"
+
+	"github.com/xtsync/xtsync/pkg/engine"
+)
 
 // The environment of the functions.
 const (
@@ -46,3 +51,16 @@ const (
 	// for each run whose removals the deletion guard holds.
 	LogGuardHolding = engine.LogGuardHolding
 )
+
+// LogPlanned writes the reconcile function's LogReconcilePlanned line for
+// a plan: the one place that line is written, so the metric filters read
+// what the function logs.
+func LogPlanned(ctx context.Context, log *slog.Logger, p *engine.Plan) {
+	log.InfoContext(ctx, LogReconcilePlanned, FieldActions, len(p.Actions), "deletions", p.Deletions, FieldFailedReads, len(p.Failed))
+}
+
+// LogSubscriptionsFailed writes the LogSubscriptions line, at ERROR, for a
+// run that could not create or renew the subscriptions.
+func LogSubscriptionsFailed(ctx context.Context, log *slog.Logger, err error) {
+	log.ErrorContext(ctx, LogSubscriptions, "err", err)
+}

@@ -174,11 +174,11 @@ func (a *App) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) er
 		return err
 	}
 	if err := a.Subscriptions.Ensure(ctx); err != nil {
-		a.log.Error(contract.LogSubscriptions, "err", err) // the sync goes on; the next run retries
+		contract.LogSubscriptionsFailed(ctx, a.log, err) // the sync goes on; the next run retries
 	}
 	rep, err := a.FanOut(ctx, detail.AllowDeletions)
 	if rep != nil && rep.Plan != nil {
-		a.log.Info(contract.LogReconcilePlanned, contract.FieldActions, len(rep.Plan.Actions), "deletions", rep.Plan.Deletions, contract.FieldFailedReads, len(rep.Plan.Failed))
+		contract.LogPlanned(ctx, a.log, rep.Plan)
 	}
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
