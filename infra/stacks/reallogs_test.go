@@ -68,14 +68,7 @@ func TestAlarmsMatchRealLogs(t *testing.T) {
 	if err := eng.ApproveDeletions(ctx, "run2", 12); err != nil {
 		t.Fatal(err)
 	}
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, buf.String())
 	if len(lines) != 2 {
 		t.Fatalf("the guard logged %d lines, want the hold and the approval: %s", len(lines), buf.String())
 	}
@@ -106,14 +99,7 @@ func TestMetricsFromRealLogs(t *testing.T) {
 	}
 	contract.LogPlanned(t.Context(), log, plan)
 	contract.LogSubscriptionsFailed(t.Context(), log, errors.New("graph: 403"))
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, buf.String())
 	planned, subsFailed := lines[0], lines[1]
 	tests := []struct {
 		filter string
@@ -156,4 +142,18 @@ func metricValue(value string, line map[string]any) (float64, error) {
 		return n, nil
 	}
 	return strconv.ParseFloat(value, 64)
+}
+
+// jsonLines decodes JSON log lines.
+func jsonLines(t *testing.T, text string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
 }

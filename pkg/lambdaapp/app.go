@@ -199,28 +199,34 @@ func newOwner(ctx context.Context) string {
 // environment, the AWS configuration (read from the environment), and the
 // application.
 func FromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger, graph GraphPorts) (*App, error) {
-	settings, err := ReadSettings(getenv)
+	settings, cfg, err := environment(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
+	return New(ctx, settings, cfg, log, graph)
+}
+
+// environment reads the function's settings and the AWS configuration
+// (from the environment only: no AWS call).
+func environment(ctx context.Context, getenv func(string) string) (Settings, aws.Config, error) {
+	settings, err := ReadSettings(getenv)
+	if err != nil {
+		return Settings{}, aws.Config{}, err
+	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return Settings{}, aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	return New(ctx, settings, cfg, log, graph)
+	return settings, cfg, nil
 }
 
 // WebhookFromEnv is what the webhook main runs at start: the environment,
 // the AWS configuration (read from the environment only: no AWS call), and
 // the handler.
 func WebhookFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	settings, err := ReadSettings(getenv)
+	settings, cfg, err := environment(ctx, getenv)
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
 	}
 	return NewWebhook(settings, cfg, log)
 }
