@@ -28,7 +28,7 @@ type statusReport struct {
 	Subscriptions []subStatus       `json:"subscriptions"`
 	Queue         *memqueue.Stats   `json:"queue,omitempty"`
 	Parked        []memqueue.Parked `json:"parked,omitempty"`
-	Service       *app.Status       `json:"service,omitempty"`
+	App           *app.Status       `json:"app,omitempty"`
 	Webhook       *webhook.Stats    `json:"webhook,omitempty"`
 	Guard         guardStatus       `json:"deletionGuard"`
 }
@@ -98,7 +98,7 @@ func (srv *server) adminHandler() http.Handler {
 			return
 		}
 		qs, ss, hs := srv.queue.Stats(), srv.local.Status(), srv.hook.Stats()
-		rep.Running, rep.Queue, rep.Parked, rep.Service, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
+		rep.Running, rep.Queue, rep.Parked, rep.App, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
 		writeJSON(w, rep)
 	})
 	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
@@ -299,8 +299,8 @@ func printStatus(w io.Writer, r statusReport) {
 	for _, p := range r.Parked {
 		fmt.Fprintf(w, "  PARKED %s after %d attempts since %s: %s\n", p.Task, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.LastError)
 	}
-	if r.Service != nil {
-		fmt.Fprintf(w, "Service: %+v\n", *r.Service)
+	if r.App != nil {
+		fmt.Fprintf(w, "Router: %+v\nWorker: %+v\n", r.App.RouterStatus, r.App.WorkerStatus)
 	}
 	if r.Webhook != nil {
 		fmt.Fprintf(w, "Webhook: %+v\n", *r.Webhook)

@@ -4,7 +4,7 @@
 //
 // # Sending
 //
-// Queue implements service.Queue. Each task becomes one message whose body
+// Queue implements app.Queue (without importing it). Each task becomes one message whose body
 // is the task's wire form, task.Task.Encode: its key (whose grammar
 // pkg/task documents) in versioned JSON. A task that task.Task.Check
 // refuses, its key being no valid message group id, is not sent. Each
