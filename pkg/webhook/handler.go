@@ -106,7 +106,7 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	var errs []error
 	if cfg.Lookup == nil {
-		errs = append(errs, errors.New("Lookup is nil"))
+		errs = append(errs, errors.New("lookup (Config.Lookup) is nil"))
 	}
 	if cfg.InScope == nil {
 		errs = append(errs, errors.New("InScope is nil"))

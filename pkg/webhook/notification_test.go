@@ -375,7 +375,7 @@ func TestNew(t *testing.T) {
 	}{
 		{"complete", func(*webhook.Config) {}, ""},
 		{"no logger is fine", func(c *webhook.Config) { c.Log = nil }, ""},
-		{"no subscriptions", func(c *webhook.Config) { c.Lookup = nil }, "Lookup is nil"},
+		{"no subscriptions", func(c *webhook.Config) { c.Lookup = nil }, "lookup (Config.Lookup) is nil"},
 		{"no scope", func(c *webhook.Config) { c.InScope = nil }, "InScope is nil"},
 		{"no sink", func(c *webhook.Config) { c.Sink = nil }, "Sink is nil"},
 		{"negative MaxBody", func(c *webhook.Config) { c.MaxBody = -1 }, "MaxBody -1 is negative"},
