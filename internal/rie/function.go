@@ -37,6 +37,12 @@ type Function struct {
 	waitErr   error         // the RIE's exit, set before exited is closed
 	quiet     atomic.Bool   // the test is over: stop logging to t
 
+	// invoking serializes Invoke: one execution environment runs one
+	// event at a time (Lambda sends concurrent events to other
+	// environments); the RIE crashes on an overlapping invoke
+	// ("ReserveFailed: AlreadyReserved").
+	invoking sync.Mutex
+
 	mu      sync.Mutex
 	reports []Report
 	added   chan struct{} // closed and replaced when a report is added

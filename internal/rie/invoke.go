@@ -42,8 +42,11 @@ func (e *FunctionError) Error() string {
 // the shape of a Lambda error, {"errorMessage":...,"errorType":...}, is
 // taken for one: the RIE answers function errors that way, with 200 and no
 // other sign. After a successful invoke, Invoke waits for its REPORT line
-// (see Reports).
+// (see Reports). Concurrent Invokes run one after another, as events do in
+// one execution environment.
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	f.invoking.Lock()
+	defer f.invoking.Unlock()
 	id := requestID()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invokeURL, bytes.NewReader(payload))
 	if err != nil {
