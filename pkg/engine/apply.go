@@ -6,9 +6,16 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 )
+
+// readChunk is how many users one by-id read asks for (Graph's normal
+// directory queries take 15 "in" values); the applier sends the chunks of
+// one read concurrently.
+const readChunk = 15
 
 // maxCreateBind is how many members a group create binds (Graph takes 20
 // link changes per write).
@@ -18,11 +25,18 @@ const maxCreateBind = 20
 // Every Graph write is preceded by its intent, where a crash could lose
 // what it made (an invitation, a group creation), and by a "started" audit
 // entry; its outcome is audited as soon as it is known.
+//
+// Independent actions run concurrently (see waves): mu guards everything
+// the applier and the state hold, and is held by whichever action runs,
+// except while it waits on Graph or the audit log (io). So the state code
+// runs one action at a time, as it was written, and up to
+// Options.WriteConcurrency requests are in flight.
 type applier struct {
 	e    *Engine
 	st   *state
 	rep  *Report
 	ro   RunOptions
+	mu   sync.Mutex
 	done int
 	// bound are the source users bound at group creation, per group.
 	bound map[string]map[string]bool
@@ -30,42 +44,152 @@ type applier struct {
 	failedUsers map[string]bool
 	restored    []string
 	// owners are the target users of the plan's enables, disables and
-	// deletes, read once to check their link.
-	owners map[string]User
+	// deletes, read once (loadOwners) to check their link; ownersErr is
+	// why that read failed.
+	owners    map[string]User
+	ownersErr error
 }
 
-// apply runs the plan's actions in order and returns the groups it restored
-// from deleted items.
+// io runs f, a Graph request or an audit write, with mu released, so that
+// other actions proceed meanwhile. Call it with mu held.
+func (a *applier) io(f func()) {
+	a.mu.Unlock()
+	defer a.mu.Lock()
+	f()
+}
+
+// apply runs the plan's actions, wave by wave (see waves), and returns the
+// groups it restored from deleted items.
 func (e *Engine) apply(ctx context.Context, st *state, rep *Report, ro RunOptions) []string {
 	a := &applier{e: e, st: st, rep: rep, ro: ro, bound: map[string]map[string]bool{}, failedUsers: map[string]bool{}}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	refsWritten := false
-	acts := rep.Plan.Actions
-	for i := 0; i < len(acts); i++ {
-		act := acts[i]
-		if ctx.Err() != nil {
-			a.result(ctx, act, "", ctx.Err(), nil)
-			continue
-		}
-		if !refsWritten && actionOrder[act.Kind] >= actionOrder[ActEnableUser] {
+	for _, w := range waves(rep.Plan.Actions) {
+		if !refsWritten && actionOrder[w[0].Kind] >= actionOrder[ActEnableUser] {
 			a.writeRefs(ctx)
 			refsWritten = true
 		}
-		if act.Kind == ActInviteUser {
-			j := i
-			for j < len(acts) && acts[j].Kind == ActInviteUser {
-				j++
-			}
-			a.invite(ctx, acts[i:j])
-			i = j - 1
-			continue
+		if needsOwners(w) {
+			a.loadOwners(ctx)
 		}
-		a.one(ctx, act)
+		a.wave(ctx, w)
 	}
 	if !refsWritten {
 		a.writeRefs(ctx)
 	}
 	a.markSynced(ctx)
+	// Results in the plan's order, whatever order the actions finished in.
+	sort.SliceStable(rep.Results, func(i, j int) bool { return actionLess(rep.Results[i].Action, rep.Results[j].Action) })
 	return a.restored
+}
+
+// wave runs one wave: its invitations together (invite), the other
+// actions by key, each key's actions in order, keys concurrently. Call it
+// with mu held.
+func (a *applier) wave(ctx context.Context, w []Action) {
+	var invites []Action
+	byKey := map[string][]Action{}
+	var keys []string
+	for _, act := range w {
+		if act.Kind == ActInviteUser {
+			invites = append(invites, act)
+			continue
+		}
+		k := actionKey(act)
+		if _, seen := byKey[k]; !seen {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], act)
+	}
+	if len(invites) > 0 {
+		a.invite(ctx, invites)
+	}
+	a.parallel(len(keys), func(i int) {
+		for _, act := range byKey[keys[i]] {
+			if ctx.Err() != nil {
+				a.result(ctx, act, "", ctx.Err(), nil)
+				continue
+			}
+			a.one(ctx, act)
+		}
+	})
+}
+
+// parallel runs f(0) to f(n-1), at most Options.WriteConcurrency at once,
+// each with mu held (released only in io), and returns when all are done.
+// Call it with mu held.
+func (a *applier) parallel(n int, f func(i int)) {
+	if n == 0 {
+		return
+	}
+	a.mu.Unlock()
+	defer a.mu.Lock()
+	sem := make(chan struct{}, a.e.opts.writeConcurrency())
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// waves splits a sorted plan at the points where later actions depend on
+// earlier ones: users are provisioned before groups bind or add them,
+// groups exist before their members change, and user enables, deletes and
+// disables and group deletes come last (after the users' group references
+// are written). Within a wave, actions of different keys are independent.
+func waves(acts []Action) [][]Action {
+	stage := func(k ActionKind) int {
+		switch o := actionOrder[k]; {
+		case o <= actionOrder[ActInviteUser]:
+			return 0
+		case o <= actionOrder[ActUpdateUser]:
+			return 1
+		case o <= actionOrder[ActRemoveMembers]:
+			return 2
+		default:
+			return 3
+		}
+	}
+	var out [][]Action
+	for i := 0; i < len(acts); {
+		j := i + 1
+		for j < len(acts) && stage(acts[j].Kind) == stage(acts[i].Kind) {
+			j++
+		}
+		out = append(out, acts[i:j])
+		i = j
+	}
+	return out
+}
+
+// actionKey is what an action must not run concurrently with: its group's
+// other actions, or its user's.
+func actionKey(act Action) string {
+	switch act.Kind {
+	case ActMatchUser, ActLinkUser, ActInviteUser, ActUpdateUser, ActEnableUser, ActDeleteUser, ActDisableUser:
+		return "user:" + act.User
+	}
+	return "group:" + act.Group
+}
+
+// needsOwners reports whether a wave changes users xtsync created, whose
+// link must be read first (owned).
+func needsOwners(w []Action) bool {
+	for _, act := range w {
+		switch act.Kind {
+		case ActUpdateUser, ActEnableUser, ActDisableUser, ActDeleteUser:
+			return true
+		}
+	}
+	return false
 }
 
 // audit writes entries to the audit log now (a crash must not lose them).
@@ -73,7 +197,9 @@ func (a *applier) audit(ctx context.Context, entries ...AuditEntry) {
 	if len(entries) == 0 {
 		return
 	}
-	if err := a.e.store.AppendAudit(context.WithoutCancel(ctx), entries...); err != nil {
+	var err error
+	a.io(func() { err = a.e.store.AppendAudit(context.WithoutCancel(ctx), entries...) })
+	if err != nil {
 		a.e.log.Error("write audit", "entries", len(entries), "err", err)
 		a.rep.Summary.Failures++
 	}
@@ -146,7 +272,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 		var err error
 		if act.Link != "" {
 			a.begin(ctx, act, act.Target)
-			err = a.e.dst.UpdateUser(ctx, act.Target, UserUpdate{Link: act.Link, Attributes: act.Attrs})
+			a.io(func() { err = a.e.dst.UpdateUser(ctx, act.Target, UserUpdate{Link: act.Link, Attributes: act.Attrs}) })
 		}
 		if err == nil {
 			err = a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
@@ -174,7 +300,8 @@ func (a *applier) one(ctx context.Context, act Action) {
 		a.create(ctx, act, "")
 	case ActUpdateGroup:
 		a.begin(ctx, act, act.Target)
-		err := a.e.dst.UpdateGroup(ctx, act.Target, *act.Spec)
+		var err error
+		a.io(func() { err = a.e.dst.UpdateGroup(ctx, act.Target, *act.Spec) })
 		if err == nil {
 			s.GroupsUpdated++
 			if m := a.st.groups[act.Group]; m != nil && m.SourceName != act.GroupName {
@@ -192,7 +319,9 @@ func (a *applier) one(ctx context.Context, act Action) {
 			return
 		}
 		a.begin(ctx, act, m.TargetID)
-		failed, err := a.e.dst.RemoveMembers(ctx, m.TargetID, act.Users)
+		var failed map[string]error
+		var err error
+		a.io(func() { failed, err = a.e.dst.RemoveMembers(ctx, m.TargetID, act.Users) })
 		if err == nil {
 			s.MembersRemoved += len(act.Users) - len(failed)
 		}
@@ -202,7 +331,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 		err := a.owned(ctx, um)
 		if err == nil {
 			a.begin(ctx, act, um.TargetID)
-			err = a.e.dst.UpdateUser(ctx, um.TargetID, UserUpdate{Attributes: act.Attrs})
+			a.io(func() { err = a.e.dst.UpdateUser(ctx, um.TargetID, UserUpdate{Attributes: act.Attrs}) })
 		}
 		if err == nil {
 			s.UsersUpdated++
@@ -238,23 +367,28 @@ func (a *applier) putUser(ctx context.Context, m *UserMapping) error {
 	return a.st.putUser(ctx, m)
 }
 
-// invite provisions the users of a run of invite-user actions: for each,
+// invite provisions the users of a wave's invite-user actions: for each,
 // the intent is saved, then the invitation sent; the invited users are read
-// back (15 per request) to tell a user the invitation created from one
-// that existed before it; a created user gets its link marker, then its
-// mapping. A crash anywhere leaves an intent that the next run resolves
-// the same way (re-inviting an address answers with the same user).
+// back (readChunk per request) to tell a user the invitation created from
+// one that existed before it; a created user gets its link marker, then its
+// mapping. Each step runs concurrently over the users. A crash anywhere
+// leaves an intent that the next run resolves the same way (re-inviting an
+// address answers with the same user). Call it with mu held.
 func (a *applier) invite(ctx context.Context, acts []Action) {
 	type sent struct {
 		act    Action
 		target string
 		intent UserMapping
+		// found and user are the invited user as the read-back saw it.
+		found bool
+		user  User
 	}
-	var out []sent
-	for _, act := range acts {
+	out := make([]*sent, len(acts))
+	a.parallel(len(acts), func(i int) {
+		act := acts[i]
 		if ctx.Err() != nil {
 			a.result(ctx, act, "", ctx.Err(), nil)
-			continue
+			return
 		}
 		m := a.st.users[act.User]
 		intent := UserMapping{SourceID: act.User, Mail: act.Mail, DisplayName: act.Reason, Pending: a.e.clock.Now()}
@@ -267,40 +401,63 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 		if err := a.st.putUser(ctx, &intent); err != nil {
 			a.failedUsers[act.User] = true
 			a.result(ctx, act, "", err, nil)
-			continue
+			return
 		}
 		a.begin(ctx, act, "")
-		u, err := a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.Reason, UserType: a.e.opts.UserType, RedirectURL: a.e.opts.InviteRedirectURL})
+		var u User
+		var err error
+		a.io(func() {
+			u, err = a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.Reason, UserType: a.e.opts.UserType, RedirectURL: a.e.opts.InviteRedirectURL})
+		})
 		if err != nil {
 			a.failedUsers[act.User] = true
 			a.result(ctx, act, "", err, nil)
-			continue
+			return
 		}
-		out = append(out, sent{act: act, target: u.ID, intent: intent})
-	}
-	if len(out) == 0 {
-		return
-	}
-	ids := make([]string, len(out))
-	for i, s := range out {
-		ids[i] = s.target
-	}
-	users, err := a.e.dst.Users(ctx, ids)
+		out[i] = &sent{act: act, target: u.ID, intent: intent}
+	})
+	var invited []*sent
 	for _, s := range out {
-		act := s.act
-		if err != nil {
-			a.failedUsers[act.User] = true
-			a.result(ctx, act, s.target, fmt.Errorf("read invited user %s: %w", s.target, err), nil)
-			continue
+		if s != nil {
+			invited = append(invited, s)
 		}
+	}
+	chunks := slices.Collect(slices.Chunk(invited, readChunk))
+	a.parallel(len(chunks), func(c int) {
+		ids := make([]string, len(chunks[c]))
+		for i, s := range chunks[c] {
+			ids[i] = s.target
+		}
+		var users map[string]User
+		var err error
+		a.io(func() { users, err = a.e.dst.Users(ctx, ids) })
+		for _, s := range chunks[c] {
+			if err != nil {
+				a.failedUsers[s.act.User] = true
+				a.result(ctx, s.act, s.target, fmt.Errorf("read invited user %s: %w", s.target, err), nil)
+				s.target = ""
+				continue
+			}
+			if u, ok := users[s.target]; ok {
+				s.found, s.user = true, u
+			}
+		}
+	})
+	a.parallel(len(invited), func(i int) {
+		s := invited[i]
+		if s.target == "" {
+			return // its read failed, reported
+		}
+		act := s.act
 		link := LinkValue(a.e.opts.SourceTenant, act.User)
 		// A user the by-id read does not list yet was only just created.
 		created, linked := true, false
-		if u, ok := users[s.target]; ok {
+		if s.found {
+			u := s.user
 			if IsLink(u.Link) && u.Link != link {
 				a.failedUsers[act.User] = true
 				a.result(ctx, act, s.target, fmt.Errorf("refused: the invitation answered with user %s, the mirror of another source user", s.target), nil)
-				continue
+				return
 			}
 			created, linked = createdBy(u, link, s.intent.Pending)
 		}
@@ -309,7 +466,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 		if created {
 			m.Provenance = Created
 			if !linked {
-				werr = a.e.dst.UpdateUser(ctx, s.target, UserUpdate{Link: link, Attributes: act.Attrs})
+				a.io(func() { werr = a.e.dst.UpdateUser(ctx, s.target, UserUpdate{Link: link, Attributes: act.Attrs}) })
 			}
 		}
 		if werr == nil {
@@ -325,7 +482,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 			act.Reason = "the invitation answered with a user that existed before it: matched, never deleted or disabled"
 		}
 		a.result(ctx, act, s.target, werr, nil)
-	}
+	})
 }
 
 // create creates the target group, binding the first members, and maps it.
@@ -358,7 +515,7 @@ func (a *applier) create(ctx context.Context, act Action, oldTarget string) {
 		if len(boundUsers) > 0 {
 			a.begin(ctx, bind, "")
 		}
-		g, err = a.e.dst.CreateGroup(ctx, spec)
+		a.io(func() { g, err = a.e.dst.CreateGroup(ctx, spec) })
 	}
 	if err == nil {
 		m.TargetID, m.LastSync, m.Pending = g.ID, a.e.clock.Now(), time.Time{}
@@ -380,7 +537,8 @@ func (a *applier) create(ctx context.Context, act Action, oldTarget string) {
 
 func (a *applier) restore(ctx context.Context, act Action) {
 	a.begin(ctx, act, act.Target)
-	err := a.e.dst.RestoreGroup(ctx, act.Target)
+	var err error
+	a.io(func() { err = a.e.dst.RestoreGroup(ctx, act.Target) })
 	if errors.Is(err, ErrNotFound) {
 		a.create(ctx, act, act.Target)
 		if a.st.groups[act.Group].live() {
@@ -389,7 +547,7 @@ func (a *applier) restore(ctx context.Context, act Action) {
 		return
 	}
 	if err == nil {
-		err = a.e.dst.UpdateGroup(ctx, act.Target, *act.Spec)
+		a.io(func() { err = a.e.dst.UpdateGroup(ctx, act.Target, *act.Spec) })
 	}
 	if err == nil {
 		a.rep.Summary.GroupsRestored++
@@ -448,7 +606,7 @@ func (a *applier) addMembers(ctx context.Context, act Action) {
 	if len(ids) > 0 {
 		a.begin(ctx, act, m.TargetID)
 		var bad map[string]error
-		bad, err = a.e.dst.AddMembers(ctx, m.TargetID, ids)
+		a.io(func() { bad, err = a.e.dst.AddMembers(ctx, m.TargetID, ids) })
 		for tid, e := range bad {
 			failed[bySource[tid]] = e
 			// A mapped user the target no longer has: forget the mapping so
@@ -468,40 +626,53 @@ func (a *applier) addMembers(ctx context.Context, act Action) {
 	a.result(ctx, act, m.TargetID, err, failed)
 }
 
-// owned reads the target user of a created mapping and checks that it
-// carries the mapping's link: the target, not only the state, must prove
-// that xtsync created a user before it is disabled, enabled or deleted.
-// A user without the link is downgraded to matched.
+// loadOwners reads, once, the target users of the plan's attribute
+// updates, enables, disables and deletes, so that owned can check their
+// link: the users the plan's member reads returned carry their link; the
+// others are read readChunk per request, concurrently. Call it with mu
+// held.
+func (a *applier) loadOwners(ctx context.Context) {
+	if a.owners != nil {
+		return
+	}
+	a.owners = map[string]User{}
+	var ids []string
+	for _, act := range a.rep.Plan.Actions {
+		m := a.st.users[act.User]
+		if !m.mapped() || (act.Kind != ActUpdateUser && act.Kind != ActEnableUser && act.Kind != ActDisableUser && act.Kind != ActDeleteUser) {
+			continue
+		}
+		if tu, read := a.rep.Plan.targets[m.TargetID]; read {
+			a.owners[m.TargetID] = User{ID: tu.ID, Link: tu.Link}
+		} else {
+			ids = append(ids, m.TargetID)
+		}
+	}
+	chunks := slices.Collect(slices.Chunk(slices.Compact(slices.Sorted(slices.Values(ids))), readChunk))
+	a.parallel(len(chunks), func(c int) {
+		var users map[string]User
+		var err error
+		a.io(func() { users, err = a.e.dst.Users(ctx, chunks[c]) })
+		if err != nil {
+			a.ownersErr = fmt.Errorf("read users to change: %w", err)
+			return
+		}
+		maps.Copy(a.owners, users)
+	})
+}
+
+// owned checks that the target user of a created mapping carries the
+// mapping's link (loadOwners read it): the target, not only the state,
+// must prove that xtsync created a user before it is disabled, enabled,
+// edited or deleted. A user without the link is downgraded to matched.
 func (a *applier) owned(ctx context.Context, um *UserMapping) error {
 	if um == nil || um.Provenance != Created {
 		return errors.New("refused: the user was not created by xtsync")
 	}
-	link := LinkValue(a.e.opts.SourceTenant, um.SourceID)
-	if a.owners == nil {
-		// The users the plan's member reads returned carry their link;
-		// the others are read once, 15 per request.
-		a.owners = map[string]User{}
-		var ids []string
-		for _, act := range a.rep.Plan.Actions {
-			m := a.st.users[act.User]
-			if !m.mapped() || (act.Kind != ActUpdateUser && act.Kind != ActEnableUser && act.Kind != ActDisableUser && act.Kind != ActDeleteUser) {
-				continue
-			}
-			if tu, read := a.rep.Plan.targets[m.TargetID]; read {
-				a.owners[m.TargetID] = User{ID: tu.ID, Link: tu.Link}
-			} else {
-				ids = append(ids, m.TargetID)
-			}
-		}
-		if len(ids) > 0 {
-			users, err := a.e.dst.Users(ctx, slices.Compact(slices.Sorted(slices.Values(ids))))
-			if err != nil {
-				a.owners = nil
-				return fmt.Errorf("read users to change: %w", err)
-			}
-			maps.Copy(a.owners, users)
-		}
+	if a.ownersErr != nil {
+		return a.ownersErr // not known: never taken for gone
 	}
+	link := LinkValue(a.e.opts.SourceTenant, um.SourceID)
 	u, ok := a.owners[um.TargetID]
 	if !ok {
 		return fmt.Errorf("user %s: %w", um.TargetID, ErrNotFound)
@@ -521,7 +692,7 @@ func (a *applier) setEnabled(ctx context.Context, act Action, enabled bool) {
 	err := a.owned(ctx, um)
 	if err == nil {
 		a.begin(ctx, act, um.TargetID)
-		err = a.e.dst.SetAccountEnabled(ctx, um.TargetID, enabled)
+		a.io(func() { err = a.e.dst.SetAccountEnabled(ctx, um.TargetID, enabled) })
 	}
 	if err == nil {
 		um.Disabled = !enabled
@@ -544,7 +715,7 @@ func (a *applier) deleteUser(ctx context.Context, act Action) {
 		err = a.st.deleteUser(ctx, um) // already gone
 	} else if err == nil {
 		a.begin(ctx, act, um.TargetID)
-		err = a.e.dst.DeleteUser(ctx, um.TargetID)
+		a.io(func() { err = a.e.dst.DeleteUser(ctx, um.TargetID) })
 		if errors.Is(err, ErrNotFound) {
 			err = nil
 		}
@@ -562,7 +733,9 @@ func (a *applier) deleteUser(ctx context.Context, act Action) {
 // unscoped, or a duplicate mirror. The group must still carry the
 // mailNickname of its source group.
 func (a *applier) deleteGroup(ctx context.Context, act Action) {
-	gs, err := a.e.dst.Groups(ctx, []string{act.Target})
+	var gs map[string]Group
+	var err error
+	a.io(func() { gs, err = a.e.dst.Groups(ctx, []string{act.Target}) })
 	g, live := gs[act.Target]
 	switch {
 	case err != nil:
@@ -571,7 +744,7 @@ func (a *applier) deleteGroup(ctx context.Context, act Action) {
 		err = fmt.Errorf("refused: group %s has mailNickname %q, not the mirror's %q", act.Target, g.MailNickname, TargetNickname(act.Group))
 	case live:
 		a.begin(ctx, act, act.Target)
-		err = a.e.dst.DeleteGroup(ctx, act.Target)
+		a.io(func() { err = a.e.dst.DeleteGroup(ctx, act.Target) })
 		if errors.Is(err, ErrNotFound) {
 			err = nil
 		}

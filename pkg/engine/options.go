@@ -59,6 +59,17 @@ type Options struct {
 	InviteRedirectURL string
 	// Concurrency bounds parallel Graph reads; 4 when zero.
 	Concurrency int
+	// WriteConcurrency bounds the actions an apply runs at once, so the
+	// Graph requests it has in flight; 16 when zero. The Graph client's
+	// limiter paces them to the tenant's quota.
+	WriteConcurrency int
+}
+
+func (o Options) writeConcurrency() int {
+	if o.WriteConcurrency > 0 {
+		return o.WriteConcurrency
+	}
+	return 16
 }
 
 func (o Options) concurrency() int {

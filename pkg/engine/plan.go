@@ -130,17 +130,20 @@ func (p *Plan) Count(k ActionKind) (actions, users int) {
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
 
+// actionLess is the plan's order: by kind (actionOrder), then group, then
+// user.
+func actionLess(a, b Action) bool {
+	if actionOrder[a.Kind] != actionOrder[b.Kind] {
+		return actionOrder[a.Kind] < actionOrder[b.Kind]
+	}
+	if a.Group != b.Group {
+		return a.Group < b.Group
+	}
+	return a.User < b.User
+}
+
 func (p *Plan) sort() {
-	sort.SliceStable(p.Actions, func(i, j int) bool {
-		a, b := p.Actions[i], p.Actions[j]
-		if actionOrder[a.Kind] != actionOrder[b.Kind] {
-			return actionOrder[a.Kind] < actionOrder[b.Kind]
-		}
-		if a.Group != b.Group {
-			return a.Group < b.Group
-		}
-		return a.User < b.User
-	})
+	sort.SliceStable(p.Actions, func(i, j int) bool { return actionLess(p.Actions[i], p.Actions[j]) })
 	p.Deletions = 0
 	for _, a := range p.Actions {
 		p.Deletions += a.Weight()
