@@ -25,9 +25,19 @@ type reconcileEnv struct {
 	nick map[string]string
 }
 
-func newReconcileEnv(t *testing.T, scope []string, extra string) *reconcileEnv {
+func newReconcileEnv(t testing.TB, scope []string, extra string) *reconcileEnv {
+	t.Helper()
+	return newReconcileEnvSeeded(t, scope, extra, nil)
+}
+
+// newReconcileEnvSeeded is newReconcileEnv with seed run on the emulator
+// before the scope's nicknames are looked up (to add groups).
+func newReconcileEnvSeeded(t testing.TB, scope []string, extra string, seed func(*graphemu.Emulator)) *reconcileEnv {
 	t.Helper()
 	em, ca := emutest.StartSample(t, graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 100 * time.Millisecond})
+	if seed != nil {
+		seed(em)
+	}
 	dir := t.TempDir()
 	nick := map[string]string{}
 	for _, g := range em.Groups(graphemu.SampleSourceTenant) {

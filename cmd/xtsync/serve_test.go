@@ -18,7 +18,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,8 +41,15 @@ func startServe(t *testing.T) (*reconcileEnv, *server) {
 func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*reconcileEnv, *server) {
 	t.Helper()
 	all := []string{"engineering", "sales", "finance", "allcompany", "marketing", "remoteworkers", "announcements", "sre", "platform", "partnerproject", "executives"}
+	return startServeScope(t, all, extra, nil, before)
+}
+
+// startServeScope is startServeWith over the groups of scope (nicknames),
+// with seed run on the emulator first (to add groups).
+func startServeScope(t testing.TB, all []string, extra string, seed func(*graphemu.Emulator), before func(*reconcileEnv)) (*reconcileEnv, *server) {
+	t.Helper()
 	listen, admin := freeAddr(t), freeAddr(t)
-	env := newReconcileEnv(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4}\n", listen, listen, admin)+extra)
+	env := newReconcileEnvSeeded(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4}\n", listen, listen, admin)+extra, seed)
 	if before != nil {
 		before(env)
 	}
@@ -78,7 +85,7 @@ func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*re
 // waitConverged waits (at most d) for the target to mirror the source's
 // groups in scope, and returns how long that took; on a timeout it logs the
 // last difference seen.
-func waitConverged(t *testing.T, env *reconcileEnv, scope []string, d time.Duration) time.Duration {
+func waitConverged(t testing.TB, env *reconcileEnv, scope []string, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var err error
