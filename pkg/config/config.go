@@ -8,6 +8,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -31,6 +32,17 @@ type Tenant struct {
 	// CAFile is a PEM bundle to trust in addition to the system roots (a
 	// TLS-inspecting proxy, or the local Graph emulator).
 	CAFile string `yaml:"ca_file"`
+	// WriteRate paces the writes to this tenant, per second (default 18,
+	// under Graph's 20 per app per tenant); WriteBurst is how many may go
+	// at once after a quiet spell (default 100).
+	WriteRate  *float64 `yaml:"write_rate"`
+	WriteBurst *int     `yaml:"write_burst"`
+	// InvitationRate paces POST /invitations, per second (default 28,
+	// under Graph's 150 per 5 s per tenant for all apps).
+	InvitationRate *float64 `yaml:"invitation_rate"`
+	// ReadRate paces the reads, in Graph's resource units per second
+	// (default 300, under Graph's 350 for the smallest tenants).
+	ReadRate *float64 `yaml:"read_rate"`
 }
 
 // Sync are the sync settings.
@@ -254,6 +266,30 @@ func (t *Tenant) validate(prefix string) error {
 		if _, err := os.Stat(t.CAFile); err != nil {
 			return errKey(prefix+".ca_file", "%s cannot be read: %s", t.CAFile, pathCause(err))
 		}
+	}
+	return t.validatePace(prefix)
+}
+
+// validatePace checks the pacing keys: each, when set, a positive number.
+func (t *Tenant) validatePace(prefix string) error {
+	rates := []struct {
+		key, what string
+		v         *float64
+	}{
+		{"write_rate", "writes per second (Graph allows 20 per app per tenant; default 18)", t.WriteRate},
+		{"invitation_rate", "invitations per second (Graph allows 150 per 5 s per tenant; default 28)", t.InvitationRate},
+		{"read_rate", "resource units per second (Graph allows 350 to 800 per app per tenant, by tenant size; default 300)", t.ReadRate},
+	}
+	for _, r := range rates {
+		if r.v == nil {
+			continue
+		}
+		if v := *r.v; !(v > 0) || math.IsInf(v, 0) {
+			return errKey(prefix+"."+r.key, "%v is not a positive number: write the %s, or leave the key out for the default", v, r.what)
+		}
+	}
+	if t.WriteBurst != nil && *t.WriteBurst <= 0 {
+		return errKey(prefix+".write_burst", "%d is not a positive whole number: write how many writes may go at once after a quiet spell, or leave the key out for the default (100)", *t.WriteBurst)
 	}
 	return nil
 }

@@ -305,3 +305,72 @@ func TestUserAttributes(t *testing.T) {
 		})
 	}
 }
+
+func TestPaceKeys(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	n := func(v int) *int { return &v }
+	tests := []struct {
+		name, keys                      string // added under target:
+		wantWrite, wantInvite, wantRead *float64
+		wantBurst                       *int
+		wantErrKey, wantErrText         string
+	}{
+		{name: "unset: the defaults"},
+		{name: "all set", keys: "write_rate: 10\n  write_burst: 40\n  invitation_rate: 12.5\n  read_rate: 150",
+			wantWrite: f(10), wantBurst: n(40), wantInvite: f(12.5), wantRead: f(150)},
+		{name: "a fraction", keys: "write_rate: 2.5", wantWrite: f(2.5)},
+		{name: "from the environment", keys: "read_rate: ${READ_RATE}", wantRead: f(200)},
+		{name: "zero rate", keys: "write_rate: 0", wantErrKey: "target.write_rate", wantErrText: "is not a positive number: write the writes per second"},
+		{name: "negative rate", keys: "invitation_rate: -1", wantErrKey: "target.invitation_rate", wantErrText: "invitations per second"},
+		{name: "not a number", keys: "read_rate: .nan", wantErrKey: "target.read_rate", wantErrText: "resource units per second"},
+		{name: "infinite", keys: "read_rate: .inf", wantErrKey: "target.read_rate", wantErrText: "is not a positive number"},
+		{name: "text", keys: "write_rate: fast", wantErrKey: "target.write_rate", wantErrText: "is not a number"},
+		{name: "zero burst", keys: "write_burst: 0", wantErrKey: "target.write_burst", wantErrText: "is not a positive whole number"},
+		{name: "fractional burst", keys: "write_burst: 2.5", wantErrKey: "target.write_burst", wantErrText: "is not a whole number"},
+		{name: "misspelt", keys: "write-rate: 5", wantErrKey: "target.write-rate", wantErrText: "Did you mean write_rate?"},
+	}
+	vars := map[string]string{"SRC_SECRET": "a", "DST_SECRET": "b", "READ_RATE": "200"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := good
+			if tt.keys != "" {
+				doc = edited(t, "  cloud: usgov\n", "  cloud: usgov\n  "+tt.keys+"\n")
+			}
+			c, err := config.Parse([]byte(doc), env(vars))
+			if tt.wantErrKey != "" {
+				ce := configError(t, err)
+				if got, want := ce.Key, tt.wantErrKey; got != want {
+					t.Errorf("key: got %q (%v), want %q", got, err, want)
+				}
+				if got, want := err.Error(), tt.wantErrText; !strings.Contains(got, want) {
+					t.Errorf("error: got %q, want it to contain %q", got, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []struct {
+				key       string
+				got, want *float64
+			}{{"write_rate", c.Target.WriteRate, tt.wantWrite}, {"invitation_rate", c.Target.InvitationRate, tt.wantInvite}, {"read_rate", c.Target.ReadRate, tt.wantRead}} {
+				if (p.got == nil) != (p.want == nil) || (p.got != nil && *p.got != *p.want) {
+					t.Errorf("target.%s: got %v, want %v", p.key, deref(p.got), deref(p.want))
+				}
+			}
+			if got, want := c.Target.WriteBurst, tt.wantBurst; (got == nil) != (want == nil) || (got != nil && *got != *want) {
+				t.Errorf("target.write_burst: got %v, want %v", deref(got), deref(want))
+			}
+			if s := c.Source; s.WriteRate != nil || s.WriteBurst != nil || s.InvitationRate != nil || s.ReadRate != nil {
+				t.Errorf("source pacing set by target keys: %+v", s)
+			}
+		})
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
+}

@@ -336,6 +336,8 @@ func typeName(t reflect.Type) string {
 	switch {
 	case isIntKind(t.Kind()):
 		return "a whole number"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "a number"
 	case t.Kind() == reflect.Bool:
 		return "true or false"
 	case t.Kind() == reflect.String:

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -155,6 +157,60 @@ func readCost(c *call) float64 {
 		cost--
 	}
 	return cost
+}
+
+// level is how much of the bucket has been used at now (0 to 1), counting
+// the refill since the last take without changing the bucket.
+func (b *bucket) level(now time.Time, rate float64, burst int) float64 {
+	if b == nil || b.last.IsZero() || burst <= 0 {
+		return 0
+	}
+	tokens := math.Min(float64(burst), b.tokens+math.Max(now.Sub(b.last).Seconds(), 0)*rate)
+	return 1 - tokens/float64(burst)
+}
+
+// headerThrottleLimit is Graph's warning on regular answers once the app has
+// used more than 0.8 of its limit: "x-ms-throttle-limit-percentage -
+// Returned only when the application consumed more than 0.8 of its limit.
+// The value ranges from 0.8 to 1.8" (Microsoft Graph service-specific
+// throttling limits, Identity and access service limits,
+// https://learn.microsoft.com/graph/throttling-limits).
+const headerThrottleLimit = "x-ms-throttle-limit-percentage"
+
+// throttleLimit sets x-ms-throttle-limit-percentage on an answer to c when
+// c's app has used more than 80% of the bucket c was charged to (its writes,
+// the tenant's invitations, or its resource units): used/limit with two
+// decimals ("0.85"), capped at Graph's 1.8. Call with e.mu held.
+func (e *Emulator) throttleLimit(c *call, h http.Header) {
+	if c.t == nil || c.route == routeBatch {
+		return
+	}
+	f, l, now := &c.t.faults, &c.t.lim, c.now()
+	used := 0.0
+	if c.method != "GET" && f.WriteRate > 0 {
+		burst := f.WriteBurst
+		if burst == 0 {
+			burst = int(f.WriteRate * 150)
+		}
+		used = l.writes[c.app].level(now, f.WriteRate, burst)
+		if c.route == "POST /invitations" {
+			used = math.Max(used, l.invites.level(now, 30, 150))
+		}
+	}
+	if c.method == "GET" && f.ReadRate > 0 {
+		burst := f.ReadBurst
+		if burst == 0 {
+			burst = int(f.ReadRate * 10)
+		}
+		used = l.reads[c.app].level(now, f.ReadRate, burst)
+	}
+	const epsilon = 1e-9 // the refill's float rounding
+	if used <= 0.8+epsilon {
+		return
+	}
+	// Lower case, as x-ms-resource-unit: $batch items show header names as
+	// set.
+	h[headerThrottleLimit] = []string{strconv.FormatFloat(math.Min(used, 1.8), 'f', 2, 64)}
 }
 
 // admit applies the tenant's faults to a call: the latency to add, and the

@@ -210,5 +210,6 @@ func (e *Emulator) run(c *call, path, authz string) *response {
 		res.header = http.Header{}
 	}
 	res.header["x-ms-resource-unit"] = []string{strconv.Itoa(int(readCost(c)))}
+	e.throttleLimit(c, res.header)
 	return res
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -49,16 +50,22 @@ type Config struct {
 	// Retry tunes the retries of throttled and unavailable answers; the
 	// zero value takes the defaults.
 	Retry RetryPolicy
+	// Pace is the client-side rate limiter's budgets (writes, invitations,
+	// reads), under Graph's throttling limits; the zero value takes the
+	// defaults, NoPace() turns pacing off.
+	Pace Pace
 }
 
 // Client is a signed-in Microsoft Graph client for one tenant: the
 // msgraph-sdk-go service client over a request adapter whose HTTP pipeline
 // is kiota's default middleware with our Retry in place of kiota's retry
-// handler, and a Counter of the requests sent.
+// handler, paced by a Pacer before each attempt, and a Counter of the
+// requests sent.
 type Client struct {
 	sdk       *msgraphsdk.GraphServiceClient
 	adapter   *msgraphsdk.GraphRequestAdapter
 	counter   *Counter
+	pacer     *Pacer
 	endpoints Endpoints
 }
 
@@ -104,7 +111,9 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 		}
 	}
 	counter := NewCounter(base)
+	pacer := NewPacer(counter, cfg.Pace)
 	retry := NewRetry(counter, policy, log)
+	retry.pace = pacer
 	clientOpts := msgraphsdk.GetDefaultClientOptions()
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(retry, graphMiddlewares(&clientOpts)...),
@@ -118,7 +127,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	// Before the service client is built: it copies the base URL into
 	// every request builder.
 	adapter.SetBaseUrl(ep.Graph + "/v1.0")
-	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, counter: counter, endpoints: ep}, nil
+	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, counter: counter, pacer: pacer, endpoints: ep}, nil
 }
 
 // checkConfig reports every problem with cfg, naming the field, and
@@ -137,6 +146,14 @@ func checkConfig(cfg Config) (Endpoints, error) {
 	ep, err := ResolveEndpoints(cfg)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"pace write rate", cfg.Pace.WriteRate}, {"pace invitation rate", cfg.Pace.InvitationRate}, {"pace read rate", cfg.Pace.ReadRate}} {
+		if math.IsNaN(r.v) || math.IsInf(r.v, 0) {
+			errs = append(errs, fmt.Errorf("%s %v is not a finite number (0 for the default, negative for no pacing)", r.name, r.v))
+		}
 	}
 	if len(errs) > 0 {
 		return Endpoints{}, fmt.Errorf("msgraph: bad config: %w", errors.Join(errs...))
@@ -193,6 +210,10 @@ func (c *Client) Adapter() *msgraphsdk.GraphRequestAdapter { return c.adapter }
 
 // Counter counts the Graph requests sent, every retry included.
 func (c *Client) Counter() *Counter { return c.counter }
+
+// PaceStats are the pacer's counters: how long requests waited in it, the
+// 429s received, and each paced class's current rate.
+func (c *Client) PaceStats() PaceStats { return c.pacer.Stats() }
 
 // Endpoints are the resolved Graph and sign-in endpoints.
 func (c *Client) Endpoints() Endpoints { return c.endpoints }

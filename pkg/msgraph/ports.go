@@ -8,7 +8,9 @@ import (
 	"github.com/xtsync/xtsync/pkg/engine"
 )
 
-// ForTenant signs in to one configured tenant (its CA file trusted too).
+// ForTenant signs in to one configured tenant (its CA file trusted too),
+// paced by the tenant's write_rate, write_burst, invitation_rate and
+// read_rate (the defaults when unset).
 func ForTenant(t config.Tenant, log *slog.Logger) (*Client, error) {
 	hc, err := HTTPClientWithCA(t.CAFile)
 	if err != nil {
@@ -17,7 +19,26 @@ func ForTenant(t config.Tenant, log *slog.Logger) (*Client, error) {
 	return New(Config{
 		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
 		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
+		Pace: tenantPace(t),
 	}, log)
+}
+
+// tenantPace is a configured tenant's pacing; unset keys take the defaults.
+func tenantPace(t config.Tenant) Pace {
+	var p Pace
+	if t.WriteRate != nil {
+		p.WriteRate = *t.WriteRate
+	}
+	if t.WriteBurst != nil {
+		p.WriteBurst = *t.WriteBurst
+	}
+	if t.InvitationRate != nil {
+		p.InvitationRate = *t.InvitationRate
+	}
+	if t.ReadRate != nil {
+		p.ReadRate = *t.ReadRate
+	}
+	return p
 }
 
 // Ports are the engine's and the subscription manager's Graph ports for a

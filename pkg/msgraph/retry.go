@@ -88,10 +88,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // Retry-After values and so retries too early. It sits under kiota's
 // middleware, so it replays the body bytes as the middleware left them
 // (gzip-compressed by the compression handler).
+//
+// With a Pacer (the Client sets its own), each attempt, the first and every
+// retry, waits for the pacer's tokens before it is sent, outside the
+// attempt timeout, and the pacer sees each answer.
 type Retry struct {
 	next   http.RoundTripper
 	policy RetryPolicy
 	log    *slog.Logger
+	pace   *Pacer // nil: unpaced
 }
 
 // NewRetry wraps next (http.DefaultTransport when nil) with retries under
@@ -233,12 +238,10 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// send makes one attempt with a fresh copy of the body.
+// send makes one attempt with a fresh copy of the body: it waits for the
+// pacer (under ctx, not the attempt timeout), then sends under the attempt
+// timeout and shows the pacer the answer.
 func (r *Retry) send(ctx context.Context, req *http.Request, body []byte, attempt int) (*http.Response, error) {
-	cancel := context.CancelFunc(func() {})
-	if r.policy.AttemptTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, r.policy.AttemptTimeout)
-	}
 	out := req.Clone(ctx)
 	if body != nil {
 		out.Body = io.NopCloser(bytes.NewReader(body))
@@ -248,10 +251,26 @@ func (r *Retry) send(ctx context.Context, req *http.Request, body []byte, attemp
 	if attempt > 1 {
 		out.Header.Set("Retry-Attempt", strconv.Itoa(attempt-1))
 	}
+	var paced *ticket
+	if r.pace != nil {
+		var err error
+		if out, paced, err = r.pace.admit(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	cancel := context.CancelFunc(func() {})
+	if r.policy.AttemptTimeout > 0 {
+		var actx context.Context
+		actx, cancel = context.WithTimeout(ctx, r.policy.AttemptTimeout)
+		out = out.WithContext(actx)
+	}
 	resp, err := r.next.RoundTrip(out)
 	if err != nil {
 		cancel()
 		return nil, err
+	}
+	if r.pace != nil {
+		r.pace.observe(paced, resp)
 	}
 	resp.Body = cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil

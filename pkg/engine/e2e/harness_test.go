@@ -32,6 +32,7 @@ type harness struct {
 	eng   *engine.Engine
 	srcC  *msgraph.Client
 	dstC  *msgraph.Client
+	pace  msgraph.Pace
 }
 
 // sampleIDs maps the sample's group mail nicknames to ids.
@@ -66,6 +67,14 @@ func newHarness(t testing.TB, scopeNicks []string, tweak func(*engine.Options)) 
 // newHarnessSeed is newHarness over any seed whose tenants are the sample's.
 func newHarnessSeed(t testing.TB, seed graphemu.Seed, scopeNicks []string, tweak func(*engine.Options)) *harness {
 	t.Helper()
+	return newHarnessPaced(t, seed, scopeNicks, tweak, msgraph.NoPace())
+}
+
+// newHarnessPaced is newHarnessSeed with the Graph clients paced by pace
+// (newHarnessSeed's are not: the emulator does not throttle unless a test
+// sets its budgets).
+func newHarnessPaced(t testing.TB, seed graphemu.Seed, scopeNicks []string, tweak func(*engine.Options), pace msgraph.Pace) *harness {
+	t.Helper()
 	em := graphemu.New(graphemu.Options{Logger: testLogger(t), Seed: 1})
 	if err := em.Load(seed); err != nil {
 		t.Fatal(err)
@@ -78,7 +87,7 @@ func newHarnessSeed(t testing.TB, seed graphemu.Seed, scopeNicks []string, tweak
 	for _, n := range scopeNicks {
 		scope = append(scope, groupID(t, em, n))
 	}
-	h := &harness{t: t, em: em, store: memstore.New(), opts: defaultOptions(scope)}
+	h := &harness{t: t, em: em, store: memstore.New(), opts: defaultOptions(scope), pace: pace}
 	if tweak != nil {
 		tweak(&h.opts)
 	}
@@ -95,6 +104,7 @@ func (h *harness) client(tenant, id, secret string) *msgraph.Client {
 		TenantID: tenant, ClientID: id, ClientSecret: secret,
 		GraphEndpoint: h.em.URL(), AuthorityHost: h.em.URL(), HTTPClient: hc,
 		Retry: msgraph.RetryPolicy{MaxAttempts: 16, BaseDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond},
+		Pace:  h.pace,
 	}, testLogger(h.t))
 	if err != nil {
 		h.t.Fatal(err)
