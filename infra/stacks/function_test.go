@@ -68,6 +68,8 @@ func TestFunctionsAreArm64AL2023WithJSONLogsAndRetention(t *testing.T) {
 		if c.secrets {
 			want[contract.EnvSourceSecretARN] = ref(logicalID(st, s.dep.Sync.SourceSecret))
 			want[contract.EnvTargetSecretARN] = ref(logicalID(st, s.dep.Sync.TargetSecret))
+			// Five workers at most (the default) and the reconcile.
+			want[contract.EnvQuotaShare] = "6"
 		}
 		for k, v := range want {
 			if !same(vars[k], v) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"strconv"
 
 	"github.com/xtsync/xtsync/pkg/contract"
 )
@@ -79,6 +80,9 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 		if withSecrets {
 			e[contract.EnvSourceSecretARN] = st.SourceSecret.SecretArn()
 			e[contract.EnvTargetSecretARN] = st.TargetSecret.SecretArn()
+			// The functions that call Graph share each tenant's quota: up
+			// to WorkerMaxConcurrency workers and the reconcile at once.
+			e[contract.EnvQuotaShare] = jsii.String(strconv.Itoa(s.WorkerMaxConcurrency + 1))
 		}
 		return e
 	}

@@ -45,6 +45,46 @@ type Tenant struct {
 	ReadRate *float64 `yaml:"read_rate"`
 }
 
+// The default pace of a tenant's Graph client, under Graph's throttling
+// limits (https://learn.microsoft.com/graph/throttling-limits): 20 writes
+// per second per app per tenant, 150 invitations per 5 s per tenant, 350
+// resource units of reads per second for the smallest tenants.
+const (
+	DefaultWriteRate      = 18
+	DefaultWriteBurst     = 100
+	DefaultInvitationRate = 28
+	DefaultReadRate       = 300
+)
+
+// ShareQuota divides each tenant's pace (its configured rates, or the
+// defaults) among n processes that call Graph at once with this
+// configuration (the AWS functions; serve is one process). n below 2
+// changes nothing.
+func (c *Config) ShareQuota(n int) {
+	if n < 2 {
+		return
+	}
+	share := func(v *float64, def float64) *float64 {
+		x := def
+		if v != nil {
+			x = *v
+		}
+		x /= float64(n)
+		return &x
+	}
+	for _, t := range []*Tenant{&c.Source, &c.Target} {
+		t.WriteRate = share(t.WriteRate, DefaultWriteRate)
+		t.InvitationRate = share(t.InvitationRate, DefaultInvitationRate)
+		t.ReadRate = share(t.ReadRate, DefaultReadRate)
+		burst := DefaultWriteBurst
+		if t.WriteBurst != nil {
+			burst = *t.WriteBurst
+		}
+		burst = max(1, burst/n)
+		t.WriteBurst = &burst
+	}
+}
+
 // Sync are the sync settings.
 type Sync struct {
 	UserType         string `yaml:"user_type"`

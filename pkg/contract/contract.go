@@ -34,6 +34,11 @@ const (
 	// again (they cache them per container).
 	EnvConfigDigest = "XTSYNC_CONFIG_DIGEST"
 	EnvRevision     = "XTSYNC_REVISION"
+	// EnvQuotaShare is how many function instances may call Graph at once
+	// (the worker's maximum concurrency, plus the reconcile): each divides
+	// its client-side pace by it, so that together they stay under each
+	// tenant's quota (Graph's limits are per app per tenant).
+	EnvQuotaShare = "XTSYNC_QUOTA_SHARE"
 )
 
 // The log lines (JSON from log/slog, message in "msg") the metric filters

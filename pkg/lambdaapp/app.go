@@ -101,6 +101,7 @@ func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, grap
 	if err != nil {
 		return nil, err
 	}
+	c.ShareQuota(s.QuotaShare) // the function's instances share each tenant's quota
 	src, dst, subs, err := graph(c, log)
 	if err != nil {
 		return nil, err

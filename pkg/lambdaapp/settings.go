@@ -3,6 +3,7 @@ package lambdaapp
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/xtsync/xtsync/pkg/contract"
@@ -17,6 +18,7 @@ const (
 	EnvQueueURL        = contract.EnvQueueURL
 	EnvSourceSecretARN = contract.EnvSourceSecretARN
 	EnvTargetSecretARN = contract.EnvTargetSecretARN
+	EnvQuotaShare      = contract.EnvQuotaShare
 	// SourceSecretVar and TargetSecretVar are what the configuration
 	// writes for the secrets: client_secret: "${XTSYNC_SOURCE_CLIENT_SECRET}".
 	// Outside Lambda (tests, local invokes) they may be set in the
@@ -35,6 +37,9 @@ type Settings struct {
 	TargetSecretARN string
 	// Secrets given directly (local runs), by variable name.
 	Secrets map[string]string
+	// QuotaShare is how many instances share each tenant's Graph quota
+	// (1 when unset).
+	QuotaShare int
 }
 
 // ReadSettings reads the environment; errors name the variable.
@@ -51,6 +56,14 @@ func ReadSettings(getenv func(string) string) (Settings, error) {
 		}
 	}
 	var errs []error
+	s.QuotaShare = 1
+	if v := getenv(EnvQuotaShare); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s %q is not a whole number of at least 1", EnvQuotaShare, v))
+		}
+		s.QuotaShare = n
+	}
 	if (s.Config == "") == (s.ConfigParameter == "") {
 		errs = append(errs, fmt.Errorf("set exactly one of %s and %s", EnvConfig, EnvConfigParameter))
 	}

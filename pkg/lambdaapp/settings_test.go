@@ -23,6 +23,8 @@ func TestReadSettings(t *testing.T) {
 		{"no table", map[string]string{EnvTable: ""}, EnvTable},
 		{"standard queue", map[string]string{EnvQueueURL: "https://sqs/1/xtsync"}, "FIFO"},
 		{"bad secret arn", map[string]string{EnvSourceSecretARN: "my-secret"}, EnvSourceSecretARN},
+		{"quota share not a number", map[string]string{EnvQuotaShare: "six"}, EnvQuotaShare},
+		{"quota share zero", map[string]string{EnvQuotaShare: "0"}, EnvQuotaShare},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/xtsync/xtsync/pkg/config"
 )
 
 // Graph's identity and access throttling, as "Microsoft Graph
@@ -37,18 +39,18 @@ import (
 const (
 	// DefaultWriteRate is the default write pace in writes per second
 	// (Graph: 20 per app per tenant).
-	DefaultWriteRate = 18
+	DefaultWriteRate = config.DefaultWriteRate
 	// DefaultWriteBurst is the default write bucket (Graph's is 3,000).
-	DefaultWriteBurst = 100
+	DefaultWriteBurst = config.DefaultWriteBurst
 	// DefaultInvitationRate is the default invitation pace in invitations
 	// per second (Graph: 150 per 5 s per tenant).
-	DefaultInvitationRate = 28
+	DefaultInvitationRate = config.DefaultInvitationRate
 	// DefaultInvitationBurst is the default invitation bucket: 5 s worth
 	// of DefaultInvitationRate, under Graph's 150.
 	DefaultInvitationBurst = 140
 	// DefaultReadRate is the default read pace in resource units per
 	// second (Graph: 350 for the smallest tenants).
-	DefaultReadRate = 300
+	DefaultReadRate = config.DefaultReadRate
 	// DefaultReadBurst is the default read bucket: 10 s worth of
 	// DefaultReadRate, under Graph's 3,500 per 10 s.
 	DefaultReadBurst = 3000
