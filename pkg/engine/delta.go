@@ -106,13 +106,121 @@ func (e *Engine) ShardOf(groupID string) string { return e.sharding.ShardOf(grou
 func (e *Engine) InScope(groupID string) bool { return e.sharding.InScope(groupID) }
 
 // SyncShard fully syncs the groups of one shard (a fan-out part of a
-// reconcile).
+// reconcile). A shard without a stored delta link gets one, taken before
+// the sync's reads, so that its next change is applied by a delta pass.
 func (e *Engine) SyncShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
 	ids, ok := e.sharding.Shard(key)
 	if !ok {
 		return nil, fmt.Errorf("shard %s: %w", key, ErrNotFound)
 	}
-	return e.SyncGroups(ctx, ids, ro)
+	var links []shardLink
+	if !ro.DryRun {
+		links = e.startShardLinks(ctx, [][]string{ids})
+	}
+	rep, err := e.SyncGroups(ctx, ids, ro)
+	if err == nil || errors.Is(err, ErrThreshold) {
+		e.keepShardLinks(ctx, links, rep)
+	}
+	return rep, err
+}
+
+// shardLink is a delta link taken for a shard before a full sync of it.
+type shardLink struct {
+	key  string
+	ids  []string
+	link string
+}
+
+// shardDeltaStart takes, before a full reconcile reads anything, a delta
+// link ($deltatoken=latest: one request, no data) for each shard that has
+// none stored, so that the first change of a shard after the reconcile is
+// applied by a delta pass, not by a full sync of the shard (keepShardLinks
+// stores them once the reconcile has applied the shard's groups).
+func (e *Engine) shardDeltaStart(ctx context.Context) []shardLink {
+	return e.startShardLinks(ctx, shards(e.opts.Scope))
+}
+
+// startShardLinks takes a delta link for each of these shards without a
+// stored one. A shard whose link cannot be taken is left out: its first
+// delta pass takes one, as before.
+func (e *Engine) startShardLinks(ctx context.Context, all [][]string) []shardLink {
+	need := make([]bool, len(all))
+	forEach(ctx, len(all), e.opts.concurrency(), func(i int) {
+		_, err := e.store.Get(ctx, RecordDelta, shardKey(all[i]))
+		need[i] = errors.Is(err, ErrNotFound)
+	}, nil)
+	links := make([]shardLink, len(all))
+	forEach(ctx, len(all), e.opts.concurrency(), func(i int) {
+		if !need[i] {
+			return
+		}
+		key := shardKey(all[i])
+		link, err := e.src.LatestDeltaLink(ctx, all[i])
+		if err != nil {
+			e.log.Warn("start delta for shard", "shard", key, "err", err)
+			return
+		}
+		links[i] = shardLink{key: key, ids: all[i], link: link}
+	}, nil)
+	return slices.DeleteFunc(links, func(l shardLink) bool { return l.link == "" })
+}
+
+// keepShardLinks stores the links taken before a full sync, for the shards
+// whose groups the run applied without a failure: a failed change is not
+// after the link, so a delta pass would not see it again, and that
+// shard's first pass syncs it fully instead. A link stored meanwhile (a
+// delta pass's full sync) is kept.
+func (e *Engine) keepShardLinks(ctx context.Context, links []shardLink, rep *Report) {
+	if len(links) == 0 || rep == nil {
+		return
+	}
+	failed, unattributed := failedGroups(rep)
+	for _, l := range links {
+		if unattributed || slices.ContainsFunc(l.ids, func(id string) bool { return failed[id] }) {
+			e.log.Info("delta link of shard not stored: the sync of its groups failed", "shard", l.key)
+			continue
+		}
+		if err := e.saveDelta(ctx, l.key, l.ids, l.link, 0); err != nil && !errors.Is(err, ErrConflict) {
+			e.log.Warn("save delta link", "shard", l.key, "err", err)
+		}
+	}
+}
+
+// failedGroups are the source groups whose changes a run did not wholly
+// apply: failed reads, failed group actions, and the groups a user whose
+// provisioning failed was to join. unattributed reports a failure that
+// names no group (an audit or a reference write, say): it may concern any.
+func failedGroups(rep *Report) (groups map[string]bool, unattributed bool) {
+	groups = map[string]bool{}
+	var refs map[string][]string
+	if rep.Plan != nil {
+		refs = rep.Plan.refs
+		for _, f := range rep.Plan.Failed {
+			groups[f.Group] = true
+		}
+	}
+	counted := 0
+	for _, r := range rep.Results {
+		n := len(r.Failed)
+		if r.Outcome != OutcomeOK {
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		counted += n
+		switch {
+		case r.Action.Group != "":
+			groups[r.Action.Group] = true
+		case r.Action.User != "":
+			for _, g := range refs[r.Action.User] {
+				groups[g] = true
+			}
+		default:
+			unattributed = true
+		}
+	}
+	return groups, unattributed || rep.Summary.Failures > counted
 }
 
 // SyncUnscoped releases or deletes the mirrors of mapped groups that left the
@@ -195,7 +303,30 @@ func (e *Engine) baseline(ctx context.Context, ids []string, key string, old Del
 	if (err != nil && !errors.Is(err, ErrThreshold)) || ro.DryRun || rep.Failed() {
 		return rep, err
 	}
-	return rep, cmp.Or(e.saveDelta(ctx, key, ids, link, old.Version), err)
+	serr := e.saveDelta(ctx, key, ids, link, old.Version)
+	if errors.Is(serr, ErrConflict) {
+		// Another full sync of the shard stored its link meanwhile (a
+		// reconcile's, when the change came while it ran, this sync
+		// waiting for it). Either link is safe; this one, taken after the
+		// change, is kept, so the change is not replayed (a replayed
+		// removal would count against the deletion guard again).
+		serr = e.replaceDelta(ctx, key, ids, link)
+	}
+	return rep, cmp.Or(serr, err)
+}
+
+// replaceDelta stores link over whatever delta link of the shard is
+// stored.
+func (e *Engine) replaceDelta(ctx context.Context, key string, ids []string, link string) error {
+	var version int64
+	rec, err := e.store.Get(ctx, RecordDelta, key)
+	switch {
+	case err == nil:
+		version = rec.Version
+	case !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("load delta link %s: %w", key, err)
+	}
+	return e.saveDelta(ctx, key, ids, link, version)
 }
 
 func (e *Engine) saveDelta(ctx context.Context, key string, ids []string, link string, version int64) error {
@@ -213,7 +344,8 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 	unlock := e.locks.lock(ids)
 	defer unlock()
 	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
-	st, err := loadState(ctx, e.store)
+	changes = slices.DeleteFunc(slices.Clone(changes), func(ch GroupChange) bool { return !slices.Contains(ids, ch.ID) })
+	st, err := e.deltaState(ctx, changes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -245,9 +377,6 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 	pl := newPlanner(e.opts, st, snap)
 	var resync []string
 	for _, ch := range changes {
-		if !slices.Contains(ids, ch.ID) {
-			continue
-		}
 		if pl.deltaGroup(ch, users) {
 			resync = append(resync, ch.ID)
 		}
@@ -258,6 +387,35 @@ func (e *Engine) applyDelta(ctx context.Context, ids []string, changes []GroupCh
 		return rep, nil, err
 	}
 	return rep, resync, halt
+}
+
+// deltaState loads what a delta round's changes name: the mappings of
+// the changed groups and of the members that changed, read by key, so a
+// pass costs what changed, not what is stored (a round without changes
+// reads no mapping). A mapped group deleted in the source is the
+// exception: its references are dropped from every user mapping that
+// lists it, and the store keeps no index of users by group, so the user
+// mappings are listed then.
+func (e *Engine) deltaState(ctx context.Context, changes []GroupChange) (*state, error) {
+	var gids, uids []string
+	for _, ch := range changes {
+		gids = append(gids, ch.ID)
+		for _, mc := range ch.Members {
+			if mc.Member.Type != TypeGroup {
+				uids = append(uids, mc.Member.ID)
+			}
+		}
+	}
+	workers := e.opts.concurrency()
+	st, err := loadStateOf(ctx, e.store, gids, nil, workers)
+	if err != nil {
+		return nil, err
+	}
+	all := slices.ContainsFunc(changes, func(ch GroupChange) bool { return ch.Removed && st.groups[ch.ID] != nil })
+	if err := st.loadUsers(ctx, uids, all, workers); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // deltaGroup plans one group of a delta round; it reports whether the group

@@ -87,8 +87,10 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
 	log := e.log.With("run", rep.Run)
 	userLink := ""
+	var shardLinks []shardLink
 	if full && !ro.DryRun {
 		userLink = e.userDeltaStart(ctx)
+		shardLinks = e.shardDeltaStart(ctx)
 	}
 	st, err := loadState(ctx, e.store)
 	if err != nil {
@@ -115,6 +117,7 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 		}
 		rep.Merge(again)
 	}
+	e.keepShardLinks(ctx, shardLinks, rep)
 	if userLink != "" && !rep.Failed() {
 		if err := e.saveDelta(ctx, usersDeltaKey, nil, userLink, 0); err != nil && !errors.Is(err, ErrConflict) {
 			log.Warn("save users delta link", "err", err)

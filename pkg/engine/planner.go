@@ -26,7 +26,16 @@ type planner struct {
 	// read them.
 	checked     map[string]bool
 	targetUsers map[string]Member
+	// byGroup indexes the state's user mappings by the source groups they
+	// list (built on first use; the planner never changes the state).
+	byGroup map[string][]string
+	// unmapped are the resolutions of unmapped users (targetFor), by
+	// source user id: a user in many groups is resolved once.
+	unmapped map[string]resolution
 }
+
+// resolution is what targetFor found for an unmapped source user.
+type resolution struct{ tid, conflict string }
 
 // plan builds the plan for snap.
 func plan(opts Options, st *state, snap *Snapshot) *Plan {
@@ -86,6 +95,7 @@ func newPlanner(opts Options, st *state, snap *Snapshot) *planner {
 	return &planner{
 		opts: opts, st: st, snap: snap, p: &Plan{synced: map[string]int{}},
 		newRefs: map[string][]string{}, resolved: map[string]bool{}, checked: map[string]bool{}, targetUsers: targetUsers(snap),
+		unmapped: map[string]resolution{},
 	}
 }
 
@@ -104,27 +114,59 @@ func (pl *planner) refs(sourceUser string) []string {
 	return nil
 }
 
+// setRef plans whether sourceUser is a synced member of gid. Planned refs
+// are kept sorted; the state's are copied before they are changed.
 func (pl *planner) setRef(sourceUser, gid string, member bool) {
-	r := slices.Clone(pl.refs(sourceUser))
-	has := slices.Contains(r, gid)
-	switch {
-	case member && !has:
-		r = append(r, gid)
-	case !member && has:
-		r = slices.DeleteFunc(r, func(s string) bool { return s == gid })
-	default:
+	r, owned := pl.newRefs[sourceUser]
+	if !owned {
+		if m := pl.st.users[sourceUser]; m != nil {
+			r = m.Groups
+		}
+	}
+	if hasRef(r, gid) == member {
 		return
 	}
-	slices.Sort(r)
+	if !owned {
+		r = slices.Compact(slices.Sorted(slices.Values(r)))
+	}
+	if member {
+		i, _ := slices.BinarySearch(r, gid)
+		r = slices.Insert(r, i, gid)
+	} else {
+		r = slices.DeleteFunc(r, func(s string) bool { return s == gid })
+	}
 	pl.newRefs[sourceUser] = r
+}
+
+// hasRef reports whether refs holds gid. Refs are stored sorted, so a
+// binary search finds it; a miss is confirmed by a scan, for refs stored
+// unsorted.
+func hasRef(refs []string, gid string) bool {
+	if _, found := slices.BinarySearch(refs, gid); found {
+		return true
+	}
+	return slices.Contains(refs, gid)
+}
+
+// membersOf returns the source users whose stored mapping lists gid among
+// its synced groups. The first call indexes every user mapping once, so a
+// plan costs O(users + references), not O(groups x users).
+func (pl *planner) membersOf(gid string) []string {
+	if pl.byGroup == nil {
+		pl.byGroup = map[string][]string{}
+		for uid, um := range pl.st.users {
+			for _, g := range um.Groups {
+				pl.byGroup[g] = append(pl.byGroup[g], uid)
+			}
+		}
+	}
+	return pl.byGroup[gid]
 }
 
 // dropGroupRefs removes gid from every user's refs.
 func (pl *planner) dropGroupRefs(gid string) {
-	for uid, m := range pl.st.users {
-		if slices.Contains(m.Groups, gid) {
-			pl.setRef(uid, gid, false)
-		}
+	for _, uid := range pl.membersOf(gid) {
+		pl.setRef(uid, gid, false)
 	}
 }
 
@@ -174,8 +216,11 @@ func (pl *planner) group(gid string) {
 		pl.p.Failed = append(pl.p.Failed, Skip{Group: gid, Name: g.DisplayName, Reason: err.Error()})
 		return
 	}
-	current := map[string]bool{}
 	tid, tg := pl.mirrorOf(gid, m, g.DisplayName)
+	var current map[string]bool
+	if tg != nil {
+		current = make(map[string]bool, len(tg.Members))
+	}
 	switch {
 	case tg != nil && tg.Err != nil:
 		pl.p.Failed = append(pl.p.Failed, Skip{Group: gid, Name: g.DisplayName, Reason: "target read failed: " + tg.Err.Error()})
@@ -202,8 +247,8 @@ func (pl *planner) group(gid string) {
 		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActCreateGroup, Group: gid, GroupName: g.DisplayName, Spec: &spec})
 	}
 
-	desired := map[string]bool{}
-	var eligible []string
+	desired := make(map[string]bool, len(sg.Members))
+	eligible := make([]string, 0, len(sg.Members))
 	var add []string
 	var n skipCounts
 	for _, mem := range sg.Members {
@@ -257,13 +302,13 @@ func (pl *planner) group(gid string) {
 	}
 	pl.p.synced[gid] = len(eligible)
 	// References: who is a synced member of gid after this plan.
-	isEligible := map[string]bool{}
+	isEligible := make(map[string]bool, len(eligible))
 	for _, uid := range eligible {
 		isEligible[uid] = true
 		pl.setRef(uid, gid, true)
 	}
-	for uid, um := range pl.st.users {
-		if slices.Contains(um.Groups, gid) && !isEligible[uid] {
+	for _, uid := range pl.membersOf(gid) {
+		if !isEligible[uid] {
 			pl.setRef(uid, gid, false)
 		}
 	}
@@ -362,12 +407,24 @@ func (pl *planner) memberSkips(gid, name string, n skipCounts) {
 // targetFor resolves a source user to its target id: the state mapping,
 // the target user carrying its link, a target user with its address, or a
 // planned invitation. "" when the user cannot be provisioned (conflict
-// reports why, when it is not a missing address).
+// reports why, when it is not a missing address). An unmapped user is
+// resolved once per plan, where it is first met (as its action is planned
+// once).
 func (pl *planner) targetFor(mem Member) (tid, conflict string) {
 	um := pl.st.users[mem.ID]
 	if um.mapped() {
 		return um.TargetID, ""
 	}
+	if r, ok := pl.unmapped[mem.ID]; ok {
+		return r.tid, r.conflict
+	}
+	tid, conflict = pl.resolve(mem, um)
+	pl.unmapped[mem.ID] = resolution{tid, conflict}
+	return tid, conflict
+}
+
+// resolve resolves an unmapped source user (targetFor).
+func (pl *planner) resolve(mem Member, um *UserMapping) (tid, conflict string) {
 	link := LinkValue(pl.opts.SourceTenant, mem.ID)
 	mail := strings.ToLower(mem.Mail)
 	if u, found := pl.snap.UsersByLink[link]; found {

@@ -74,40 +74,114 @@ type DeltaState struct {
 	Version int64     `json:"-"`
 }
 
-// state is the engine's typed view of the store for one run.
+// state is the engine's typed view of the store for one run: every
+// mapping (loadState), or only the mappings a delta pass names
+// (loadStateOf), which is all the planner and the applier look up then.
 type state struct {
 	store  Store
 	groups map[string]*GroupMapping // by source id
 	users  map[string]*UserMapping  // by source id
 }
 
+func newState(s Store) *state {
+	return &state{store: s, groups: map[string]*GroupMapping{}, users: map[string]*UserMapping{}}
+}
+
+// loadState reads every group and user mapping.
 func loadState(ctx context.Context, s Store) (*state, error) {
-	st := &state{store: s, groups: map[string]*GroupMapping{}, users: map[string]*UserMapping{}}
-	recs, err := s.List(ctx, RecordGroup)
+	st := newState(s)
+	if err := st.loadGroups(ctx, nil, true, 1); err != nil {
+		return nil, err
+	}
+	if err := st.loadUsers(ctx, nil, true, 1); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// keyedLoadMax is the most records of one kind a partial load reads by
+// key, workers at a time; for more, the kind is listed (one query instead
+// of many reads), which loads a superset.
+const keyedLoadMax = 200
+
+// loadStateOf reads the mappings of the given source groups and users
+// only, each by key at its current version: the state of a delta pass,
+// whose cost follows its changes, not the size of the state. A key not
+// stored is absent, as in a full load.
+func loadStateOf(ctx context.Context, s Store, groups, users []string, workers int) (*state, error) {
+	st := newState(s)
+	if err := st.loadGroups(ctx, groups, false, workers); err != nil {
+		return nil, err
+	}
+	if err := st.loadUsers(ctx, users, false, workers); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// loadGroups adds the group mappings with these keys (every one when all).
+func (st *state) loadGroups(ctx context.Context, keys []string, all bool, workers int) error {
+	recs, err := readRecords(ctx, st.store, RecordGroup, keys, all, workers)
 	if err != nil {
-		return nil, fmt.Errorf("load group mappings: %w", err)
+		return fmt.Errorf("load group mappings: %w", err)
 	}
 	for _, r := range recs {
 		var m GroupMapping
 		if err := json.Unmarshal(r.Data, &m); err != nil {
-			return nil, fmt.Errorf("decode group mapping %s: %w", r.Key, err)
+			return fmt.Errorf("decode group mapping %s: %w", r.Key, err)
 		}
 		m.Version = r.Version
 		st.groups[r.Key] = &m
 	}
-	recs, err = s.List(ctx, RecordUser)
+	return nil
+}
+
+// loadUsers adds the user mappings with these keys (every one when all).
+func (st *state) loadUsers(ctx context.Context, keys []string, all bool, workers int) error {
+	recs, err := readRecords(ctx, st.store, RecordUser, keys, all, workers)
 	if err != nil {
-		return nil, fmt.Errorf("load user mappings: %w", err)
+		return fmt.Errorf("load user mappings: %w", err)
 	}
 	for _, r := range recs {
 		var m UserMapping
 		if err := json.Unmarshal(r.Data, &m); err != nil {
-			return nil, fmt.Errorf("decode user mapping %s: %w", r.Key, err)
+			return fmt.Errorf("decode user mapping %s: %w", r.Key, err)
 		}
 		m.Version = r.Version
 		st.users[r.Key] = &m
 	}
-	return st, nil
+	return nil
+}
+
+// readRecords reads the stored records of kind with keys, or every record
+// of kind when all (or when there are more than keyedLoadMax keys).
+func readRecords(ctx context.Context, s Store, kind RecordKind, keys []string, all bool, workers int) ([]Record, error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	if all || len(keys) > keyedLoadMax {
+		return s.List(ctx, kind)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	recs := make([]Record, len(keys))
+	errs := make([]error, len(keys))
+	forEach(ctx, len(keys), max(1, workers), func(i int) {
+		recs[i], errs[i] = s.Get(ctx, kind, keys[i])
+	}, nil)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := recs[:0]
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, recs[i])
+		}
+	}
+	return out, nil
 }
 
 func (st *state) putGroup(ctx context.Context, m *GroupMapping) error {

@@ -65,7 +65,7 @@ func (e *Engine) UserDelta(ctx context.Context, ro RunOptions) (*Report, error) 
 // applyUserChanges plans and applies changes of mapped users. With all, every
 // mapped user is read from the source instead.
 func (e *Engine) applyUserChanges(ctx context.Context, changes []UserChange, all bool, ro RunOptions) (*Report, error, error) {
-	st, err := loadState(ctx, e.store)
+	st, err := e.userDeltaState(ctx, changes, all)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,6 +128,34 @@ func (e *Engine) applyUserChanges(ctx context.Context, changes []UserChange, all
 	rep.Plan = pl.finish()
 	_, halt, err := e.execute(ctx, st, rep, ro)
 	return rep, halt, err
+}
+
+// userDeltaState loads what a users delta round needs: with all, every
+// mapping; else the mappings of the changed users, by key, and of the
+// groups those that are mapped are synced members of.
+func (e *Engine) userDeltaState(ctx context.Context, changes []UserChange, all bool) (*state, error) {
+	if all {
+		return loadState(ctx, e.store)
+	}
+	ids := make([]string, len(changes))
+	for i, ch := range changes {
+		ids[i] = ch.ID
+	}
+	workers := e.opts.concurrency()
+	st, err := loadStateOf(ctx, e.store, nil, ids, workers)
+	if err != nil {
+		return nil, err
+	}
+	var groups []string
+	for _, ch := range changes {
+		if um := st.users[ch.ID]; um.mapped() {
+			groups = append(groups, um.Groups...)
+		}
+	}
+	if err := st.loadGroups(ctx, groups, false, workers); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // mergeChange folds a later change of one user into an earlier one.

@@ -6,12 +6,16 @@ import (
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/msgraph"
 )
 
 // Behaviour 8: Graph misbehaving on both sides still ends in the exact
 // state, in one run.
 func TestConvergesUnderFaults(t *testing.T) {
-	h := newHarness(t, allSample, nil)
+	// Paced as in production: under concurrent writes, a 429 pauses the
+	// whole class of requests for its Retry-After (the emulator, like
+	// Graph, throttles the app, not the request).
+	h := newHarnessPaced(t, graphemu.SampleSeed(), allSample, nil, msgraph.Pace{})
 	faults := graphemu.Faults{
 		ThrottleRate: 0.25, RetryAfterMin: graphemu.Duration(50 * time.Millisecond), RetryAfterMax: graphemu.Duration(350 * time.Millisecond),
 		ServerErrorRate: 0.05, ReplicationDelay: graphemu.Duration(2 * time.Second), PageSize: 7,

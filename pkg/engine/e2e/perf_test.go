@@ -44,12 +44,15 @@ func scaleSeed(groups, members, pool int) (graphemu.Seed, []string) {
 // each group and ceil(members/999) member pages per group, a create per
 // group (binding its first 20 members), per distinct user an invitation
 // and the PATCH of its link marker and attributes, ceil((members-20)/20)
-// adds per group.
+// adds per group, and the delta link of each shard of 50 groups
+// ($deltatoken=latest), which the reconcile stores so that the shard's
+// next change is applied by a delta pass.
 func bound(groups, members, users int) (ops, writes int) {
 	pages := (members + 998) / 999
 	adds := (max(0, members-20) + 19) / 20
+	shards := (groups + 49) / 50
 	writes = groups + 2*users + groups*adds
-	return groups + groups*pages + writes, writes
+	return groups + groups*pages + shards + writes, writes
 }
 
 type scaleResult struct {
