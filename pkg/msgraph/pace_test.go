@@ -607,15 +607,18 @@ func TestPacedWritesAgainstTheEmulator(t *testing.T) {
 	tests := []struct {
 		name string
 		pace msgraph.Pace
+		// mayLose: unpaced, a write can run out of its 100 attempts (the
+		// control case shows that too).
+		mayLose bool
 		// check judges the 429s the client received.
 		check func(t *testing.T, throttled int)
 	}{
-		{"paced", msgraph.Pace{WriteBurst: 10}, func(t *testing.T, throttled int) {
+		{"paced", msgraph.Pace{WriteBurst: 10}, false, func(t *testing.T, throttled int) {
 			if limit := writes * 2 / 100; throttled > limit {
 				t.Errorf("%d 429s for %d writes, want at most %d (2%%)", throttled, writes, limit)
 			}
 		}},
-		{"unpaced", msgraph.NoPace(), func(t *testing.T, throttled int) {
+		{"unpaced", msgraph.NoPace(), true, func(t *testing.T, throttled int) {
 			if floor := writes / 10; throttled < floor {
 				t.Errorf("%d 429s for %d unpaced writes, want at least %d: the emulator's budget did not bite, so the paced case proves nothing", throttled, writes, floor)
 			}
@@ -660,7 +663,9 @@ func TestPacedWritesAgainstTheEmulator(t *testing.T) {
 						g.SetDescription(&desc)
 						if _, err := c.SDK().Groups().ByGroupId(groups[i%len(groups)].ID).Patch(t.Context(), g, nil); err != nil {
 							failed.Add(1)
-							t.Errorf("write %d: %v", i, err)
+							if !tt.mayLose {
+								t.Errorf("write %d: %v", i, err)
+							}
 						}
 					}
 				})
@@ -676,8 +681,9 @@ func TestPacedWritesAgainstTheEmulator(t *testing.T) {
 			attempts := c.Counter().Snapshot()["PATCH /groups/{id}"]
 			t.Logf("%s: %d writes (%d failed), %d attempts, %d 429s received (emulator: %d), waited %s in the pacer",
 				tt.name, writes, failed.Load(), attempts, s.Throttled, emu.Throttled, s.Waited.Round(time.Millisecond))
-			if got, want := attempts, writes+s.Throttled; got != want {
-				t.Errorf("attempts: got %d, want %d writes + %d retries of 429s", got, writes, s.Throttled)
+			// A write that ran out of attempts ended on a 429 it did not retry.
+			if got, want := attempts, writes+s.Throttled-int(failed.Load()); got != want {
+				t.Errorf("attempts: got %d, want %d writes + %d retries of 429s - %d lost", got, writes, s.Throttled, failed.Load())
 			}
 			if s.Throttled != emu.Throttled {
 				t.Errorf("429s received %d, the emulator answered %d", s.Throttled, emu.Throttled)

@@ -1,10 +1,12 @@
 package msgraph
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
@@ -118,10 +120,10 @@ func (c *Client) groups(ctx context.Context, ids []string) (map[string]engine.Gr
 }
 
 // listGroups reads every group matching filter (all of them when filter
-// is empty), 999 per page.
+// is empty), 999 per page, decoding the pages' JSON (members.go).
 func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group, error) {
 	top := int32(pageSize)
-	resp, err := c.sdk.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+	info, err := c.sdk.Groups().ToGetRequestInformation(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: nonEmpty(filter), Select: groupSelect, Top: &top},
 	})
 	var out []engine.Group
@@ -129,34 +131,39 @@ func (c *Client) listGroups(ctx context.Context, filter string) ([]engine.Group,
 		if err != nil {
 			return nil, wrap(err, "read groups")
 		}
-		for _, g := range resp.GetValue() {
-			out = append(out, toGroup(g))
+		var body []byte
+		if body, err = c.getJSON(ctx, info); err != nil {
+			return nil, wrap(err, "read groups")
 		}
-		next := resp.GetOdataNextLink()
-		if next == nil {
+		var next string
+		if out, next, err = decodeGroupPage(bytes.NewReader(body), out); err != nil {
+			return nil, fmt.Errorf("read groups: bad page: %w", err)
+		}
+		if next == "" {
 			return out, nil
 		}
-		resp, err = c.sdk.Groups().WithUrl(*next).Get(ctx, nil)
+		info, err = c.sdk.Groups().WithUrl(next).ToGetRequestInformation(ctx, nil)
 	}
 }
 
 // members lists a group's direct or transitive members, 999 a page, read
-// with the schema's select (target: the target side's).
+// with the schema's select (target: the target side's), decoding the
+// pages' JSON (members.go).
 func (c *Client) members(ctx context.Context, groupID string, transitive bool, schema UserSchema, target bool) ([]engine.Member, error) {
-	memberSelect := schema.memberSelect(target)
 	if !engine.IsGUID(groupID) {
 		return nil, fmt.Errorf("group id %q is not a GUID", groupID)
 	}
+	memberSelect := schema.memberSelect(target)
 	top := int32(pageSize)
 	item := c.sdk.Groups().ByGroupId(groupID)
-	var resp models.DirectoryObjectCollectionResponseable
+	var info *abstractions.RequestInformation
 	var err error
 	if transitive {
-		resp, err = item.TransitiveMembers().Get(ctx, &groups.ItemTransitiveMembersRequestBuilderGetRequestConfiguration{
+		info, err = item.TransitiveMembers().ToGetRequestInformation(ctx, &groups.ItemTransitiveMembersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &groups.ItemTransitiveMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: &top},
 		})
 	} else {
-		resp, err = item.Members().Get(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
+		info, err = item.Members().ToGetRequestInformation(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: &top},
 		})
 	}
@@ -165,15 +172,18 @@ func (c *Client) members(ctx context.Context, groupID string, transitive bool, s
 		if err != nil {
 			return nil, wrap(err, "list members of %s", groupID)
 		}
-		for _, o := range resp.GetValue() {
-			out = append(out, schema.member(o, target))
+		var body []byte
+		if body, err = c.getJSON(ctx, info); err != nil {
+			return nil, wrap(err, "list members of %s", groupID)
 		}
-		next := resp.GetOdataNextLink()
-		if next == nil {
-			break
+		var next string
+		if out, next, err = schema.decodeMemberPage(bytes.NewReader(body), target, out); err != nil {
+			return nil, fmt.Errorf("list members of %s: bad page: %w", groupID, err)
+		}
+		if next == "" {
+			return out, nil
 		}
 		// The next link is followed as is.
-		resp, err = item.Members().WithUrl(*next).Get(ctx, nil)
+		info, err = item.Members().WithUrl(next).ToGetRequestInformation(ctx, nil)
 	}
-	return out, nil
 }
