@@ -676,21 +676,26 @@ func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.
 }
 
 // nearLimit adapts to an x-ms-throttle-limit-percentage of pct (0.8 to
-// 1.8): the rate goes down to 0.8/pct of the configured rate (no lower
-// than minShare), and the tokens left to the share of the burst Graph's
-// head-room leaves (all of it at 0.8, none at 1.0 and above).
+// 1.8). Up to 1.0 the app is under its limit: the pace keeps its rate (a
+// steady rate under the limit is what the header asks for) and gives up
+// the burst Graph's head-room no longer has (all of it at 0.8, none at
+// 1.0), and a rate lowered earlier does not climb back meanwhile. Above
+// 1.0 the app is over its limit: the rate goes down to 1/pct of the
+// configured rate (no lower than minShare) and recovers as after a 429.
 func (b *bucket) nearLimit(now time.Time, pct float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance(now)
-	if target := max(b.configured*warnPercentage/pct, b.configured*minShare); target < b.rate {
-		b.rate = target
+	if pct > 1 {
+		if target := max(b.configured/pct, b.configured*minShare); target < b.rate {
+			b.rate = target
+		}
 	}
+	b.calmSince = now // near the limit, a lowered rate does not climb
 	// At least the token under way stays, so a run of warnings does not
 	// slow the pace below the rate.
 	head := max(0, (1-pct)/(1-warnPercentage))
 	b.tokens = min(b.tokens, max(b.burst*head, 1))
-	b.calmSince = now
 }
 
 func (b *bucket) stats() PaceClassStats {

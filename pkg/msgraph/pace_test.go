@@ -401,13 +401,15 @@ func TestPaceThrottlePercentageLowersTheRate(t *testing.T) {
 		{"none", "PATCH", "/groups/" + groupGUID, "", msgraph.PaceWrites, 10},
 		{"under 0.8", "PATCH", "/groups/" + groupGUID, "0.5", msgraph.PaceWrites, 10},
 		{"0.8", "PATCH", "/groups/" + groupGUID, "0.8", msgraph.PaceWrites, 10},
-		{"at the limit", "PATCH", "/groups/" + groupGUID, "1.0", msgraph.PaceWrites, 8},
-		{"over it", "PATCH", "/groups/" + groupGUID, "1.6", msgraph.PaceWrites, 5},
-		{"Graph's top", "PATCH", "/groups/" + groupGUID, "1.8", msgraph.PaceWrites, 10 * 0.8 / 1.8},
-		{"above Graph's top", "PATCH", "/groups/" + groupGUID, "9", msgraph.PaceWrites, 10 * 0.8 / 1.8},
+		// Up to the limit the rate stays (only the burst goes); over it, the
+		// rate goes down to 1/pct.
+		{"at the limit", "PATCH", "/groups/" + groupGUID, "1.0", msgraph.PaceWrites, 10},
+		{"over it", "PATCH", "/groups/" + groupGUID, "1.6", msgraph.PaceWrites, 10 / 1.6},
+		{"Graph's top", "PATCH", "/groups/" + groupGUID, "1.8", msgraph.PaceWrites, 10 / 1.8},
+		{"above Graph's top", "PATCH", "/groups/" + groupGUID, "9", msgraph.PaceWrites, 10 / 1.8},
 		{"unreadable", "PATCH", "/groups/" + groupGUID, "high", msgraph.PaceWrites, 10},
-		{"a read", "GET", "/groups", "1.25", msgraph.PaceReads, 64},
-		{"an invitation lowers writes", "POST", "/invitations", "1.0", msgraph.PaceWrites, 8},
+		{"a read", "GET", "/groups", "1.25", msgraph.PaceReads, 80},
+		{"an invitation lowers writes", "POST", "/invitations", "1.25", msgraph.PaceWrites, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,8 +432,8 @@ func TestPaceThrottlePercentageLowersTheRate(t *testing.T) {
 		})
 	}
 
-	// A warning at the limit also leaves no burst: the next writes go at
-	// the lowered rate.
+	// A warning at the limit leaves no burst: the next writes go at the
+	// steady rate.
 	clock := newFakeClock()
 	next := rtFunc(func(*http.Request) (*http.Response, error) {
 		return paceAnswer(200, "{}", "x-ms-throttle-limit-percentage", "1.0"), nil
@@ -441,8 +443,8 @@ func TestPaceThrottlePercentageLowersTheRate(t *testing.T) {
 		send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
 	}
 	// 1st: from the full bucket, which the warning cuts to one token; 2nd:
-	// that token; 3rd: one token at 8/s.
-	if got, want := p.Stats().Waited, 125*time.Millisecond; !near(got, want) {
+	// that token; 3rd: one token at 10/s.
+	if got, want := p.Stats().Waited, 100*time.Millisecond; !near(got, want) {
 		t.Errorf("three writes under warnings waited %s, want %s", got, want)
 	}
 }
@@ -505,7 +507,7 @@ func TestPaceBatchItem429(t *testing.T) {
 	clock := newFakeClock()
 	const reply = `{"responses":[` +
 		`{"id":"1","status":429,"headers":{"Retry-After":"3","Content-Type":"application/json"},"body":{"error":{"code":"TooManyRequests"}}},` +
-		`{"id":"2","status":200,"headers":{"x-ms-throttle-limit-percentage":"1.00"},"body":{"id":"x"}}]}`
+		`{"id":"2","status":200,"headers":{"x-ms-throttle-limit-percentage":"1.25"},"body":{"id":"x"}}]}`
 	next := rtFunc(func(*http.Request) (*http.Response, error) {
 		return paceAnswer(200, reply, "Content-Type", "application/json"), nil
 	})
