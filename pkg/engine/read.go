@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -271,7 +272,7 @@ func (e *Engine) lookupUsers(ctx context.Context, members []Member) (map[string]
 	}
 	slices.Sort(links)
 	var err error
-	if byLink, err = e.dst.UsersByLink(ctx, links); err != nil {
+	if byLink, err = lookupChunked(ctx, e, links, e.dst.UsersByLink); err != nil {
 		return nil, nil, fmt.Errorf("look up target users by link: %w", err)
 	}
 	var addrs []string
@@ -283,11 +284,37 @@ func (e *Engine) lookupUsers(ctx context.Context, members []Member) (map[string]
 	slices.Sort(addrs)
 	addrs = slices.Compact(addrs)
 	if len(addrs) > 0 {
-		if byAddr, err = e.dst.UsersByAddress(ctx, addrs); err != nil {
+		if byAddr, err = lookupChunked(ctx, e, addrs, e.dst.UsersByAddress); err != nil {
 			return nil, nil, fmt.Errorf("look up target users by address: %w", err)
 		}
 	}
 	return byLink, byAddr, nil
+}
+
+// lookupChunked runs a lookup over keys in chunks, Options.Concurrency at
+// once, and merges the answers. A chunk is a multiple of readChunk keys
+// (the adapters ask 15 values, or 5 addresses, per request), so the
+// requests are the same as one call's would be, only in flight together.
+func lookupChunked[V any](ctx context.Context, e *Engine, keys []string, lookup func(context.Context, []string) (map[string]V, error)) (map[string]V, error) {
+	per := readChunk * max(1, (len(keys)+readChunk*e.opts.concurrency()-1)/(readChunk*e.opts.concurrency()))
+	chunks := slices.Collect(slices.Chunk(keys, per))
+	out := map[string]V{}
+	errs := make([]error, len(chunks))
+	var mu sync.Mutex
+	forEach(ctx, len(chunks), e.opts.concurrency(), func(i int) {
+		got, err := lookup(ctx, chunks[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		mu.Lock()
+		maps.Copy(out, got)
+		mu.Unlock()
+	}, nil)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, ctx.Err()
 }
 
 // sleep waits d or until ctx ends.
