@@ -384,9 +384,14 @@ func (p *Pacer) answered(ch charge, sent, now time.Time, status int, get func(st
 		p.throttled++
 		p.mu.Unlock()
 		wait, _ := ParseRetryAfter(get("Retry-After"), now)
+		// A 429 that names a limit is about the budget; one that does not
+		// may be anything (Graph also throttles for its own load): it
+		// pauses, and cuts the rate only when the class was near its
+		// limit (a recent x-ms-throttle-limit-percentage).
+		named := get(headerThrottleScope) != "" || get(headerThrottleInfo) != ""
 		for _, class := range throttledClasses(ch, get(headerThrottleScope), get(headerThrottleInfo)) {
 			if b := p.buckets[class]; b != nil {
-				b.throttledAt(now, wait, sent)
+				b.throttledAt(now, wait, sent, named)
 			}
 		}
 		return
@@ -563,6 +568,7 @@ type bucket struct {
 	pausedUntil time.Time
 	cutAt       time.Time // the last 429 cut: 429s of requests sent before it do not cut again
 	calmSince   time.Time // the recovery clock: the last 429 or warning, or recovery step
+	warnedAt    time.Time // the last x-ms-throttle-limit-percentage warning
 	waited      time.Duration
 	throttled   int
 }
@@ -654,7 +660,7 @@ func (b *bucket) refill(now time.Time) {
 // one request Graph takes again at the Retry-After (nothing refills during
 // the pause), and its rate is cut, once for all the requests that were
 // under way at the last cut.
-func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.Time) {
+func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.Time, named bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance(now)
@@ -668,11 +674,12 @@ func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.
 	if b.last.Before(b.pausedUntil) {
 		b.last = b.pausedUntil
 	}
-	if b.cutAt.IsZero() || sent.After(b.cutAt) {
+	nearLimit := !b.warnedAt.IsZero() && now.Sub(b.warnedAt) < recoverEvery
+	if (named || nearLimit) && (b.cutAt.IsZero() || sent.After(b.cutAt)) {
 		b.rate = max(b.rate*throttleCut, b.configured*minShare)
 		b.cutAt = now
+		b.calmSince = now
 	}
-	b.calmSince = now
 }
 
 // nearLimit adapts to an x-ms-throttle-limit-percentage of pct (0.8 to
@@ -692,6 +699,7 @@ func (b *bucket) nearLimit(now time.Time, pct float64) {
 		}
 	}
 	b.calmSince = now // near the limit, a lowered rate does not climb
+	b.warnedAt = now
 	// At least the token under way stays, so a run of warnings does not
 	// slow the pace below the rate.
 	head := max(0, (1-pct)/(1-warnPercentage))

@@ -254,7 +254,7 @@ func TestPace429PausesTheClass(t *testing.T) {
 		var patches atomic.Int32
 		next := rtFunc(func(r *http.Request) (*http.Response, error) {
 			if r.Method == "PATCH" && patches.Add(1) == 1 {
-				return paceAnswer(429, "{}", "Retry-After", "2.5"), nil
+				return paceAnswer(429, "{}", "Retry-After", "2.5", "x-ms-throttle-information", "WriteLimitExceeded"), nil
 			}
 			return paceAnswer(200, "{}"), nil
 		})
@@ -367,7 +367,7 @@ func TestPace429CutsOncePerRound(t *testing.T) {
 				close(release)
 			}
 			<-release
-			return paceAnswer(429, "{}", "Retry-After", "1"), nil
+			return paceAnswer(429, "{}", "Retry-After", "1", "x-ms-throttle-information", "WriteLimitExceeded"), nil
 		})
 		p := msgraph.NewPacer(next, msgraph.Pace{WriteRate: 10, WriteBurst: inFlight})
 		var wg sync.WaitGroup
@@ -460,7 +460,7 @@ func TestPaceRecovers(t *testing.T) {
 	warn.Store("")
 	next := rtFunc(func(r *http.Request) (*http.Response, error) {
 		if s := int(status.Load()); s != 200 {
-			return paceAnswer(s, "{}", "Retry-After", "1"), nil
+			return paceAnswer(s, "{}", "Retry-After", "1", "x-ms-throttle-information", "WriteLimitExceeded"), nil
 		}
 		if w := warn.Load().(string); w != "" {
 			return paceAnswer(200, "{}", "x-ms-throttle-limit-percentage", w), nil
@@ -750,5 +750,39 @@ func TestPaceWaitsOutsideTheAttemptTimeout(t *testing.T) {
 	}
 	if got, over := c.PaceStats().Waited, cfg.Retry.AttemptTimeout; got <= over {
 		t.Errorf("waited %s in the pacer, want more than the %s attempt timeout (the test's premise)", got, over)
+	}
+}
+
+// TestPaceUnnamed429OnlyPauses: a 429 that names no limit, with no recent
+// throttle-percentage warning, pauses its class but keeps the rate (Graph
+// throttles for its own load too; a cut would slow every later write);
+// after a warning the same 429 cuts.
+func TestPaceUnnamed429OnlyPauses(t *testing.T) {
+	clock := newFakeClock()
+	var warn atomic.Bool
+	var status atomic.Int32
+	status.Store(429)
+	next := rtFunc(func(*http.Request) (*http.Response, error) {
+		if status.Load() == 429 {
+			return paceAnswer(429, "{}", "Retry-After", "1"), nil
+		}
+		if warn.Load() {
+			return paceAnswer(200, "{}", "x-ms-throttle-limit-percentage", "0.9"), nil
+		}
+		return paceAnswer(200, "{}"), nil
+	})
+	p := msgraph.NewPacer(next, clock.on(msgraph.Pace{WriteRate: 10}))
+	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
+	s := p.Stats().Classes[msgraph.PaceWrites]
+	if s.Rate != 10 || !s.PausedUntil.After(clock.Now()) {
+		t.Fatalf("after an unnamed 429: rate %v, paused until %s; want 10, paused", s.Rate, s.PausedUntil)
+	}
+	status.Store(200)
+	warn.Store(true)
+	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil) // waits out the pause; warned
+	status.Store(429)
+	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
+	if got := p.Stats().Classes[msgraph.PaceWrites].Rate; got != 8 {
+		t.Fatalf("after a warning and a 429: rate %v, want 8", got)
 	}
 }
