@@ -235,6 +235,30 @@ func (a *applier) begin(ctx context.Context, act Action, target string) {
 }
 
 func (a *applier) result(ctx context.Context, act Action, target string, err error, failed map[string]error) {
+	a.record(ctx, act, target, err, failed)
+}
+
+// settle audits a user provisioned on the target (invited, or linked) as
+// ok, then saves its mapping with save; a save that fails turns the
+// result into a failure, audited too. The ok entry comes first: writes of
+// other actions run meanwhile, so a crash can land between the two, and
+// then the next run finds the user by its link and saves the mapping
+// again, while the audit already names the user the run made.
+func (a *applier) settle(ctx context.Context, act Action, target string, save func() error) error {
+	i := a.record(ctx, act, target, nil, nil)
+	err := save()
+	if err != nil {
+		r := &a.rep.Results[i]
+		r.Outcome, r.Error = OutcomeFailed, err.Error()
+		a.rep.Summary.Failures++
+		a.e.log.Warn("action failed", "action", act.Kind, "group", act.Group, "user", act.User, "err", err)
+		a.audit(ctx, a.entries(act, target, OutcomeFailed, err.Error(), nil)...)
+	}
+	return err
+}
+
+// record is result, returning the index of act's Result.
+func (a *applier) record(ctx context.Context, act Action, target string, err error, failed map[string]error) int {
 	r := Result{Action: act, Outcome: OutcomeOK, Target: target}
 	outcome, detail := OutcomeOK, act.Reason
 	if err != nil {
@@ -251,9 +275,11 @@ func (a *applier) result(ctx context.Context, act Action, target string, err err
 		a.rep.Summary.Failures += len(failed)
 	}
 	a.rep.Results = append(a.rep.Results, r)
+	i := len(a.rep.Results) - 1
 	a.done++
 	a.ro.progress("apply", a.done, len(a.rep.Plan.Actions))
 	a.audit(ctx, a.entries(act, target, outcome, detail, failed)...)
+	return i
 }
 
 func (a *applier) one(ctx context.Context, act Action) {
@@ -274,15 +300,19 @@ func (a *applier) one(ctx context.Context, act Action) {
 			a.begin(ctx, act, act.Target)
 			a.io(func() { err = a.e.dst.UpdateUser(ctx, act.Target, UserUpdate{Link: act.Link, Attributes: act.Attrs}) })
 		}
-		if err == nil {
-			err = a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
+		if err != nil {
+			a.failedUsers[act.User] = true
+			a.result(ctx, act, act.Target, err, nil)
+			return
 		}
+		err = a.settle(ctx, act, act.Target, func() error {
+			return a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
+		})
 		if err == nil {
 			s.UsersLinked++
 		} else {
 			a.failedUsers[act.User] = true
 		}
-		a.result(ctx, act, act.Target, err, nil)
 	case ActRestoreGroup:
 		a.restore(ctx, act)
 	case ActAdoptGroup:
@@ -469,19 +499,23 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 				a.io(func() { werr = a.e.dst.UpdateUser(ctx, s.target, UserUpdate{Link: link, Attributes: act.Attrs}) })
 			}
 		}
-		if werr == nil {
-			werr = a.putUser(ctx, m)
-		}
-		switch {
-		case werr != nil:
+		if werr != nil {
 			a.failedUsers[act.User] = true
-		case created:
-			a.rep.Summary.UsersInvited++
-		default:
-			a.rep.Summary.UsersMatched++
+			a.result(ctx, act, s.target, werr, nil)
+			return
+		}
+		if !created {
 			act.Reason = "the invitation answered with a user that existed before it: matched, never deleted or disabled"
 		}
-		a.result(ctx, act, s.target, werr, nil)
+		if err := a.settle(ctx, act, s.target, func() error { return a.putUser(ctx, m) }); err != nil {
+			a.failedUsers[act.User] = true
+			return
+		}
+		if created {
+			a.rep.Summary.UsersInvited++
+		} else {
+			a.rep.Summary.UsersMatched++
+		}
 	})
 }
 
