@@ -234,10 +234,6 @@ func (a *applier) begin(ctx context.Context, act Action, target string) {
 	a.audit(ctx, a.entries(act, target, OutcomeStarted, act.Reason, nil)...)
 }
 
-func (a *applier) result(ctx context.Context, act Action, target string, err error, failed map[string]error) {
-	a.record(ctx, act, target, err, failed)
-}
-
 // settle audits a user provisioned on the target (invited, or linked) as
 // ok, then saves its mapping with save; a save that fails turns the
 // result into a failure, audited too. The ok entry comes first: writes of
@@ -245,7 +241,7 @@ func (a *applier) result(ctx context.Context, act Action, target string, err err
 // then the next run finds the user by its link and saves the mapping
 // again, while the audit already names the user the run made.
 func (a *applier) settle(ctx context.Context, act Action, target string, save func() error) error {
-	i := a.record(ctx, act, target, nil, nil)
+	i := a.result(ctx, act, target, nil, nil)
 	err := save()
 	if err != nil {
 		r := &a.rep.Results[i]
@@ -257,8 +253,9 @@ func (a *applier) settle(ctx context.Context, act Action, target string, save fu
 	return err
 }
 
-// record is result, returning the index of act's Result.
-func (a *applier) record(ctx context.Context, act Action, target string, err error, failed map[string]error) int {
+// result records act's outcome in the report and the audit log, and
+// returns the index of its Result.
+func (a *applier) result(ctx context.Context, act Action, target string, err error, failed map[string]error) int {
 	r := Result{Action: act, Outcome: OutcomeOK, Target: target}
 	outcome, detail := OutcomeOK, act.Reason
 	if err != nil {
@@ -452,27 +449,22 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 			invited = append(invited, s)
 		}
 	}
-	chunks := slices.Collect(slices.Chunk(invited, readChunk))
-	a.parallel(len(chunks), func(c int) {
-		ids := make([]string, len(chunks[c]))
-		for i, s := range chunks[c] {
-			ids[i] = s.target
+	ids := make([]string, len(invited))
+	for i, s := range invited {
+		ids[i] = s.target
+	}
+	users, unread := a.readUsers(ctx, ids)
+	for _, s := range invited {
+		if err := unread[s.target]; err != nil {
+			a.failedUsers[s.act.User] = true
+			a.result(ctx, s.act, s.target, fmt.Errorf("read invited user %s: %w", s.target, err), nil)
+			s.target = ""
+			continue
 		}
-		var users map[string]User
-		var err error
-		a.io(func() { users, err = a.e.dst.Users(ctx, ids) })
-		for _, s := range chunks[c] {
-			if err != nil {
-				a.failedUsers[s.act.User] = true
-				a.result(ctx, s.act, s.target, fmt.Errorf("read invited user %s: %w", s.target, err), nil)
-				s.target = ""
-				continue
-			}
-			if u, ok := users[s.target]; ok {
-				s.found, s.user = true, u
-			}
+		if u, ok := users[s.target]; ok {
+			s.found, s.user = true, u
 		}
-	})
+	}
 	a.parallel(len(invited), func(i int) {
 		s := invited[i]
 		if s.target == "" {
@@ -682,17 +674,32 @@ func (a *applier) loadOwners(ctx context.Context) {
 			ids = append(ids, m.TargetID)
 		}
 	}
-	chunks := slices.Collect(slices.Chunk(slices.Compact(slices.Sorted(slices.Values(ids))), readChunk))
+	users, unread := a.readUsers(ctx, slices.Compact(slices.Sorted(slices.Values(ids))))
+	for _, err := range unread {
+		a.ownersErr = fmt.Errorf("read users to change: %w", err)
+		return
+	}
+	maps.Copy(a.owners, users)
+}
+
+// readUsers reads target users by id, readChunk per request, the requests
+// concurrently; unread maps the ids of the requests that failed to their
+// error. Call it with mu held.
+func (a *applier) readUsers(ctx context.Context, ids []string) (users map[string]User, unread map[string]error) {
+	users, unread = map[string]User{}, map[string]error{}
+	chunks := slices.Collect(slices.Chunk(ids, readChunk))
 	a.parallel(len(chunks), func(c int) {
-		var users map[string]User
+		var got map[string]User
 		var err error
-		a.io(func() { users, err = a.e.dst.Users(ctx, chunks[c]) })
-		if err != nil {
-			a.ownersErr = fmt.Errorf("read users to change: %w", err)
-			return
+		a.io(func() { got, err = a.e.dst.Users(ctx, chunks[c]) })
+		for _, id := range chunks[c] {
+			if err != nil {
+				unread[id] = err
+			}
 		}
-		maps.Copy(a.owners, users)
+		maps.Copy(users, got)
 	})
+	return users, unread
 }
 
 // owned checks that the target user of a created mapping carries the
