@@ -35,6 +35,19 @@ func configError(t *testing.T, err error) *config.Error {
 	return ce
 }
 
+// wantError checks that err is a *config.Error of key whose text contains
+// text.
+func wantError(t *testing.T, err error, key, text string) {
+	t.Helper()
+	ce := configError(t, err)
+	if got, want := ce.Key, key; got != want {
+		t.Errorf("key: got %q (%v), want %q", got, err, want)
+	}
+	if got, want := err.Error(), text; !strings.Contains(got, want) {
+		t.Errorf("error: got %q, want it to contain %q", got, want)
+	}
+}
+
 // edited is the good document with old replaced by new; the test fails if
 // the edit does not apply.
 func edited(t *testing.T, old, new string) string {
@@ -209,13 +222,7 @@ func TestNewSyncKeys(t *testing.T) {
 			}
 			c, err := config.Parse([]byte(doc), env(secrets))
 			if tt.wantErrKey != "" {
-				ce := configError(t, err)
-				if got, want := ce.Key, tt.wantErrKey; got != want {
-					t.Errorf("key: got %q (%v), want %q", got, err, want)
-				}
-				if got, want := err.Error(), tt.wantErrText; !strings.Contains(got, want) {
-					t.Errorf("error: got %q, want it to contain %q", got, want)
-				}
+				wantError(t, err, tt.wantErrKey, tt.wantErrText)
 				return
 			}
 			if err != nil {
@@ -258,13 +265,7 @@ func TestUnknownAndRepeatedKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := edited(t, tt.old, tt.new)
 			_, err := config.Parse([]byte(doc), env(secrets))
-			ce := configError(t, err)
-			if got, want := ce.Key, tt.wantKey; got != want {
-				t.Errorf("key: got %q (%v), want %q", got, err, want)
-			}
-			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
-				t.Errorf("error: got %q, want it to contain %q", got, want)
-			}
+			wantError(t, err, tt.wantKey, tt.wantText)
 		})
 	}
 }
@@ -338,13 +339,7 @@ func TestPaceKeys(t *testing.T) {
 			}
 			c, err := config.Parse([]byte(doc), env(vars))
 			if tt.wantErrKey != "" {
-				ce := configError(t, err)
-				if got, want := ce.Key, tt.wantErrKey; got != want {
-					t.Errorf("key: got %q (%v), want %q", got, err, want)
-				}
-				if got, want := err.Error(), tt.wantErrText; !strings.Contains(got, want) {
-					t.Errorf("error: got %q, want it to contain %q", got, want)
-				}
+				wantError(t, err, tt.wantErrKey, tt.wantErrText)
 				return
 			}
 			if err != nil {

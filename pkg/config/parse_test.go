@@ -142,13 +142,7 @@ func TestExpansionErrors(t *testing.T) {
 				doc = strings.Replace(doc, "111111111111]", "111111111111, \"${G}\"]", 1)
 			}
 			_, err := config.Parse([]byte(doc), env(vars))
-			ce := configError(t, err)
-			if got, want := ce.Key, tt.wantKey; got != want {
-				t.Errorf("key: got %q (%v), want %q", got, err, want)
-			}
-			if got, want := err.Error(), tt.wantText; !strings.Contains(got, want) {
-				t.Errorf("error: got %q, want it to contain %q", got, want)
-			}
+			wantError(t, err, tt.wantKey, tt.wantText)
 			if got := err.Error(); tt.notText != "" && strings.Contains(got, tt.notText) {
 				t.Errorf("error: got %q, must not contain %q", got, tt.notText)
 			}

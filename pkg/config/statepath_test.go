@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/xtsync/xtsync/pkg/config"
@@ -58,13 +57,7 @@ func TestCheckStatePath(t *testing.T) {
 					t.Fatalf("got %v, want nil", err)
 				}
 			} else {
-				ce := configError(t, err)
-				if got, want := ce.Key, "state.path"; got != want {
-					t.Errorf("key: got %q, want %q", got, want)
-				}
-				if got, want := err.Error(), tt.want; !strings.Contains(got, want) {
-					t.Errorf("error: got %q, want it to contain %q", got, want)
-				}
+				wantError(t, err, "state.path", tt.want)
 			}
 			// The check creates nothing.
 			if _, err := os.Stat(tt.path); errors.Is(statErr, os.ErrNotExist) && !errors.Is(err, os.ErrNotExist) {
