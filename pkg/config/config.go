@@ -51,7 +51,7 @@ type Tenant struct {
 // resource units of reads per second for the smallest tenants.
 const (
 	DefaultWriteRate      = 18
-	DefaultWriteBurst     = 100
+	DefaultWriteBurst     = 3000
 	DefaultInvitationRate = 28
 	DefaultReadRate       = 300
 )
@@ -329,7 +329,7 @@ func (t *Tenant) validatePace(prefix string) error {
 		}
 	}
 	if t.WriteBurst != nil && *t.WriteBurst <= 0 {
-		return errKey(prefix+".write_burst", "%d is not a positive whole number: write how many writes may go at once after a quiet spell, or leave the key out for the default (100)", *t.WriteBurst)
+		return errKey(prefix+".write_burst", "%d is not a positive whole number: write how many writes may go at once after a quiet spell, or leave the key out for the default (3000)", *t.WriteBurst)
 	}
 	return nil
 }

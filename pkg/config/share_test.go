@@ -15,7 +15,7 @@ func TestShareQuota(t *testing.T) {
 		{"source write rate (default 18)", *c.Source.WriteRate, 3},
 		{"source invitation rate (default 28)", *c.Source.InvitationRate, 28.0 / 6},
 		{"source read rate (default 300)", *c.Source.ReadRate, 50},
-		{"source write burst (default 100)", float64(*c.Source.WriteBurst), 16},
+		{"source write burst (default 3000)", float64(*c.Source.WriteBurst), 500},
 		{"target write rate (12)", *c.Target.WriteRate, 2},
 		{"target read rate (600)", *c.Target.ReadRate, 100},
 	}

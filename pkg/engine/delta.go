@@ -252,6 +252,14 @@ func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*
 	key := shardKey(ids)
 	var ds DeltaState
 	rec, err := e.store.Get(ctx, RecordDelta, key)
+	if errors.Is(err, ErrNotFound) {
+		// A full sync of these groups under way (serve's start-up
+		// reconcile, whose link was taken before its reads) stores the
+		// shard's link when it ends: wait for it and look again, rather
+		// than sync the shard fully a second time.
+		e.locks.lock(ids)()
+		rec, err = e.store.Get(ctx, RecordDelta, key)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return e.baseline(ctx, ids, key, DeltaState{}, ro)

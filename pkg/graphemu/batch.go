@@ -2,6 +2,7 @@ package graphemu
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,9 +78,7 @@ func (e *Emulator) batchOne(c *call, authz string, it batchItem, done map[string
 		}
 		if ge, isErr := res.body.(*graphErr); isErr {
 			h["Content-Type"] = "application/json"
-			if ge.retryAfter > 0 {
-				h["Retry-After"] = formatRetryAfter(ge.retryAfter)
-			}
+			maps.Copy(h, ge.headers())
 			out["body"] = errorBody(e.now(), reqID, c.clientReqID, ge)
 		} else if res.body != nil {
 			h["Content-Type"] = graphContentType

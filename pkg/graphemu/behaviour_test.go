@@ -264,7 +264,7 @@ func TestWriteBudgetThrottles(t *testing.T) {
 	c := sourceClient(t, em)
 	eng := sampleGroup(t, em, "engineering")
 	ok, throttled := 0, 0
-	var retryAfter string
+	var last http.Header
 	for i := 0; i < 25; i++ {
 		status, _, h := c.do("DELETE", "/groups/"+eng.ID+"/members/"+eng.Members[i%len(eng.Members)]+"/$ref", nil)
 		switch status {
@@ -272,7 +272,7 @@ func TestWriteBudgetThrottles(t *testing.T) {
 			ok++
 		case 429:
 			throttled++
-			retryAfter = h.Get("Retry-After")
+			last = h
 		default:
 			t.Fatalf("status %d", status)
 		}
@@ -280,12 +280,51 @@ func TestWriteBudgetThrottles(t *testing.T) {
 	if ok != 20 || throttled != 5 {
 		t.Fatalf("burst 20 at a frozen clock: ok %d throttled %d, want 20 and 5", ok, throttled)
 	}
-	if retryAfter == "" || retryAfter == "0" {
-		t.Errorf("Retry-After %q", retryAfter)
+	if got := last.Get("Retry-After"); got == "" || got == "0" {
+		t.Errorf("Retry-After %q", got)
 	}
-	// The app stays throttled until Retry-After passes, reads included.
-	if status, _, _ := c.do("GET", "/groups/"+eng.ID, nil); status != 429 {
-		t.Errorf("read while throttled: got %d, want 429", status)
+	// A budget's 429 names it, as Graph's identity and access service does.
+	if got, want := last.Get("x-ms-throttle-scope"), "Tenant_Application/Write/"+graphemu.SampleSourceClientID+"/"+src; got != want {
+		t.Errorf("x-ms-throttle-scope: got %q, want %q", got, want)
+	}
+	if got, want := last.Get("x-ms-throttle-information"), "WriteLimitExceeded"; got != want {
+		t.Errorf("x-ms-throttle-information: got %q, want %q", got, want)
+	}
+	// The app's writes stay throttled until Retry-After passes; its reads,
+	// under their own budget, go on.
+	if status, _, _ := c.do("PATCH", "/groups/"+eng.ID, map[string]any{"description": "x"}); status != 429 {
+		t.Errorf("write while throttled: got %d, want 429", status)
+	}
+	if status, _, _ := c.do("GET", "/groups/"+eng.ID, nil); status != 200 {
+		t.Errorf("read while writes are throttled: got %d, want 200", status)
+	}
+}
+
+// TestRandomThrottleIsPerRequest: a random 429 names no limit and holds
+// only the request that drew it; the app's next requests are served.
+func TestRandomThrottleIsPerRequest(t *testing.T) {
+	em := startSample(t, graphemu.Options{Seed: 7})
+	must(t, em.SetFaults(src, graphemu.Faults{ThrottleRate: 0.5, RetryAfterMin: graphemu.Duration(time.Hour), RetryAfterMax: graphemu.Duration(time.Hour)}))
+	c := sourceClient(t, em)
+	ok, throttled := 0, 0
+	for range 40 {
+		status, _, h := c.do("GET", "/organization", nil)
+		switch status {
+		case 200:
+			ok++
+		case 429:
+			throttled++
+			if h.Get("x-ms-throttle-scope") != "" || h.Get("Retry-After") != "3600" {
+				t.Errorf("random 429: scope %q, Retry-After %q; want none and 3600", h.Get("x-ms-throttle-scope"), h.Get("Retry-After"))
+			}
+		default:
+			t.Fatalf("status %d", status)
+		}
+	}
+	// With an hour's Retry-After, a 429 that blocked the app would leave
+	// every later request throttled.
+	if ok < 10 || throttled < 10 {
+		t.Errorf("at a rate of 0.5: %d served, %d throttled; want both at least 10", ok, throttled)
 	}
 }
 

@@ -14,6 +14,9 @@ type graphErr struct {
 	code       string
 	message    string
 	retryAfter time.Duration // sets Retry-After when > 0
+	// scope and info, on a 429 for a budget, are Graph's
+	// x-ms-throttle-scope and x-ms-throttle-information (see throttled).
+	scope, info string
 }
 
 func (g *graphErr) Error() string { return fmt.Sprintf("%d %s: %s", g.status, g.code, g.message) }
@@ -44,6 +47,33 @@ func errUnsupportedQuery(format string, args ...any) *graphErr {
 
 func errThrottled(after time.Duration) *graphErr {
 	return &graphErr{status: 429, code: "TooManyRequests", message: "Please retry again later.", retryAfter: after}
+}
+
+// Graph's headers on a throttled answer of the identity and access
+// service: "x-ms-throttle-scope - eg.
+// Tenant_Application/ReadWrite/<app>/<tenant> ... Limit: Read, Write,
+// ReadWrite" and "x-ms-throttle-information - Indicates the reason for
+// throttling ... WriteLimitExceeded ... ResourceUnitLimitExceeded"
+// (https://learn.microsoft.com/graph/throttling-limits, Identity and access
+// service limits, "Throttled responses requests").
+const (
+	headerThrottleScope = "x-ms-throttle-scope"
+	headerThrottleInfo  = "x-ms-throttle-information"
+)
+
+// headers returns the headers of ge's answer other than Content-Type.
+func (ge *graphErr) headers() map[string]string {
+	h := map[string]string{}
+	if ge.retryAfter > 0 {
+		h["Retry-After"] = formatRetryAfter(ge.retryAfter)
+	}
+	if ge.scope != "" {
+		h[headerThrottleScope] = ge.scope
+	}
+	if ge.info != "" {
+		h[headerThrottleInfo] = ge.info
+	}
+	return h
 }
 
 // formatRetryAfter writes a delay as Graph does: seconds, possibly
@@ -79,8 +109,8 @@ func errorBody(now time.Time, reqID, clientReqID string, ge *graphErr) map[strin
 // writeError answers with Graph's error envelope.
 func writeError(w http.ResponseWriter, now time.Time, reqID, clientReqID string, ge *graphErr) {
 	w.Header().Set("Content-Type", "application/json")
-	if ge.retryAfter > 0 {
-		w.Header().Set("Retry-After", formatRetryAfter(ge.retryAfter))
+	for k, v := range ge.headers() {
+		w.Header()[k] = []string{v}
 	}
 	w.WriteHeader(ge.status)
 	_ = json.NewEncoder(w).Encode(errorBody(now, reqID, clientReqID, ge))

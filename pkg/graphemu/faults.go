@@ -42,8 +42,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 type Faults struct {
 	// ThrottleRate is the share of Graph requests answered 429 with a
 	// Retry-After between RetryAfterMin and RetryAfterMax (fractional
-	// seconds, as Graph sends "2.128"). Requests from the same app before
-	// that delay has passed are answered 429 too.
+	// seconds, as Graph sends "2.128"), each on its own: the 429 names no
+	// limit (no x-ms-throttle-scope), as when Graph sheds load, and the
+	// app's other requests go on. A spent budget (WriteRate, ReadRate,
+	// the invitations' limit) or ThrottleNext instead throttles every
+	// request of the app until its Retry-After has passed ("Microsoft
+	// Graph limits any further requests from that client for a period of
+	// time", https://learn.microsoft.com/graph/throttling).
 	ThrottleRate  float64  `json:"throttleRate,omitempty"`
 	RetryAfterMin Duration `json:"retryAfterMin,omitempty"`
 	RetryAfterMax Duration `json:"retryAfterMax,omitempty"`
@@ -116,14 +121,45 @@ func (b *bucket) take(now time.Time, rate float64, burst int, cost float64) time
 	return time.Duration((cost - b.tokens) / rate * float64(time.Second))
 }
 
+// block is an app's requests of one limit throttled until a time, and the
+// 429 they are answered meanwhile (the budget's scope and reason, if a
+// budget blocked them).
+type block struct {
+	until       time.Time
+	scope, info string
+}
+
+// The limits a block holds: a spent write budget throttles the app's
+// writes and a spent read budget its reads ("you could encounter a
+// scenario where writes are throttled but reads are still permitted",
+// https://learn.microsoft.com/graph/throttling); the invitations' limit its
+// invitations; ThrottleNext everything.
+const (
+	limitAll    = "all"
+	limitWrite  = "write"
+	limitRead   = "read"
+	limitInvite = "invite"
+)
+
+// blockKey is the key of an app's block of a limit (app "" for the
+// invitations', which is the tenant's for all apps).
+type blockKey struct{ app, limit string }
+
+func keyOf(app, limit string) blockKey {
+	if limit == limitInvite {
+		app = ""
+	}
+	return blockKey{app, limit}
+}
+
 // limiter holds a tenant's budgets and throttling state.
 type limiter struct {
-	writes         map[string]*bucket
-	reads          map[string]*bucket
-	invites        bucket
-	throttledUntil map[string]time.Time
-	throttled      int
-	serverErrors   int
+	writes       map[string]*bucket
+	reads        map[string]*bucket
+	invites      bucket
+	blocked      map[blockKey]block
+	throttled    int
+	serverErrors int
 	// forced is how many coming requests get 429 with forcedAfter.
 	forced      int
 	forcedAfter time.Duration
@@ -228,23 +264,40 @@ func (e *Emulator) admit(c *call) (time.Duration, *graphErr) {
 		l.serverErrors++
 		return delay, errf(503, "serviceNotAvailable", "Service Unavailable. Please retry.")
 	}
-	throttle := func(after time.Duration) (time.Duration, *graphErr) {
-		if l.throttledUntil == nil {
-			l.throttledUntil = map[string]time.Time{}
+	// throttle blocks c's app's requests of limit for after, answering
+	// scope and info.
+	throttle := func(limit string, after time.Duration, scope, info string) (time.Duration, *graphErr) {
+		if l.blocked == nil {
+			l.blocked = map[blockKey]block{}
 		}
-		if until := now.Add(after); until.After(l.throttledUntil[c.app]) {
-			l.throttledUntil[c.app] = until
+		k := keyOf(c.app, limit)
+		if until := now.Add(after); until.After(l.blocked[k].until) {
+			l.blocked[k] = block{until: until, scope: scope, info: info}
 		}
 		l.throttled++
-		return delay, errThrottled(after)
+		ge := errThrottled(after)
+		ge.scope, ge.info = scope, info
+		return delay, ge
 	}
-	if until, found := l.throttledUntil[c.app]; found && now.Before(until) {
-		l.throttled++
-		return delay, errThrottled(until.Sub(now))
+	write := c.method != "GET"
+	limits := []string{limitAll, limitRead}
+	if write {
+		limits = []string{limitAll, limitWrite}
+		if c.route == "POST /invitations" {
+			limits = append(limits, limitInvite)
+		}
+	}
+	for _, limit := range limits {
+		if b, found := l.blocked[keyOf(c.app, limit)]; found && now.Before(b.until) {
+			l.throttled++
+			ge := errThrottled(b.until.Sub(now))
+			ge.scope, ge.info = b.scope, b.info
+			return delay, ge
+		}
 	}
 	if l.forced > 0 {
 		l.forced--
-		return throttle(l.forcedAfter)
+		return throttle(limitAll, l.forcedAfter, "", "")
 	}
 	if f.ThrottleRate > 0 && e.rng.Float64() < f.ThrottleRate {
 		lo, hi := f.RetryAfterMin.D(), f.RetryAfterMax.D()
@@ -255,20 +308,24 @@ func (e *Emulator) admit(c *call) (time.Duration, *graphErr) {
 		if hi > lo {
 			after += time.Duration(e.rng.Int64N(int64(hi - lo)))
 		}
-		return throttle(after)
+		l.throttled++
+		return delay, errThrottled(after)
 	}
-	write := c.method != "GET"
+	// The budgets' scopes: per app per tenant (Tenant_Application) for
+	// writes and resource units; the invitations' limit is per tenant
+	// for all apps, and Graph documents no headers for it.
+	scope := func(limit string) string { return "Tenant_Application/" + limit + "/" + c.app + "/" + c.t.ID }
 	if write && f.WriteRate > 0 {
 		burst := f.WriteBurst
 		if burst == 0 {
 			burst = int(f.WriteRate * 150)
 		}
 		if wait := l.get(&l.writes, c.app).take(now, f.WriteRate, burst, 1); wait > 0 {
-			return throttle(wait)
+			return throttle(limitWrite, wait, scope("Write"), "WriteLimitExceeded")
 		}
 		if c.route == "POST /invitations" {
 			if wait := l.invites.take(now, 30, 150, 1); wait > 0 {
-				return throttle(wait)
+				return throttle(limitInvite, wait, "", "")
 			}
 		}
 	}
@@ -278,7 +335,7 @@ func (e *Emulator) admit(c *call) (time.Duration, *graphErr) {
 			burst = int(f.ReadRate * 10)
 		}
 		if wait := l.get(&l.reads, c.app).take(now, f.ReadRate, burst, readCost(c)); wait > 0 {
-			return throttle(wait)
+			return throttle(limitRead, wait, scope("Read"), "ResourceUnitLimitExceeded")
 		}
 	}
 	return delay, nil

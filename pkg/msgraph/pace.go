@@ -70,6 +70,12 @@ const (
 	// x-ms-throttle-limit-percentage; maxPercentage is its documented top.
 	warnPercentage = 0.8
 	maxPercentage  = 1.8
+	// A class's 429s that name no limit pause it (as a limit's would)
+	// once there are at least spateMin of them lately and they are
+	// spateShare of its answers; the counts halve every spateHalfLife.
+	spateMin      = 3
+	spateShare    = 0.2
+	spateHalfLife = 5 * time.Second
 	// maxPause caps the pause a Retry-After sets (Retry's default
 	// MaxRetryAfter): a bogus header must not stall a class for hours.
 	maxPause = 5 * time.Minute
@@ -110,7 +116,7 @@ type Pace struct {
 	// WriteRate is the writes per second; DefaultWriteRate (18) when zero.
 	WriteRate float64
 	// WriteBurst is how many writes may go at once after a quiet spell;
-	// DefaultWriteBurst (100) when zero or less.
+	// DefaultWriteBurst (3,000, Graph's bucket) when zero or less.
 	WriteBurst int
 	// InvitationRate is the invitations per second;
 	// DefaultInvitationRate (28) when zero.
@@ -384,10 +390,13 @@ func (p *Pacer) answered(ch charge, sent, now time.Time, status int, get func(st
 		p.throttled++
 		p.mu.Unlock()
 		wait, _ := ParseRetryAfter(get("Retry-After"), now)
-		// A 429 that names a limit is about the budget; one that does not
-		// may be anything (Graph also throttles for its own load): it
-		// pauses, and cuts the rate only when the class was near its
-		// limit (a recent x-ms-throttle-limit-percentage).
+		// A 429 that names a limit is about the budget: it pauses the
+		// classes it names and cuts their rate. One that does not may be
+		// anything (Graph also sheds load request by request): alone it
+		// holds only its own request (the retry waits its Retry-After),
+		// and it pauses and cuts its class only when the class was near
+		// its limit (a recent x-ms-throttle-limit-percentage) or such 429s
+		// have become a good share of the class's answers.
 		named := get(headerThrottleScope) != "" || get(headerThrottleInfo) != ""
 		for _, class := range throttledClasses(ch, get(headerThrottleScope), get(headerThrottleInfo)) {
 			if b := p.buckets[class]; b != nil {
@@ -395,6 +404,9 @@ func (p *Pacer) answered(ch charge, sent, now time.Time, status int, get func(st
 			}
 		}
 		return
+	}
+	if b := p.buckets[ch.classes[0]]; b != nil {
+		b.served(now)
 	}
 	pct, ok := limitPercentage(get(headerLimitPercentage))
 	if !ok {
@@ -571,6 +583,34 @@ type bucket struct {
 	warnedAt    time.Time // the last x-ms-throttle-limit-percentage warning
 	waited      time.Duration
 	throttled   int
+	// recent counts the class's answers and its 429s that named no limit,
+	// both decaying by half every spateHalfLife (see spate).
+	recent recentAnswers
+}
+
+// recentAnswers are decaying counts of a class's answers and of its 429s
+// that named no limit.
+type recentAnswers struct {
+	answers, unnamed float64
+	at               time.Time
+}
+
+// decay brings the counts to now.
+func (r *recentAnswers) decay(now time.Time) {
+	if !r.at.IsZero() && now.After(r.at) {
+		f := math.Exp2(-now.Sub(r.at).Seconds() / spateHalfLife.Seconds())
+		r.answers *= f
+		r.unnamed *= f
+	}
+	if now.After(r.at) {
+		r.at = now
+	}
+}
+
+// spate reports whether 429s that name no limit have become a limit's
+// doing: at least spateMin of them lately, and spateShare of the answers.
+func (r *recentAnswers) spate() bool {
+	return r.unnamed >= spateMin && r.unnamed >= spateShare*r.answers
 }
 
 func newBucket(class PaceClass, rate, burst float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *bucket {
@@ -655,16 +695,36 @@ func (b *bucket) refill(now time.Time) {
 	}
 }
 
-// throttledAt adapts to a 429 received at now for a request sent at sent:
-// the class pauses until the Retry-After, its bucket empties but for the
-// one request Graph takes again at the Retry-After (nothing refills during
-// the pause), and its rate is cut, once for all the requests that were
-// under way at the last cut.
+// served counts an answer of the class that was not a 429.
+func (b *bucket) served(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recent.decay(now)
+	b.recent.answers++
+}
+
+// throttledAt adapts to a 429 received at now for a request sent at sent,
+// named when it names a limit. A 429 that names none, with the class
+// neither near its limit nor in a spate of such 429s, changes nothing but
+// the counts: it holds only its own request. Otherwise the class pauses
+// until the Retry-After, its bucket empties but for the one request Graph
+// takes again at the Retry-After (nothing refills during the pause), and
+// its rate is cut, once for all the requests that were under way at the
+// last cut.
 func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.Time, named bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance(now)
 	b.throttled++
+	b.recent.decay(now)
+	b.recent.answers++
+	nearLimit := !b.warnedAt.IsZero() && now.Sub(b.warnedAt) < recoverEvery
+	if !named {
+		b.recent.unnamed++
+		if !nearLimit && !b.recent.spate() {
+			return
+		}
+	}
 	if retryAfter > 0 {
 		if until := now.Add(min(retryAfter, maxPause)); until.After(b.pausedUntil) {
 			b.pausedUntil = until
@@ -674,8 +734,7 @@ func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.
 	if b.last.Before(b.pausedUntil) {
 		b.last = b.pausedUntil
 	}
-	nearLimit := !b.warnedAt.IsZero() && now.Sub(b.warnedAt) < recoverEvery
-	if (named || nearLimit) && (b.cutAt.IsZero() || sent.After(b.cutAt)) {
+	if b.cutAt.IsZero() || sent.After(b.cutAt) {
 		b.rate = max(b.rate*throttleCut, b.configured*minShare)
 		b.cutAt = now
 		b.calmSince = now
@@ -683,12 +742,15 @@ func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.
 }
 
 // nearLimit adapts to an x-ms-throttle-limit-percentage of pct (0.8 to
-// 1.8). Up to 1.0 the app is under its limit: the pace keeps its rate (a
-// steady rate under the limit is what the header asks for) and gives up
-// the burst Graph's head-room no longer has (all of it at 0.8, none at
-// 1.0), and a rate lowered earlier does not climb back meanwhile. Above
-// 1.0 the app is over its limit: the rate goes down to 1/pct of the
-// configured rate (no lower than minShare) and recovers as after a 429.
+// 1.8), the share of Graph's limit the app has used. The tokens go down to
+// what Graph has left: the class has spent burst-tokens of its own bucket,
+// which is pct of Graph's, so Graph has (1-pct)/pct of that left (nothing
+// at 1.0; about nothing when another process spent the budget, and this
+// one has spent none of its own). Up to 1.0 the rate stays (a steady rate
+// under the limit is what the header asks for), and a rate lowered
+// earlier does not climb back meanwhile. Above 1.0 the app is over its
+// limit: the rate goes down to 1/pct of the configured rate (no lower
+// than minShare) and recovers as after a 429.
 func (b *bucket) nearLimit(now time.Time, pct float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -700,10 +762,11 @@ func (b *bucket) nearLimit(now time.Time, pct float64) {
 	}
 	b.calmSince = now // near the limit, a lowered rate does not climb
 	b.warnedAt = now
+	spent := max(b.burst-b.tokens, 0)
+	left := spent * max(1-pct, 0) / pct
 	// At least the token under way stays, so a run of warnings does not
 	// slow the pace below the rate.
-	head := max(0, (1-pct)/(1-warnPercentage))
-	b.tokens = min(b.tokens, max(b.burst*head, 1))
+	b.tokens = min(b.tokens, max(left, 1))
 }
 
 func (b *bucket) stats() PaceClassStats {

@@ -303,17 +303,25 @@ func TestPace429PausesTheClass(t *testing.T) {
 	})
 }
 
-// TestPace429Scope: a 429 pauses the request's own class, and the classes
-// Graph's x-ms-throttle-scope or x-ms-throttle-information name.
+// TestPace429Scope: a 429 that names a limit pauses the request's own
+// class and the classes Graph's x-ms-throttle-scope or
+// x-ms-throttle-information name; one that names none, alone, pauses
+// nothing.
 func TestPace429Scope(t *testing.T) {
 	tests := []struct {
 		name, method, path string
 		headers            []string
 		wantPaused         []msgraph.PaceClass
 	}{
-		{"write", "PATCH", "/groups/" + groupGUID, nil, []msgraph.PaceClass{msgraph.PaceWrites}},
-		{"read", "GET", "/groups", nil, []msgraph.PaceClass{msgraph.PaceReads}},
-		{"invitation", "POST", "/invitations", nil, []msgraph.PaceClass{msgraph.PaceInvitations}},
+		{"write, unnamed", "PATCH", "/groups/" + groupGUID, nil, nil},
+		{"read, unnamed", "GET", "/groups", nil, nil},
+		{"invitation, unnamed", "POST", "/invitations", nil, nil},
+		{"write", "PATCH", "/groups/" + groupGUID,
+			[]string{"x-ms-throttle-scope", "Tenant_Application/Write/9a3d526c-b3c1-4479-ba74-197b5c5751ae/0785ef7c-2d7a-4542-b048-95bcab406e0b"},
+			[]msgraph.PaceClass{msgraph.PaceWrites}},
+		{"read, ResourceUnitLimitExceeded", "GET", "/groups",
+			[]string{"x-ms-throttle-information", "ResourceUnitLimitExceeded"},
+			[]msgraph.PaceClass{msgraph.PaceReads}},
 		{"invitation over the write limit", "POST", "/invitations",
 			[]string{"x-ms-throttle-scope", "Tenant_Application/Write/9a3d526c-b3c1-4479-ba74-197b5c5751ae/0785ef7c-2d7a-4542-b048-95bcab406e0b"},
 			[]msgraph.PaceClass{msgraph.PaceInvitations, msgraph.PaceWrites}},
@@ -449,6 +457,55 @@ func TestPaceThrottlePercentageLowersTheRate(t *testing.T) {
 	}
 }
 
+// TestPaceThrottlePercentageTakesTheBurst: a warning leaves the bucket
+// what Graph has left, judged by what this pacer spent of its own: with a
+// bucket larger than Graph's, the burst stops where Graph's would; when
+// another process spent the budget (a warning on the first write), the
+// writes go at once to the steady rate.
+func TestPaceThrottlePercentageTakesTheBurst(t *testing.T) {
+	tests := []struct {
+		name     string
+		sent     int     // writes sent before the warning
+		pct      string  // the warning on the last of them
+		wantLeft float64 // tokens after it
+	}{
+		// Graph's bucket is 100 (80 spent is 0.8 of it): 20 left.
+		{"graph's bucket is smaller", 80, "0.8", 20},
+		{"a fifth of it left", 100, "0.9", 100 * 0.1 / 0.9},
+		{"spent by someone else", 1, "0.95", 1},
+		{"at the limit", 50, "1.0", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			var n atomic.Int32
+			next := rtFunc(func(*http.Request) (*http.Response, error) {
+				if int(n.Add(1)) == tt.sent {
+					return paceAnswer(200, "{}", "x-ms-throttle-limit-percentage", tt.pct), nil
+				}
+				return paceAnswer(200, "{}"), nil
+			})
+			p := msgraph.NewPacer(next, clock.on(msgraph.Pace{WriteRate: 10, WriteBurst: 3000}))
+			for range tt.sent {
+				send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
+			}
+			// The writes after the warning: the ones left go at once, the
+			// next waits a token at 10/s.
+			before := p.Stats().Waited
+			for range int(tt.wantLeft) {
+				send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
+			}
+			if got := p.Stats().Waited - before; got != 0 {
+				t.Errorf("the %d writes Graph has left waited %s, want 0", int(tt.wantLeft), got)
+			}
+			send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
+			if got := p.Stats().Waited - before; got <= 0 || got > 101*time.Millisecond {
+				t.Errorf("the write past them waited %s, want up to 100ms", got)
+			}
+		})
+	}
+}
+
 // TestPaceRecovers: after a 429 the rate climbs back 5% of the configured
 // rate per 10 s without a 429, up to the configured rate; a warning holds
 // the climb.
@@ -506,7 +563,7 @@ func TestPaceRecovers(t *testing.T) {
 func TestPaceBatchItem429(t *testing.T) {
 	clock := newFakeClock()
 	const reply = `{"responses":[` +
-		`{"id":"1","status":429,"headers":{"Retry-After":"3","Content-Type":"application/json"},"body":{"error":{"code":"TooManyRequests"}}},` +
+		`{"id":"1","status":429,"headers":{"Retry-After":"3","x-ms-throttle-information":"WriteLimitExceeded","Content-Type":"application/json"},"body":{"error":{"code":"TooManyRequests"}}},` +
 		`{"id":"2","status":200,"headers":{"x-ms-throttle-limit-percentage":"1.25"},"body":{"id":"x"}}]}`
 	next := rtFunc(func(*http.Request) (*http.Response, error) {
 		return paceAnswer(200, reply, "Content-Type", "application/json"), nil
@@ -546,7 +603,7 @@ func TestPaceBatchItem429(t *testing.T) {
 func TestPaceWaitEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		next := rtFunc(func(*http.Request) (*http.Response, error) {
-			return paceAnswer(429, "{}", "Retry-After", "60"), nil
+			return paceAnswer(429, "{}", "Retry-After", "60", "x-ms-throttle-information", "WriteLimitExceeded"), nil
 		})
 		p := msgraph.NewPacer(next, msgraph.Pace{})
 		send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
@@ -753,11 +810,12 @@ func TestPaceWaitsOutsideTheAttemptTimeout(t *testing.T) {
 	}
 }
 
-// TestPaceUnnamed429OnlyPauses: a 429 that names no limit, with no recent
-// throttle-percentage warning, pauses its class but keeps the rate (Graph
-// throttles for its own load too; a cut would slow every later write);
-// after a warning the same 429 cuts.
-func TestPaceUnnamed429OnlyPauses(t *testing.T) {
+// TestPaceUnnamed429: a 429 that names no limit, alone, holds only its
+// own request (Graph also sheds load request by request): the class goes
+// on at its rate. After a throttle-percentage warning the same 429 pauses
+// the class and cuts its rate; so does a spate of them (3, and a fifth of
+// the class's answers, lately).
+func TestPaceUnnamed429(t *testing.T) {
 	clock := newFakeClock()
 	var warn atomic.Bool
 	var status atomic.Int32
@@ -772,17 +830,42 @@ func TestPaceUnnamed429OnlyPauses(t *testing.T) {
 		return paceAnswer(200, "{}"), nil
 	})
 	p := msgraph.NewPacer(next, clock.on(msgraph.Pace{WriteRate: 10}))
-	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
-	s := p.Stats().Classes[msgraph.PaceWrites]
-	if s.Rate != 10 || !s.PausedUntil.After(clock.Now()) {
-		t.Fatalf("after an unnamed 429: rate %v, paused until %s; want 10, paused", s.Rate, s.PausedUntil)
-	}
+	patch := func() { send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil) }
 	status.Store(200)
-	warn.Store(true)
-	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil) // waits out the pause; warned
+	for range 20 {
+		patch()
+	}
 	status.Store(429)
-	send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
-	if got := p.Stats().Classes[msgraph.PaceWrites].Rate; got != 8 {
-		t.Fatalf("after a warning and a 429: rate %v, want 8", got)
+	patch()
+	s := p.Stats().Classes[msgraph.PaceWrites]
+	if s.Rate != 10 || s.PausedUntil.After(clock.Now()) {
+		t.Fatalf("after one unnamed 429 among 21 answers: rate %v, paused until %s; want 10, not paused", s.Rate, s.PausedUntil)
+	}
+	patch()
+	if s := p.Stats().Classes[msgraph.PaceWrites]; s.PausedUntil.After(clock.Now()) {
+		t.Fatalf("after two: paused until %s, want not paused", s.PausedUntil)
+	}
+
+	// A spate: every answer a 429 for a while.
+	for range 5 {
+		patch()
+	}
+	if s := p.Stats().Classes[msgraph.PaceWrites]; !s.PausedUntil.After(clock.Now()) || s.Rate >= 10 {
+		t.Fatalf("after a spate of unnamed 429s: rate %v, paused until %s; want under 10, paused", s.Rate, s.PausedUntil)
+	}
+
+	// Near the limit, one unnamed 429 is the limit's.
+	clock.advance(time.Minute) // the spate decays, the rate recovers
+	status.Store(200)
+	for range 50 {
+		patch()
+	}
+	warn.Store(true)
+	patch()
+	before := p.Stats().Classes[msgraph.PaceWrites].Rate
+	status.Store(429)
+	patch()
+	if s := p.Stats().Classes[msgraph.PaceWrites]; !s.PausedUntil.After(clock.Now()) || s.Rate != before*0.8 {
+		t.Fatalf("after a warning and a 429: rate %v, paused until %s; want %v, paused", s.Rate, s.PausedUntil, before*0.8)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/xtsync/xtsync/pkg/engine"
@@ -115,4 +117,91 @@ func (s *failingSource) Members(ctx context.Context, groupID string, transitive 
 		return nil, errors.New("members unavailable")
 	}
 	return s.Source.Members(ctx, groupID, transitive)
+}
+
+// A change that comes while a full reconcile runs (serve's start-up
+// reconcile) is applied by a delta pass once the reconcile ends, from the
+// link the reconcile took before its reads: the pass waits for the
+// reconcile instead of syncing the shard fully a second time.
+func TestDeltaPassDuringReconcileWaitsForItsLink(t *testing.T) {
+	h := newHarness(t, allSample, nil)
+	ctx := context.Background()
+	keys := engine.NewSharding(h.opts.Scope).Keys()
+	if len(keys) != 1 {
+		t.Fatalf("%d shards, want 1", len(keys))
+	}
+	hold := &holdSource{Source: msgraph.NewSource(h.srcC, msgraph.SchemaOf(h.opts)), entered: make(chan struct{}), release: make(chan struct{})}
+	store := &missStore{Store: h.store, missed: make(chan struct{}, 1)}
+	eng, err := engine.New(hold, msgraph.NewTarget(h.dstC, msgraph.SchemaOf(h.opts)), store, h.opts, testLogger(t), engine.SystemClock{})
+	must(t, err)
+
+	reconciled := make(chan error, 1)
+	go func() {
+		_, err := eng.Reconcile(ctx, engine.RunOptions{})
+		reconciled <- err
+	}()
+	<-hold.entered // the reconcile holds its groups and has taken the link
+	eng1 := groupID(t, h.em, "engineering")
+	adele := sourceUser(t, h.em, "adelev")
+	must(t, h.em.RemoveMember(src, eng1, adele.ID))
+	store.arm()
+	passed := make(chan error, 1)
+	go func() {
+		_, err := eng.DeltaShard(ctx, keys[0], engine.RunOptions{})
+		passed <- err
+	}()
+	<-store.missed // the pass found no link stored yet
+	close(hold.release)
+	must(t, <-reconciled)
+	must(t, <-passed)
+	// A full sync by the pass would read every group's members again: the
+	// reads are those of a reconcile alone.
+	alone := newHarness(t, allSample, nil)
+	counted := &holdSource{Source: msgraph.NewSource(alone.srcC, msgraph.SchemaOf(alone.opts)), entered: make(chan struct{}), release: make(chan struct{})}
+	close(counted.release)
+	aloneEng, err := engine.New(counted, msgraph.NewTarget(alone.dstC, msgraph.SchemaOf(alone.opts)), alone.store, alone.opts, testLogger(t), engine.SystemClock{})
+	must(t, err)
+	_, err = aloneEng.Reconcile(ctx, engine.RunOptions{})
+	must(t, err)
+	if got, want := hold.members.Load(), counted.members.Load(); got != want {
+		t.Errorf("member reads: got %d, want %d (a reconcile's alone): the delta pass synced the shard fully", got, want)
+	}
+	h.assertMirrored(false)
+}
+
+// holdSource holds the first member read until release, after closing
+// entered; it counts the member reads.
+type holdSource struct {
+	engine.Source
+	once             sync.Once
+	entered, release chan struct{}
+	members          atomic.Int32
+}
+
+func (s *holdSource) Members(ctx context.Context, groupID string, transitive bool) ([]engine.Member, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	s.members.Add(1)
+	if first {
+		close(s.entered)
+		<-s.release
+	}
+	return s.Source.Members(ctx, groupID, transitive)
+}
+
+// missStore signals, once armed, the first delta link it does not find.
+type missStore struct {
+	engine.Store
+	armed  atomic.Bool
+	missed chan struct{}
+}
+
+func (s *missStore) arm() { s.armed.Store(true) }
+
+func (s *missStore) Get(ctx context.Context, kind engine.RecordKind, key string) (engine.Record, error) {
+	rec, err := s.Store.Get(ctx, kind, key)
+	if kind == engine.RecordDelta && errors.Is(err, engine.ErrNotFound) && s.armed.CompareAndSwap(true, false) {
+		s.missed <- struct{}{}
+	}
+	return rec, err
 }
