@@ -177,22 +177,32 @@ func (l *limiter) get(m *map[string]*bucket, app string) *bucket {
 	return b
 }
 
-// readCost prices a read in resource units, roughly as Graph's identity
-// throttling does: a list costs more than a get, $select takes one off.
+// readCost prices a read in resource units as Graph's identity and access
+// throttling does ("base request costs",
+// https://learn.microsoft.com/graph/throttling-limits): a group's members
+// 3, its transitive members 5, a /users list 2, any other read 1; $select
+// takes one off, $expand adds one, $top under 20 takes one off; a cost is
+// never under 1.
 func readCost(c *call) float64 {
 	cost := 1.0
 	switch c.route {
-	case "GET /groups", "GET /users":
+	case "GET /users":
 		cost = 2
-	case "GET /groups/{id}/members", "GET /groups/{id}/transitiveMembers":
+	case "GET /groups/{id}/members":
 		cost = 3
-	case "GET /groups/delta", "GET /users/delta":
+	case "GET /groups/{id}/transitiveMembers":
 		cost = 5
 	}
-	if c.q.Get("$select") != "" && cost > 1 {
+	if c.q.Get("$select") != "" {
 		cost--
 	}
-	return cost
+	if c.q.Get("$expand") != "" {
+		cost++
+	}
+	if top, err := strconv.Atoi(c.q.Get("$top")); err == nil && top < 20 {
+		cost--
+	}
+	return max(cost, 1)
 }
 
 // level is how much of the bucket has been used at now (0 to 1), counting

@@ -471,7 +471,7 @@ func chargeOf(method string, u *url.URL) charge {
 	route := RouteTemplate(u.Path)
 	switch strings.ToUpper(method) {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return charge{classes: []PaceClass{PaceReads}, cost: ReadCost(route, u.Query().Get("$select") != "")}
+		return charge{classes: []PaceClass{PaceReads}, cost: ReadCost(route, u.Query())}
 	}
 	if strings.EqualFold(method, http.MethodPost) && route == "/invitations" {
 		return charge{classes: []PaceClass{PaceInvitations, PaceWrites}, cost: 1}
@@ -479,24 +479,33 @@ func chargeOf(method string, u *url.URL) charge {
 	return charge{classes: []PaceClass{PaceWrites}, cost: 1}
 }
 
-// ReadCost prices a read of a route (RouteTemplate's form) in Graph's
-// resource units, as the emulator does: a list of /groups or /users 2, a
-// group's members or transitive members 3, a delta page 5, anything else
-// 1; $select takes one off a cost above 1.
-func ReadCost(route string, selects bool) float64 {
+// ReadCost prices a read of a route (RouteTemplate's form) with query q in
+// Graph's resource units, as Graph's identity and access table does and
+// the emulator with it ("base request costs",
+// https://learn.microsoft.com/graph/throttling-limits): a group's members
+// 3, its transitive members 5, a /users list 2, any other read 1; $select
+// takes one off, $expand adds one, $top under 20 takes one off; never
+// under 1.
+func ReadCost(route string, q url.Values) float64 {
 	cost := 1.0
 	switch {
-	case route == "/groups", route == "/users":
+	case route == "/users":
 		cost = 2
-	case strings.HasPrefix(route, "/groups/{id}/members"), strings.HasPrefix(route, "/groups/{id}/transitiveMembers"):
+	case strings.HasPrefix(route, "/groups/{id}/members"):
 		cost = 3
-	case route == "/groups/delta", route == "/users/delta":
+	case strings.HasPrefix(route, "/groups/{id}/transitiveMembers"):
 		cost = 5
 	}
-	if selects && cost > 1 {
+	if q.Get("$select") != "" {
 		cost--
 	}
-	return cost
+	if q.Get("$expand") != "" {
+		cost++
+	}
+	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < 20 {
+		cost--
+	}
+	return max(cost, 1)
 }
 
 // isBatch reports whether req is a JSON batch (POST /$batch).
