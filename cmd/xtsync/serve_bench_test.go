@@ -12,8 +12,9 @@ import (
 // BenchmarkServeChanges measures serve's change-to-converged time: one
 // membership change in each of 50 synced groups at once, each timed from
 // the change to its mirror matching, with Graph's latency (100 ms ± 50 ms
-// per request, both tenants) and its write budget (20/s), after an initial
-// sync run without them. Reports p50, p95 and max in seconds.
+// per request, both tenants) and its budgets (graphemu.Realistic: 20
+// writes/s with Graph's bucket of 3,000, 350 resource units/s), after an
+// initial sync run without them. Reports p50, p95 and max in seconds.
 func BenchmarkServeChanges(b *testing.B) {
 	const groups = 50
 	for _, lat := range []time.Duration{0, 100 * time.Millisecond} {
@@ -38,7 +39,7 @@ func BenchmarkServeChanges(b *testing.B) {
 				}
 			}
 			env, _ := startServeScope(b, all, "", seed, nil)
-			faults := graphemu.Faults{WriteRate: 20, WriteBurst: 100, ReadRate: 350}
+			faults := graphemu.Realistic() // Graph's budgets: 20 writes/s, a bucket of 3,000
 			if lat > 0 {
 				faults.Latency, faults.LatencyJitter = graphemu.Duration(lat/2), graphemu.Duration(lat)
 			}
