@@ -37,7 +37,7 @@ NPM_STAMP := node_modules/.xtsync-npm-ci
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/xtsync
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/xtsync
 
 .PHONY: build-functions
 build-functions:

@@ -47,12 +47,14 @@ func commands() []command {
 }
 
 // run is the whole CLI: it parses the global flags, dispatches to a
-// subcommand and returns the process exit code.
+// subcommand and returns the process exit code. The global flags may also
+// come after the subcommand (xtsync reconcile --log-level debug).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("xtsync", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported below, with the program's name
 	fs.Usage = func() {}
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, fs)
@@ -61,19 +63,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xtsync: %v (see 'xtsync -h')\n", err)
 		return exitUsage
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "xtsync: --log-level %q: want debug, info, warn or error\n", *logLevel)
-		return exitUsage
+	if *version {
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
 	}
 	if fs.NArg() == 0 {
 		printUsage(stderr, fs)
 		return exitUsage
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
+	rest, after, err := globalLogLevel(rest)
+	if err != nil {
+		fmt.Fprintf(stderr, "xtsync %s: %v\n", name, err)
+		return exitUsage
+	}
+	if after != "" {
+		*logLevel = after
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "xtsync: --log-level %q: want debug, info, warn or error\n", *logLevel)
+		return exitUsage
+	}
 	if name == "help" {
-		printUsage(stdout, fs)
-		return exitOK
+		if len(rest) == 0 {
+			printUsage(stdout, fs)
+			return exitOK
+		}
+		// help CMD is CMD -h.
+		name, rest = rest[0], []string{"-h"}
 	}
 	var cmd *command
 	for _, c := range commands() {
@@ -92,6 +110,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	return exitCode(stderr, name, cmd.run(ctx, e, rest))
+}
+
+// globalLogLevel takes --log-level (-log-level, with its value after = or
+// as the next argument) out of a subcommand's arguments, up to a "--",
+// and returns the rest and the last value given ("" when none).
+func globalLogLevel(args []string) (rest []string, level string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(rest, args[i:]...), level, nil
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "log-level" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, "", usagef("flag needs an argument: --log-level (debug, info, warn or error)")
+			}
+			i++
+			value = args[i]
+		}
+		level = value
+	}
+	return rest, level, nil
 }
 
 // exitCode reports err on stderr and maps it to an exit code.
@@ -118,11 +162,11 @@ func exitCode(stderr io.Writer, name string, err error) int {
 func printUsage(w io.Writer, global *flag.FlagSet) {
 	var b strings.Builder
 	b.WriteString("xtsync mirrors Microsoft Entra security groups of a source tenant into a target tenant.\n\n")
-	b.WriteString("Usage:\n  xtsync [--log-level LEVEL] <command> [flags]\n\nCommands:\n")
+	b.WriteString("Usage:\n  xtsync [--log-level LEVEL] <command> [flags]\n  xtsync --version\n\nCommands:\n")
 	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-9s  %s\n", c.name, c.summary)
 	}
-	b.WriteString("  help       print this text\n\nGlobal flags:\n")
+	b.WriteString("  help       print this text; help CMD prints the flags of CMD\n\nGlobal flags (before or after the command):\n")
 	fmt.Fprint(w, b.String())
 	global.SetOutput(w)
 	global.PrintDefaults()

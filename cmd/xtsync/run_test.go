@@ -97,8 +97,52 @@ func TestHelpListsCommands(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	code, stdout, stderr := runCLI(t, "version")
-	if code != exitOK || !strings.HasPrefix(stdout, "xtsync ") {
-		t.Fatalf("exit code %d, stdout %q, stderr %q", code, stdout, stderr)
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK || stdout != versionString()+"\n" || !strings.HasPrefix(stdout, "xtsync ") {
+			t.Errorf("%v: exit code %d, stdout %q, stderr %q; want 0 and %q", args, code, stdout, stderr, versionString())
+		}
+	}
+}
+
+// TestHelpCommand: help CMD prints CMD's usage, as CMD -h does.
+func TestHelpCommand(t *testing.T) {
+	for _, c := range commands() {
+		code, stdout, _ := runCLI(t, "help", c.name)
+		_, want, _ := runCLI(t, c.name, "-h")
+		if code != exitOK || stdout != want {
+			t.Errorf("help %s: exit code %d, stdout:\n%s\nwant:\n%s", c.name, code, stdout, want)
+		}
+	}
+	if code, _, stderr := runCLI(t, "help", "nope"); code != exitUsage || !strings.Contains(stderr, `"nope"`) {
+		t.Errorf("help nope: exit code %d, stderr %q", code, stderr)
+	}
+}
+
+// TestGlobalFlagsAfterTheCommand: --log-level is taken before or after
+// the command's name; a bad value is refused either way.
+func TestGlobalFlagsAfterTheCommand(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string // in stderr
+	}{
+		{[]string{"version", "--log-level", "debug"}, exitOK, ""},
+		{[]string{"version", "--log-level=warn"}, exitOK, ""},
+		{[]string{"version", "-log-level", "error"}, exitOK, ""},
+		{[]string{"version", "--log-level", "loud"}, exitUsage, "--log-level"},
+		{[]string{"version", "--log-level"}, exitUsage, "--log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit code %d, stderr %q; want %d naming %q", code, stderr, tt.wantCode, tt.want)
+			}
+		})
+	}
+	rest, level, err := globalLogLevel([]string{"--config", "x.yaml", "--log-level", "debug", "--", "--log-level", "info"})
+	if err != nil || level != "debug" || strings.Join(rest, " ") != "--config x.yaml -- --log-level info" {
+		t.Errorf("globalLogLevel: rest %q, level %q, err %v", rest, level, err)
 	}
 }
