@@ -119,7 +119,7 @@ func (w *Worker) reconcile(ctx context.Context, t task.Task) error {
 	}
 	w.mu.Unlock()
 	if err == nil && rep != nil {
-		w.log.Info("reconcile done", "run", rep.Run, "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "took", w.clock.Now().Sub(start))
+		w.log.Info("reconcile done", append([]any{"run", rep.Run}, append(rep.Summary.LogAttrs(), "took", w.clock.Now().Sub(start))...)...)
 	}
 	return err
 }

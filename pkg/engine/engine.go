@@ -123,7 +123,7 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 			log.Warn("save users delta link", "err", err)
 		}
 	}
-	log.Info("run done", "created", rep.Summary.GroupsCreated, "added", rep.Summary.MembersAdded, "removed", rep.Summary.MembersRemoved, "failures", rep.Summary.Failures)
+	log.Info("run done", rep.Summary.LogAttrs()...)
 	return rep, halt
 }
 

@@ -53,6 +53,19 @@ type Summary struct {
 	Failures       int `json:"failures"`
 }
 
+// LogAttrs are the summary's counts as log attributes, under fixed keys in
+// a fixed order, zeros included, for the "run done" line and its kin.
+func (s Summary) LogAttrs() []any {
+	return []any{
+		"created", s.GroupsCreated, "updated", s.GroupsUpdated, "restored", s.GroupsRestored,
+		"deleted", s.GroupsDeleted, "released", s.GroupsReleased, "adopted", s.GroupsAdopted,
+		"added", s.MembersAdded, "removed", s.MembersRemoved,
+		"invited", s.UsersInvited, "matched", s.UsersMatched, "linked", s.UsersLinked,
+		"users_updated", s.UsersUpdated, "users_disabled", s.UsersDisabled, "users_enabled", s.UsersEnabled,
+		"users_deleted", s.UsersDeleted, "skipped", s.Skipped, "failures", s.Failures,
+	}
+}
+
 // FailureCount is how many actions and reads failed.
 func (r *Report) FailureCount() int {
 	n := r.Summary.Failures
