@@ -224,9 +224,12 @@ func (b *bucket) level(now time.Time, rate float64, burst int) float64 {
 const headerThrottleLimit = "x-ms-throttle-limit-percentage"
 
 // throttleLimit sets x-ms-throttle-limit-percentage on an answer to c when
-// c's app has used more than 80% of the bucket c was charged to (its writes,
-// the tenant's invitations, or its resource units): used/limit with two
-// decimals ("0.85"), capped at Graph's 1.8. Call with e.mu held.
+// c's app has used more than 80% of its limit c was charged to (its writes
+// or its resource units): used/limit with two decimals ("0.85"), capped at
+// Graph's 1.8. The header is the identity and access service's, about the
+// application's limit; the invitation manager's limit (per tenant, for all
+// apps) documents no such header, so an invitation is warned about the
+// app's writes only. Call with e.mu held.
 func (e *Emulator) throttleLimit(c *call, h http.Header) {
 	if c.t == nil || c.route == routeBatch {
 		return
@@ -239,9 +242,6 @@ func (e *Emulator) throttleLimit(c *call, h http.Header) {
 			burst = int(f.WriteRate * 150)
 		}
 		used = l.writes[c.app].level(now, f.WriteRate, burst)
-		if c.route == "POST /invitations" {
-			used = math.Max(used, l.invites.level(now, 30, 150))
-		}
 	}
 	if c.method == "GET" && f.ReadRate > 0 {
 		burst := f.ReadBurst
