@@ -115,6 +115,7 @@ func (srv *server) adminHandler() http.Handler {
 		writeJSON(w, entries)
 	})
 	mux.HandleFunc("POST /reconcile", srv.serveReconcile)
+	srv.operatorRoutes(mux)
 	return adminOnly(mux)
 }
 
