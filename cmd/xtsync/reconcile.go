@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/config"
@@ -57,9 +56,15 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	if rep != nil {
 		printReport(e.stdout, rep, *asJSON)
 	}
+	return runOutcome(rep, err)
+}
+
+// runOutcome is a run's result as the command's error: a halt of the
+// deletion guard (exit 3), a failure, or a report with failed actions.
+func runOutcome(rep *engine.Report, err error) error {
 	switch {
 	case errors.Is(err, engine.ErrThreshold):
-		return &haltError{fmt.Errorf("%w; nothing was removed, deleted or disabled (additions were applied). Review the plan (--dry-run), then run again with --allow-deletions", err)}
+		return &haltError{fmt.Errorf("%w; nothing was removed, deleted or disabled (additions were applied). Review the held plan (xtsync approve), then apply it (xtsync approve --yes, the same as xtsync reconcile --allow-deletions)", err)}
 	case err != nil:
 		return err
 	case rep.Failed():
@@ -85,13 +90,7 @@ func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.Run
 		return nil, err
 	case running:
 		e.log.Info("reconcile run by the running xtsync serve", "admin", cfg.Server.AdminListen)
-		if ans.Halted {
-			return ans.Report, fmt.Errorf("%s: %w", strings.TrimSuffix(ans.Error, ": "+engine.ErrThreshold.Error()), engine.ErrThreshold)
-		}
-		if ans.Error != "" {
-			return ans.Report, errors.New(ans.Error)
-		}
-		return ans.Report, nil
+		return ans.outcome()
 	}
 	l, err := openLocal(cfg, e.log, nil)
 	if err != nil {

@@ -37,6 +37,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the webhook, subscriptions, queue workers and scheduled reconcile until interrupted", runServe},
 		{"reconcile", "sync every scoped group now: plan, check the deletion threshold, apply", runReconcile},
+		{"sync", "sync one group of the scope now (--group ID)", runSync},
+		{"approve", "show what the deletion guard holds, and apply it with --yes", runApprove},
 		{"status", "show the synced groups, subscriptions, pending and parked work", runStatus},
 		{"audit", "list the applied actions (--group, --since)", runAudit},
 		{"unsubscribe", "delete the change-notification subscriptions xtsync created", runUnsubscribe},

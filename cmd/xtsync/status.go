@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -148,6 +149,18 @@ type reconcileAnswer struct {
 	Halted bool           `json:"halted,omitempty"`
 }
 
+// outcome is the answer as a run's report and error, as the run in serve
+// returned them (a halt wraps engine.ErrThreshold again).
+func (a reconcileAnswer) outcome() (*engine.Report, error) {
+	switch {
+	case a.Halted:
+		return a.Report, fmt.Errorf("%s: %w", strings.TrimSuffix(a.Error, ": "+engine.ErrThreshold.Error()), engine.ErrThreshold)
+	case a.Error != "":
+		return a.Report, errors.New(a.Error)
+	}
+	return a.Report, nil
+}
+
 // serveReconcile runs a full reconcile in the running serve for `xtsync
 // reconcile` (which cannot open the state serve holds): ?dry-run=1 plans
 // only, ?allow-deletions=1 is the operator's approval of what the deletion
@@ -236,25 +249,29 @@ func runStatus(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rep statusReport
-	running, err := fromServer(ctx, cfg, "/status", &rep)
+	rep, err := statusOf(ctx, cfg)
 	if err != nil {
 		return err
-	}
-	if !running {
-		err = withStore(cfg, func(s engine.Store) error {
-			rep, err = storedStatus(ctx, s, cfg)
-			return err
-		})
-		if err != nil {
-			return err
-		}
 	}
 	if *asJSON {
 		return printJSON(e.stdout, rep)
 	}
 	printStatus(e.stdout, rep)
 	return nil
+}
+
+// statusOf is the status from the running serve, else from the state.
+func statusOf(ctx context.Context, cfg *config.Config) (statusReport, error) {
+	var rep statusReport
+	running, err := fromServer(ctx, cfg, "/status", &rep)
+	if err != nil || running {
+		return rep, err
+	}
+	err = withStore(cfg, func(s engine.Store) error {
+		rep, err = storedStatus(ctx, s, cfg)
+		return err
+	})
+	return rep, err
 }
 
 func printStatus(w io.Writer, r statusReport) {
@@ -286,7 +303,7 @@ func printStatus(w io.Writer, r statusReport) {
 	g := r.Guard
 	switch {
 	case g.Halt != nil:
-		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync reconcile --dry-run; approve: xtsync reconcile --allow-deletions\n",
+		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync approve; approve: xtsync approve --yes\n",
 			g.Halt.Since.UTC().Format(time.RFC3339), g.Halt.Held, g.Halt.Run, g.Halt.Planned, g.Halt.Used, g.Threshold, g.Window)
 	default:
 		fmt.Fprintf(w, "\nDeletion guard: ok, %d of %d removals, deletes and disables used in the last %s\n", g.Used, g.Threshold, g.Window)

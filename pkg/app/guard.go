@@ -15,7 +15,7 @@ const LogHeld = "task held by the deletion guard"
 
 // Approval instructions for the two deployments, logged with LogHeld.
 const (
-	ApproveServe = "review the plan (xtsync reconcile --dry-run), then run xtsync reconcile --allow-deletions"
+	ApproveServe = "review the held plan (xtsync approve), then apply it (xtsync approve --yes, the same as xtsync reconcile --allow-deletions)"
 	ApproveAWS   = `review the plan (xtsync reconcile --dry-run against the deployed configuration), then invoke the reconcile function with {"detail":{"allowDeletions":true}}`
 )
 
