@@ -256,7 +256,7 @@ func runStatus(ctx context.Context, e env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, rep)
 	}
-	printStatus(e.stdout, rep)
+	printStatus(e.stdout, rep, time.Now())
 	return nil
 }
 
@@ -272,57 +272,6 @@ func statusOf(ctx context.Context, cfg *config.Config) (statusReport, error) {
 		return err
 	})
 	return rep, err
-}
-
-func printStatus(w io.Writer, r statusReport) {
-	if r.Running {
-		fmt.Fprintln(w, "xtsync serve: running")
-	} else {
-		fmt.Fprintln(w, "xtsync serve: not running (state read from state.path)")
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC")
-	for _, g := range r.Groups {
-		target, last := g.TargetID, "never"
-		if target == "" {
-			target = "-"
-		}
-		if !g.LastSync.IsZero() {
-			last = g.LastSync.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", g.SourceID, g.Name, target, g.Members, last)
-	}
-	_ = tw.Flush()
-	fmt.Fprintln(w, "\nSubscriptions:")
-	if len(r.Subscriptions) == 0 {
-		fmt.Fprintln(w, "  none")
-	}
-	for _, s := range r.Subscriptions {
-		fmt.Fprintf(w, "  %s %s expires %s (in %s)\n", s.ID, s.Resource, s.Expires.UTC().Format(time.RFC3339), time.Until(s.Expires).Round(time.Minute))
-	}
-	g := r.Guard
-	switch {
-	case g.Halt != nil:
-		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync approve; approve: xtsync approve --yes\n",
-			g.Halt.Since.UTC().Format(time.RFC3339), g.Halt.Held, g.Halt.Run, g.Halt.Planned, g.Halt.Used, g.Threshold, g.Window)
-	default:
-		fmt.Fprintf(w, "\nDeletion guard: ok, %d of %d removals, deletes and disables used in the last %s\n", g.Used, g.Threshold, g.Window)
-	}
-	if g.Allowance != nil {
-		fmt.Fprintf(w, "  approved beyond the threshold: %d more until %s\n", g.Allowance.N, g.Allowance.Until.UTC().Format(time.RFC3339))
-	}
-	if r.Queue != nil {
-		fmt.Fprintf(w, "\nQueue: %+v\n", *r.Queue)
-	}
-	for _, p := range r.Parked {
-		fmt.Fprintf(w, "  PARKED %s after %d attempts since %s: %s\n", p.Task, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.LastError)
-	}
-	if r.App != nil {
-		fmt.Fprintf(w, "Router: %+v\nWorker: %+v\n", r.App.RouterStatus, r.App.WorkerStatus)
-	}
-	if r.Webhook != nil {
-		fmt.Fprintf(w, "Webhook: %+v\n", *r.Webhook)
-	}
 }
 
 // auditQuery builds an audit query from --group and --since.

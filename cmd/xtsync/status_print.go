@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// printStatus writes the status as an operator reads it: the groups, the
+// subscriptions, the deletion guard, and, while serve runs, its queue,
+// worker, router and webhook counters, in sentences, not Go values.
+func printStatus(w io.Writer, r statusReport, now time.Time) {
+	if r.Running {
+		fmt.Fprintln(w, "xtsync serve: running")
+	} else {
+		fmt.Fprintln(w, "xtsync serve: not running (state read from state.path)")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC")
+	unmirrored := 0
+	for _, g := range r.Groups {
+		name, target := g.Name, g.TargetID
+		if target == "" {
+			target = "-"
+			unmirrored++
+			if name == "" {
+				name = "(not mirrored)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", g.SourceID, name, target, g.Members, when(g.LastSync))
+	}
+	_ = tw.Flush()
+	if unmirrored > 0 {
+		fmt.Fprintf(w, "%d group(s) not mirrored: skipped by the plan (a distribution list, a mail-enabled or dynamic group) or not synced yet; xtsync reconcile --dry-run lists each with its reason.\n", unmirrored)
+	}
+	fmt.Fprintln(w, "\nSubscriptions:")
+	if len(r.Subscriptions) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, s := range r.Subscriptions {
+		fmt.Fprintf(w, "  %s %s expires %s (in %s)\n", s.ID, s.Resource, s.Expires.UTC().Format(time.RFC3339), s.Expires.Sub(now).Round(time.Minute))
+	}
+	g := r.Guard
+	switch {
+	case g.Halt != nil:
+		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync approve; approve: xtsync approve --yes\n",
+			g.Halt.Since.UTC().Format(time.RFC3339), g.Halt.Held, g.Halt.Run, g.Halt.Planned, g.Halt.Used, g.Threshold, g.Window)
+	default:
+		fmt.Fprintf(w, "\nDeletion guard: ok, %d of %d removals, deletes and disables used in the last %s\n", g.Used, g.Threshold, g.Window)
+	}
+	if g.Allowance != nil {
+		fmt.Fprintf(w, "  approved beyond the threshold: %d more until %s\n", g.Allowance.N, g.Allowance.Until.UTC().Format(time.RFC3339))
+	}
+	if r.Queue != nil {
+		q := r.Queue
+		fmt.Fprintf(w, "\nQueue: %d pending, %d running, %d retrying, %d parked; %d done, %d failed since start\n", q.Pending, q.Running, q.Retrying, q.Parked, q.Processed, q.Failed)
+	}
+	for _, p := range r.Parked {
+		fmt.Fprintf(w, "  PARKED %s after %d attempts since %s: %s\n", p.Task, p.Attempts, p.ParkedAt.UTC().Format(time.RFC3339), p.LastError)
+	}
+	if r.App != nil {
+		ws, rs := r.App.WorkerStatus, r.App.RouterStatus
+		fmt.Fprintf(w, "Last reconcile: %s", when(ws.LastReconcile))
+		if ws.LastReconcileRun != "" {
+			fmt.Fprintf(w, " (run %s)", ws.LastReconcileRun)
+		}
+		if ws.LastReconcileErr != "" {
+			fmt.Fprintf(w, ", FAILED: %s", ws.LastReconcileErr)
+		}
+		fmt.Fprintf(w, "\nDelta passes: %d, the last %s\n", ws.DeltaPasses, when(ws.LastDelta))
+		fmt.Fprintf(w, "Changes queued: %d; lifecycle events: %d; refused, queue full: %d\n", rs.ChangesQueued, rs.Lifecycle, rs.QueueFull)
+	}
+	if h := r.Webhook; h != nil {
+		fmt.Fprintf(w, "Webhook: %d notifications accepted, %d validations, %d lifecycle events (%d coalesced), %d bad requests (%d too many items), %d refused over concurrency, %d over buffered bytes",
+			h.Accepted, h.Validations, h.Lifecycle, h.LifecycleCoalesced, h.BadRequests, h.TooManyItems, h.OverConcurrency, h.OverBufferedBytes)
+		for _, reason := range slices.Sorted(maps.Keys(h.Rejected)) {
+			fmt.Fprintf(w, "; rejected %s: %d", reason, h.Rejected[reason])
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// when is a time as status shows it: RFC 3339 in UTC, or "never".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
