@@ -30,7 +30,9 @@ import (
 // and took a page that is not an object, or an element that is not one,
 // for an empty page or a member without an id. (encoding/json also matches
 // a key case-insensitively when no field has it exactly, and merges a
-// repeated key's objects, where kiota kept the last: Graph sends neither.)
+// repeated key's objects, where kiota kept the last: Graph sends neither.
+// Member pages are read by a scanner of their own, members_decode.go, that
+// does as encoding/json did; group pages through encoding/json.)
 
 // graphErrors maps every error status to an ODataError, as the SDK's
 // request builders do.
@@ -128,26 +130,27 @@ func wantDelim(dec *json.Decoder, d json.Delim) error {
 var errNullElement = errors.New("null element")
 
 // memberJSON is a directory object of a member page read with
-// memberSelect: the properties of users and groups the engine reads.
-// Absent and null read as "" (as the SDK's getters read nil).
+// memberSelect: the properties of users and groups the engine reads, as
+// the page scanner decodes them (members_decode.go). Absent and null read
+// as "" (as the SDK's getters read nil).
 type memberJSON struct {
-	Type              string `json:"@odata.type"`
-	ID                string `json:"id"`
-	DisplayName       string `json:"displayName"`
-	Mail              string `json:"mail"`
-	UserPrincipalName string `json:"userPrincipalName"`
-	UserType          string `json:"userType"`
-	// AccountEnabled is nil when absent or null (not disabled).
-	AccountEnabled *bool `json:"accountEnabled"`
+	Type              string // @odata.type
+	ID                string
+	DisplayName       string
+	Mail              string
+	UserPrincipalName string
+	UserType          string
+	// Disabled is accountEnabled false (not true, null or absent).
+	Disabled bool
 	// The mappable attributes besides displayName (attrGetters).
-	GivenName      string `json:"givenName"`
-	Surname        string `json:"surname"`
-	JobTitle       string `json:"jobTitle"`
-	Department     string `json:"department"`
-	CompanyName    string `json:"companyName"`
-	OfficeLocation string `json:"officeLocation"`
+	GivenName      string
+	Surname        string
+	JobTitle       string
+	Department     string
+	CompanyName    string
+	OfficeLocation string
 	// Ext is onPremisesExtensionAttributes (all "" when null).
-	Ext extAttrsJSON `json:"onPremisesExtensionAttributes"`
+	Ext extAttrsJSON
 }
 
 // attr reads a mappable attribute: the names of attrGetters.
@@ -171,59 +174,17 @@ func (o *memberJSON) attr(name string) (string, bool) {
 	return "", false
 }
 
-// extAttrsJSON is onPremisesExtensionAttributes.
-type extAttrsJSON struct {
-	A1  string `json:"extensionAttribute1"`
-	A2  string `json:"extensionAttribute2"`
-	A3  string `json:"extensionAttribute3"`
-	A4  string `json:"extensionAttribute4"`
-	A5  string `json:"extensionAttribute5"`
-	A6  string `json:"extensionAttribute6"`
-	A7  string `json:"extensionAttribute7"`
-	A8  string `json:"extensionAttribute8"`
-	A9  string `json:"extensionAttribute9"`
-	A10 string `json:"extensionAttribute10"`
-	A11 string `json:"extensionAttribute11"`
-	A12 string `json:"extensionAttribute12"`
-	A13 string `json:"extensionAttribute13"`
-	A14 string `json:"extensionAttribute14"`
-	A15 string `json:"extensionAttribute15"`
-}
+// extAttrCount is how many extension attributes there are.
+const extAttrCount = 15
+
+// extAttrsJSON is onPremisesExtensionAttributes: extensionAttribute1 to 15.
+type extAttrsJSON [extAttrCount]string
 
 // get reads one attribute by name ("" for a name that is none of them, as
 // attrValue).
 func (e *extAttrsJSON) get(name string) string {
-	switch name {
-	case "extensionAttribute1":
-		return e.A1
-	case "extensionAttribute2":
-		return e.A2
-	case "extensionAttribute3":
-		return e.A3
-	case "extensionAttribute4":
-		return e.A4
-	case "extensionAttribute5":
-		return e.A5
-	case "extensionAttribute6":
-		return e.A6
-	case "extensionAttribute7":
-		return e.A7
-	case "extensionAttribute8":
-		return e.A8
-	case "extensionAttribute9":
-		return e.A9
-	case "extensionAttribute10":
-		return e.A10
-	case "extensionAttribute11":
-		return e.A11
-	case "extensionAttribute12":
-		return e.A12
-	case "extensionAttribute13":
-		return e.A13
-	case "extensionAttribute14":
-		return e.A14
-	case "extensionAttribute15":
-		return e.A15
+	if i := extIndex(name); i >= 0 {
+		return e[i]
 	}
 	return ""
 }
@@ -245,7 +206,7 @@ func (s UserSchema) memberOf(o *memberJSON, target bool) engine.Member {
 	case odataUser:
 		m.Type = engine.TypeUser
 		m.DisplayName, m.Mail, m.UserPrincipalName, m.UserType = o.DisplayName, o.Mail, o.UserPrincipalName, o.UserType
-		m.Disabled = o.AccountEnabled != nil && !*o.AccountEnabled
+		m.Disabled = o.Disabled
 		m.Attrs = make(map[string]string, len(s.Attributes))
 		for _, a := range s.Attributes {
 			if v, known := o.attr(a); known {
@@ -265,19 +226,20 @@ func (s UserSchema) memberOf(o *memberJSON, target bool) engine.Member {
 // decodeMemberPage decodes one member page read with the schema's select,
 // appending its members to out; it returns them and the next link.
 func (s UserSchema) decodeMemberPage(r io.Reader, target bool, out []engine.Member) ([]engine.Member, string, error) {
-	var scratch memberJSON
-	var p *memberJSON
-	next, err := decodePage(r, func(dec *json.Decoder) error {
-		// Decoding into a set pointer fills scratch; a null sets p to nil.
-		scratch, p = memberJSON{}, &scratch
-		if err := dec.Decode(&p); err != nil {
-			return err
-		}
-		if p == nil {
-			return errNullElement
-		}
-		out = append(out, s.memberOf(&scratch, target))
-		return nil
+	var next string
+	err := readWhole(r, func(body []byte) error {
+		sc := pageScanner{data: body}
+		var o memberJSON
+		var err error
+		next, err = sc.page(func() error {
+			o = memberJSON{}
+			if err := sc.member(&o); err != nil {
+				return err
+			}
+			out = append(out, s.memberOf(&o, target))
+			return nil
+		})
+		return err
 	})
 	return out, next, err
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/microsoft/kiota-abstractions-go/serialization"
@@ -1037,4 +1039,432 @@ func TestMemberJSONReadsTheMappableAttributes(t *testing.T) {
 			t.Errorf("engine attribute %s unknown to memberJSON", name)
 		}
 	}
+}
+
+// --- the page scanner against encoding/json ---
+
+// jsonMember is a member as encoding/json decoded it before the page
+// scanner (members_decode.go): the scanner's reference.
+type jsonMember struct {
+	Type              string       `json:"@odata.type"`
+	ID                string       `json:"id"`
+	DisplayName       string       `json:"displayName"`
+	Mail              string       `json:"mail"`
+	UserPrincipalName string       `json:"userPrincipalName"`
+	UserType          string       `json:"userType"`
+	AccountEnabled    *bool        `json:"accountEnabled"`
+	GivenName         string       `json:"givenName"`
+	Surname           string       `json:"surname"`
+	JobTitle          string       `json:"jobTitle"`
+	Department        string       `json:"department"`
+	CompanyName       string       `json:"companyName"`
+	OfficeLocation    string       `json:"officeLocation"`
+	Ext               jsonExtAttrs `json:"onPremisesExtensionAttributes"`
+}
+
+// jsonExtAttrs is onPremisesExtensionAttributes, for jsonMember.
+type jsonExtAttrs struct {
+	A1  string `json:"extensionAttribute1"`
+	A2  string `json:"extensionAttribute2"`
+	A3  string `json:"extensionAttribute3"`
+	A4  string `json:"extensionAttribute4"`
+	A5  string `json:"extensionAttribute5"`
+	A6  string `json:"extensionAttribute6"`
+	A7  string `json:"extensionAttribute7"`
+	A8  string `json:"extensionAttribute8"`
+	A9  string `json:"extensionAttribute9"`
+	A10 string `json:"extensionAttribute10"`
+	A11 string `json:"extensionAttribute11"`
+	A12 string `json:"extensionAttribute12"`
+	A13 string `json:"extensionAttribute13"`
+	A14 string `json:"extensionAttribute14"`
+	A15 string `json:"extensionAttribute15"`
+}
+
+// memberJSON is the member as the scanner gives it.
+func (j *jsonMember) memberJSON() *memberJSON {
+	o := &memberJSON{
+		Type: j.Type, ID: j.ID, DisplayName: j.DisplayName, Mail: j.Mail, UserPrincipalName: j.UserPrincipalName, UserType: j.UserType,
+		Disabled:  j.AccountEnabled != nil && !*j.AccountEnabled,
+		GivenName: j.GivenName, Surname: j.Surname, JobTitle: j.JobTitle, Department: j.Department, CompanyName: j.CompanyName, OfficeLocation: j.OfficeLocation,
+	}
+	ext := reflect.ValueOf(j.Ext)
+	for i := range extAttrCount {
+		o.Ext[i] = ext.Field(i).String()
+	}
+	return o
+}
+
+// jsonMemberPage decodes a member page as decodeMemberPage did with
+// encoding/json (the json.Decoder walk of decodePage, each member decoded
+// into jsonMember).
+func jsonMemberPage(s UserSchema, body []byte, target bool) ([]engine.Member, string, error) {
+	var out []engine.Member
+	var scratch jsonMember
+	var p *jsonMember
+	next, err := decodePage(bytes.NewReader(body), func(dec *json.Decoder) error {
+		scratch, p = jsonMember{}, &scratch
+		if err := dec.Decode(&p); err != nil {
+			return err
+		}
+		if p == nil {
+			return errNullElement
+		}
+		out = append(out, s.memberOf(scratch.memberJSON(), target))
+		return nil
+	})
+	return out, next, err
+}
+
+// scannerAsJSON decodes body with the scanner and with encoding/json, and
+// returns what differs ("" for nothing) and the scanner's error.
+func scannerAsJSON(body []byte, schema UserSchema, target bool) (string, error) {
+	want, wantNext, wantErr := jsonMemberPage(schema, body, target)
+	got, gotNext, gotErr := schema.decodeMemberPage(bytes.NewReader(body), target, nil)
+	switch {
+	case (wantErr != nil) != (gotErr != nil):
+		return fmt.Sprintf("encoding/json error %v, scanner error %v", wantErr, gotErr), gotErr
+	case gotErr != nil:
+		return "", gotErr
+	case gotNext != wantNext:
+		return fmt.Sprintf("next link %q, encoding/json %q", gotNext, wantNext), nil
+	case !reflect.DeepEqual(got, want):
+		return fmt.Sprintf("scanner:       %#v\nencoding/json: %#v", got, want), nil
+	}
+	return "", nil
+}
+
+// sameAsJSON fails the test where the scanner and encoding/json decode body
+// differently, for each schema, source and target; it returns the
+// scanner's error (with the default schema, on the target).
+func sameAsJSON(t *testing.T, name string, body []byte) error {
+	t.Helper()
+	var err error
+	for _, schema := range memberSchemas {
+		for _, target := range []bool{true, false} {
+			diff, e := scannerAsJSON(body, schema, target)
+			if diff != "" {
+				t.Errorf("%s (%+v target=%t): %s\nbody: %q", name, schema, target, diff, body)
+			}
+			if err == nil {
+				err = e
+			}
+		}
+	}
+	return err
+}
+
+// nested is a value nested depth arrays deep.
+func nested(depth int) string {
+	return strings.Repeat("[", depth) + strings.Repeat("]", depth)
+}
+
+// scannerPages are pages the scanner must read as encoding/json reads them
+// (or fail where it fails): escapes, nulls, case-folded and repeated keys,
+// skipped values of every kind, malformed JSON.
+var scannerPages = map[string]string{
+	"empty object":       `{}`,
+	"whitespace":         " \t\r\n{ \t\r\n\"value\" \t\r\n: \t\r\n[ \t\r\n{ \t\r\n\"id\" \t\r\n: \t\r\n\"A\" \t\r\n} \t\r\n, {} ] \t\r\n} \t\r\n",
+	"trailing data":      `{"value": [{"id": "A"}]} and then {"value": [`,
+	"two pages":          `{"value": [{"id": "A"}]}{"value": [{"id": "B"}]}`,
+	"escapes":            `{"value": [{"@odata.type": "#microsoft.graph.\u0075ser", "id": "A\u00e9\u00C9", "displayName": "\"\\\/\b\f\n\r\t\u0000\u001f\u007f", "mail": "a\u0040b"}]}`,
+	"escaped page keys":  `{"v\u0061lue": [{"id": "A"}], "@odata.next\u004cink": "n"}`,
+	"escaped field keys": `{"value": [{"@odata.type": "#microsoft.graph.user", "i\u0064": "A", "\u006dail": "m", "onPremisesExtensionAttributes": {"extensionAttribute\u00315": "L"}}]}`,
+	"surrogates": `{"value": [{"@odata.type": "#microsoft.graph.user", "id": "\ud83d\ude00", "displayName": "\ud83dx", "mail": "\ud83d\u0041",
+		"userPrincipalName": "\ude00", "userType": "\ud83d\ud83d\ude00", "givenName": "\ud83d", "surname": "\udbff\udfff\ud800\udc00", "jobTitle": "\uD83D\uDE00"}]}`,
+	"utf-8":         "{\"value\": [{\"@odata.type\": \"#microsoft.graph.user\", \"id\": \"\xff\", \"displayName\": \"日本語 é\", \"mail\": \"\xed\xa0\x80\", \"surname\": \"a\xe6\x97b\", \"jobTitle\": \"\xf0\x9f\x98\x80\", \"department\": \"\xc0\xaf\"}]}",
+	"utf-8 in keys": "{\"value\": [{\"\xffid\": \"A\", \"id\xff\": \"B\", \"日本\": {\"\xed\xa0\x80\": 1}, \"id\": \"C\"}]}",
+	"folded keys": `{"value": [{"@ODATA.TYPE": "#microsoft.graph.user", "ID": "A", "DisplayName": "D", "MAIL": "m", "userprincipalname": "u", "UserType": "Guest",
+		"ACCOUNTENABLED": false, "givenname": "g", "SURNAME": "s", "JobTitle": "j", "DEPARTMENT": "d", "companyname": "c", "OFFICELOCATION": "o",
+		"onpremisesextensionattributes": {"EXTENSIONATTRIBUTE15": "L", "ExtensionAttribute3": "T", "extensionattribute1": "O"}}]}`,
+	"unicode folded keys": `{"value": [{"@odata.type": "#microsoft.graph.user", "id": "A", "di\u017fplayName": "long s", "\u017furname": "S",
+		"onPremisesExtensionAttributes": {"exten\u017fionAttribute15": "L"}, "\u212aey": "kelvin"}]}`,
+	"exact before folded": `{"value": [{"@odata.type": "#microsoft.graph.user", "ID": "upper", "id": "lower", "Mail": "M", "mail": "m", "MAIL": "last"}]}`,
+	"page keys are exact": `{"Value": [{"id": "A"}], "VALUE": null, "@odata.NextLink": "n", "value": [{"id": "B"}]}`,
+	"near names": `{"value": [{"@odata.type": "#microsoft.graph.user", "id": "A", "ids": "x", "i": "y", "mail ": "z", " mail": "z",
+		"onPremisesExtensionAttributes": {"extensionAttribute0": "0", "extensionAttribute01": "01", "extensionAttribute16": "16", "extensionAttribute150": "150",
+		"extensionAttribute": "none", "extensionAttribute1x": "1x", "extensionAttribute15": "L", "xextensionAttribute1": "x"}}]}`,
+	"repeated keys": `{"value": [{"@odata.type": "#microsoft.graph.user", "id": "A", "id": "B", "mail": "m", "mail": null, "accountEnabled": false, "accountEnabled": null,
+		"surname": null, "surname": "s", "onPremisesExtensionAttributes": {"extensionAttribute15": "L", "extensionAttribute1": "one"},
+		"onPremisesExtensionAttributes": {"extensionAttribute1": "two"}, "onPremisesExtensionAttributes": null},
+		{"@odata.type": "#microsoft.graph.user", "id": "C", "accountEnabled": false, "accountEnabled": true, "accountEnabled": false,
+		"onPremisesExtensionAttributes": {"extensionAttribute15": "L", "extensionAttribute15": null, "extensionAttribute15": "M"}}],
+		"value": [{"id": "D"}], "@odata.nextLink": "first", "@odata.nextLink": "second", "@odata.nextLink": null}`,
+	"all null": `{"value": [{"@odata.type": null, "id": null, "displayName": null, "mail": null, "userPrincipalName": null, "userType": null,
+		"accountEnabled": null, "givenName": null, "surname": null, "jobTitle": null, "department": null, "companyName": null, "officeLocation": null,
+		"onPremisesExtensionAttributes": null}, {"@odata.type": "#microsoft.graph.user", "id": null, "accountEnabled": null,
+		"onPremisesExtensionAttributes": {"extensionAttribute15": null}}], "@odata.nextLink": null}`,
+	"skipped values": `{"@odata.context": {"a": [1, -0, 0.5, -1.25e+10, 2E-3, 1e5, 0e0, true, false, null, "s", {}, [], [[]], {"b": {"c": [{}]}}]},
+		"value": [{"@odata.type": "#microsoft.graph.user", "id": "A", "manager": {"id": "x", "nested": [1, 2.5, {"a": null}], "deep": {"deeper": [[{"x": [true]}]]}},
+		"businessPhones": [], "proxyAddresses": ["a", "b"], "n": 123456789012345678901234567890, "f": -0.000001E-999,
+		"onPremisesExtensionAttributes": {"extensionAttribute15": "L", "other": {"x": [1, {"y": null}]}}}], "@odata.count": 1, "x": [], "y": {}}`,
+	"depth 10000":           `{"value": [{"id": "A", "x": ` + nested(9999) + `}], "@odata.context": ` + nested(10000) + `}`,
+	"depth 10000 in ext":    `{"value": [{"id": "A", "onPremisesExtensionAttributes": {"x": ` + nested(9998) + `}}]}`,
+	"depth 10001":           `{"value": [{"id": "A", "x": ` + nested(10000) + `}]}`,
+	"depth 10001 in ext":    `{"value": [{"id": "A", "onPremisesExtensionAttributes": {"x": ` + nested(9999) + `}}]}`,
+	"depth 10001 on a page": `{"value": [], "@odata.context": ` + nested(10001) + `}`,
+	"value null":            `{"value": null, "@odata.nextLink": "n"}`,
+	"next link only":        `{"@odata.nextLink": "https://graph.microsoft.com/v1.0/groups/x/members?$skiptoken=\u0041"}`,
+	"other types": `{"value": [{"@odata.type": "#microsoft.graph.group", "id": "G", "displayName": "g", "mail": "m", "accountEnabled": false},
+		{"@odata.type": "#microsoft.graph.device", "id": "D"}, {"@odata.type": "#microsoft.graph.user ", "id": "U"}, {"@odata.type": "", "id": "E"},
+		{"@odata.type": "#microsoft.graph.grou\u0070", "id": "G2", "displayName": "g2"}]}`,
+
+	// Malformed: all errors.
+	"empty":                  ``,
+	"spaces":                 " \n ",
+	"open":                   `{`,
+	"null page":              `null`,
+	"string page":            `"value"`,
+	"number page":            `12`,
+	"array page":             `[{"value": []}]`,
+	"bom":                    "\xef\xbb\xbf{\"value\": []}",
+	"page trailing comma":    `{"value": [],}`,
+	"page leading comma":     `{, "value": []}`,
+	"page missing comma":     `{"value": [] "@odata.nextLink": "n"}`,
+	"page missing colon":     `{"value" []}`,
+	"page double colon":      `{"value":: []}`,
+	"page bad key":           `{value: []}`,
+	"page ends in ]":         `{"value": []]`,
+	"page ]":                 `{]`,
+	"value trailing comma":   `{"value": [{"id": "A"},]}`,
+	"value leading comma":    `{"value": [,{"id": "A"}]}`,
+	"value missing comma":    `{"value": [{"id": "A"} {"id": "B"}]}`,
+	"value ends in }":        `{"value": [{"id": "A"}}`,
+	"value a string":         `{"value": "x"}`,
+	"value a number":         `{"value": 0}`,
+	"value true":             `{"value": true}`,
+	"value an object":        `{"value": {}}`,
+	"value nul":              `{"value": nul}`,
+	"element a number":       `{"value": [1]}`,
+	"element an array":       `{"value": [[]]}`,
+	"element true":           `{"value": [true]}`,
+	"element a bad string":   `{"value": ["a` + "\x01" + `"]}`,
+	"element null":           `{"value": [{"id": "A"}, null]}`,
+	"element nul":            `{"value": [nul]}`,
+	"member trailing comma":  `{"value": [{"id": "A",}]}`,
+	"member missing colon":   `{"value": [{"id" "A"}]}`,
+	"member missing comma":   `{"value": [{"id": "A" "mail": "m"}]}`,
+	"member bad key":         `{"value": [{id: "A"}]}`,
+	"member number key":      `{"value": [{1: "A"}]}`,
+	"id a number":            `{"value": [{"id": 1}]}`,
+	"type a bool":            `{"value": [{"@odata.type": true}]}`,
+	"type an object":         `{"value": [{"@odata.type": {}}]}`,
+	"mail an array":          `{"value": [{"mail": ["m"]}]}`,
+	"name an object":         `{"value": [{"displayName": {"a": 1}}]}`,
+	"enabled a string":       `{"value": [{"accountEnabled": "true"}]}`,
+	"enabled a number":       `{"value": [{"accountEnabled": 1}]}`,
+	"enabled an object":      `{"value": [{"accountEnabled": {}}]}`,
+	"enabled tru":            `{"value": [{"accountEnabled": tru}]}`,
+	"enabled falsy":          `{"value": [{"accountEnabled": falsy}]}`,
+	"ext a string":           `{"value": [{"onPremisesExtensionAttributes": "x"}]}`,
+	"ext an array":           `{"value": [{"onPremisesExtensionAttributes": []}]}`,
+	"ext false":              `{"value": [{"onPremisesExtensionAttributes": false}]}`,
+	"ext attribute a number": `{"value": [{"onPremisesExtensionAttributes": {"extensionAttribute3": 3}}]}`,
+	"ext trailing comma":     `{"value": [{"onPremisesExtensionAttributes": {"extensionAttribute3": "3",}}]}`,
+	"next link a number":     `{"value": [], "@odata.nextLink": 7}`,
+	"next link an object":    `{"@odata.nextLink": {"href": "x"}}`,
+	"next link true":         `{"@odata.nextLink": true}`,
+	"type error then syntax": `{"value": [{"mail": 5, "x": tru}]}`,
+	"control in string":      "{\"value\": [{\"id\": \"a\nb\"}]}",
+	"tab in string":          "{\"value\": [{\"id\": \"a\tb\"}]}",
+	"control in key":         "{\"value\": [{\"i\x00d\": \"a\"}]}",
+	"bad escape":             `{"value": [{"id": "\x41"}]}`,
+	"quote escape":           `{"value": [{"id": "\'"}]}`,
+	"short \\u":              `{"value": [{"id": "\u12"}]}`,
+	"bad hex":                `{"value": [{"id": "\u12G4"}]}`,
+	"unterminated string":    `{"value": [{"id": "abc}]}`,
+	"unterminated key":       `{"value": [{"id: "abc"}]}`,
+	"leading zero":           `{"value": [{"id": "A", "x": 01}]}`,
+	"bare minus":             `{"value": [{"id": "A", "x": -}]}`,
+	"minus space":            `{"value": [{"id": "A", "x": - 1}]}`,
+	"plus":                   `{"value": [{"id": "A", "x": +1}]}`,
+	"dot":                    `{"value": [{"id": "A", "x": .5}]}`,
+	"dot end":                `{"value": [{"id": "A", "x": 1.}]}`,
+	"dot e":                  `{"value": [{"id": "A", "x": 1.e5}]}`,
+	"bare e":                 `{"value": [{"id": "A", "x": 1e}]}`,
+	"e sign":                 `{"value": [{"id": "A", "x": 1e+}]}`,
+	"hex number":             `{"value": [{"id": "A", "x": 0x1}]}`,
+	"NaN":                    `{"value": [{"id": "A", "x": NaN}]}`,
+	"Infinity":               `{"value": [{"id": "A", "x": -Infinity}]}`,
+	"True":                   `{"value": [{"id": "A", "x": True}]}`,
+	"single quotes":          `{"value": [{"id": 'A'}]}`,
+	"comment":                `{"value": [/* none */]}`,
+	"vertical tab":           "{\"value\":\v[]}",
+	"nbsp":                   "{\"value\":\u00a0[]}",
+	"skipped bad nesting":    `{"value": [{"id": "A", "x": [1, {"a" 1}]}]}`,
+	"skipped unclosed":       `{"value": [{"id": "A", "x": [1, 2}]}`,
+	"skipped mismatched":     `{"value": [{"id": "A", "x": {"a": 1]}]}`,
+	"skipped page value":     `{"@odata.context": [1,], "value": []}`,
+}
+
+// TestScannerDecodesAsEncodingJSON compares the page scanner with the
+// encoding/json decoding it replaced: on the samples, the edge cases of
+// scannerPages, and every cut of them (a page cut short is an error that
+// wraps io.ErrUnexpectedEOF).
+func TestScannerDecodesAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	pages := map[string]string{}
+	for name, body := range memberSamples {
+		pages["sample "+name] = body
+	}
+	for name, body := range scannerPages {
+		pages[name] = body
+	}
+	decoded, failed := 0, 0
+	for name, body := range pages {
+		if err := sameAsJSON(t, name, []byte(body)); err != nil {
+			failed++
+			t.Logf("%s: %v", name, err)
+			continue
+		}
+		decoded++
+		if len(body) > 5000 {
+			continue
+		}
+		// Cut anywhere before the page's object ends.
+		dec := json.NewDecoder(strings.NewReader(body))
+		if err := dec.Decode(new(json.RawMessage)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for cut := range int(dec.InputOffset()) {
+			_, _, err := memberSchemas[0].decodeMemberPage(strings.NewReader(body[:cut]), true, nil)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("%s cut at %d: %v, want an unexpected EOF", name, cut, err)
+			}
+			if _, _, want := jsonMemberPage(memberSchemas[0], []byte(body[:cut]), true); want == nil {
+				t.Errorf("%s cut at %d: encoding/json decoded it", name, cut)
+			}
+		}
+	}
+	t.Logf("%d pages decoded, %d failed", decoded, failed)
+}
+
+// TestScannerErrorsSayWhere spot-checks the scanner's errors.
+func TestScannerErrorsSayWhere(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]string{
+		``:                                      "offset 0: unexpected EOF",
+		`{"value": [{"id": "A"`:                 "value[0]: offset 21: unexpected EOF",
+		`<html>`:                                "page: offset 0: invalid character '<' looking for beginning of value",
+		`[]`:                                    "page: want an object, got array",
+		`{"value": {}}`:                         "value: want an array, got object",
+		`{"value": [{}, "x"]}`:                  "value[1]: want an object, got string",
+		`{"value": [null]}`:                     "value[0]: null element",
+		`{"value": [{"id": "A", "mail": 5}]}`:   "value[0]: mail: want a string, got number",
+		`{"value": [{"accountEnabled": "no"}]}`: "value[0]: accountEnabled: want a boolean, got string",
+		`{"value": [{"onPremisesExtensionAttributes": []}]}`:                         "value[0]: onPremisesExtensionAttributes: want an object, got array",
+		`{"value": [{"onPremisesExtensionAttributes": {"extensionAttribute9": 9}}]}`: "value[0]: onPremisesExtensionAttributes: extensionAttribute9: want a string, got number",
+		`{"@odata.nextLink": 7}`:                    "@odata.nextLink: want a string, got number",
+		`{"value": [{"id": "A",}]}`:                 "value[0]: offset 22: invalid character '}' looking for beginning of object key string",
+		`{"value": [{"id": "A"} {}]}`:               "value: offset 23: invalid character '{' after array element",
+		`{"value": [{"x": 01}]}`:                    "value[0]: offset 18: invalid character '1' after object key:value pair",
+		`{"value": [{"x": tru}]}`:                   "value[0]: offset 20: invalid character '}' in literal true (expecting 'e')",
+		`{"value": [{"id": "\q"}]}`:                 `value[0]: id: offset 20: invalid character 'q' in string escape code`,
+		"{\"value\": [{\"id\": \"\x01\"}]}":         `value[0]: id: offset 19: invalid character '\x01' in string literal`,
+		`{"value": [{"x": ` + nested(10000) + `}]}`: "value[0]: offset 10016: invalid character '[' exceeded max depth",
+	} {
+		_, _, err := memberSchemas[0].decodeMemberPage(strings.NewReader(body), true, nil)
+		if err == nil || err.Error() != want {
+			t.Errorf("%.40q: %v, want %s", body, err, want)
+		}
+	}
+}
+
+// chunkedReader hands its bytes to WriteTo a few at a time.
+type chunkedReader struct{ *strings.Reader }
+
+// WriteTo writes the rest of r in writes of 7 bytes.
+func (r chunkedReader) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for r.Len() > 0 {
+		b := make([]byte, min(7, r.Len()))
+		_, _ = r.Read(b)
+		m, err := w.Write(b)
+		if n += int64(m); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// TestScannerReadsAnyReader checks a page decodes the same from the readers
+// that do not hand it over in one Write, and that a read error is the
+// page's error.
+func TestScannerReadsAnyReader(t *testing.T) {
+	t.Parallel()
+	body := memberSamples["edge-cases"]
+	want, wantNext, err := memberSchemas[0].decodeMemberPage(strings.NewReader(body), true, nil)
+	if err != nil || len(want) != 11 {
+		t.Fatalf("%d members, %v", len(want), err)
+	}
+	for name, r := range map[string]io.Reader{
+		"bytes.Buffer":        bytes.NewBufferString(body),
+		"one byte at a time":  iotest.OneByteReader(strings.NewReader(body)),
+		"writes of 7 bytes":   chunkedReader{strings.NewReader(body)},
+		"after a first read":  iotest.DataErrReader(strings.NewReader(body)),
+		"half read already":   func() io.Reader { r := strings.NewReader("garbage" + body); _, _ = r.Seek(7, io.SeekStart); return r }(),
+		"a reader of readers": io.MultiReader(strings.NewReader(body[:100]), strings.NewReader(body[100:])),
+	} {
+		got, next, err := memberSchemas[0].decodeMemberPage(r, true, []engine.Member{{ID: "before"}})
+		if err != nil || next != wantNext || len(got) != len(want)+1 || got[0].ID != "before" || !reflect.DeepEqual(got[1:], want) {
+			t.Errorf("%s: %q %v %#v", name, next, err, got)
+		}
+	}
+	readErr := errors.New("connection reset")
+	for name, r := range map[string]io.Reader{
+		"error":              iotest.ErrReader(readErr),
+		"error after a part": io.MultiReader(strings.NewReader(body[:100]), iotest.ErrReader(readErr)),
+	} {
+		if _, _, err := memberSchemas[0].decodeMemberPage(r, true, nil); !errors.Is(err, readErr) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestScannerFieldNames keeps the scanner's names of the properties in step
+// with its matching of them.
+func TestScannerFieldNames(t *testing.T) {
+	for f := fieldUnknown + 1; f < fieldCount; f++ {
+		name := memberFieldNames[f]
+		if got := memberFieldOf([]byte(name)); got != f {
+			t.Errorf("%s: field %d, want %d", name, got, f)
+		}
+		if got := memberFieldOf([]byte(strings.ToUpper(name))); got != f {
+			t.Errorf("%s in upper case: field %d, want %d", name, got, f)
+		}
+		if f != fieldAccountEnabled && f != fieldExt && (&memberJSON{}).stringField(f) == nil {
+			t.Errorf("%s: no string field", name)
+		}
+	}
+	for i, name := range extAttrNames {
+		if got := extIndex(name); got != i || extIndex([]byte(name)) != i {
+			t.Errorf("%s: index %d, want %d", name, got, i)
+		}
+		e := extAttrsJSON{}
+		e[i] = "v"
+		if e.get(name) != "v" {
+			t.Errorf("%s: get %q", name, e.get(name))
+		}
+	}
+}
+
+// FuzzMemberPage compares the page scanner with encoding/json on any body.
+func FuzzMemberPage(f *testing.F) {
+	for _, body := range memberSamples {
+		f.Add([]byte(body))
+	}
+	for name, body := range scannerPages {
+		if !strings.HasPrefix(name, "depth") {
+			f.Add([]byte(body))
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, schema := range memberSchemas[:3] {
+			for _, target := range []bool{true, false} {
+				if diff, _ := scannerAsJSON(body, schema, target); diff != "" {
+					t.Errorf("%+v target=%t: %s\nbody: %q", schema, target, diff, body)
+				}
+			}
+		}
+	})
 }
