@@ -37,11 +37,11 @@ func (l *local) requests() map[string]map[string]int {
 // application. queue builds serve's queue over the worker's Process; nil
 // for a one-shot command (reconcile, unsubscribe).
 func openLocal(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue) (*local, error) {
-	src, err := msgraph.ForTenant(cfg.Source, log.With("tenant", "source"))
+	src, err := msgraph.ForTenant("source", cfg.Source, log)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
 	}
-	dst, err := msgraph.ForTenant(cfg.Target, log.With("tenant", "target"))
+	dst, err := msgraph.ForTenant("target", cfg.Target, log)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("target: %w", err)}
 	}

@@ -186,6 +186,9 @@ func (e *Emulator) run(c *call, path, authz string) *response {
 		return errResponse(errf(501, "NotImplemented", "This operation target is not yet supported."))
 	}
 	delay, gerr := e.admit(c)
+	if gerr == nil && c.route != routeBatch && !permitted(t.apps[c.app], c) {
+		gerr = errDenied()
+	}
 	e.mu.Unlock()
 	if delay > 0 {
 		time.Sleep(delay)

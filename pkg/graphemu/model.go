@@ -12,6 +12,9 @@ type App struct {
 	ClientID    string `json:"clientId"`
 	Secret      string `json:"clientSecret"`
 	DisplayName string `json:"displayName,omitempty"`
+	// Permissions are the Graph application permissions granted to the
+	// app (e.g. "Group.Read.All"); nil grants all. See permissions.go.
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // User is a directory user.

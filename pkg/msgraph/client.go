@@ -50,6 +50,9 @@ type Config struct {
 	// Retry tunes the retries of throttled and unavailable answers; the
 	// zero value takes the defaults.
 	Retry RetryPolicy
+	// Section is the configuration section the tenant comes from
+	// ("source" or "target"), named in errors that say what to fix.
+	Section string
 	// Pace is the client-side rate limiter's budgets (writes, invitations,
 	// reads), under Graph's throttling limits; the zero value takes the
 	// defaults, NoPace() turns pacing off.
@@ -111,8 +114,9 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 		}
 	}
 	counter := NewCounter(base)
-	pacer := NewPacer(counter, cfg.Pace)
-	retry := NewRetry(counter, policy, log)
+	hinted := &denied{next: counter, section: cfg.Section, clientID: cfg.ClientID, tenantID: cfg.TenantID}
+	pacer := NewPacer(hinted, cfg.Pace)
+	retry := NewRetry(hinted, policy, log)
 	retry.pace = pacer
 	clientOpts := msgraphsdk.GetDefaultClientOptions()
 	httpClient := &http.Client{

@@ -759,7 +759,7 @@ func TestPacedWritesAgainstTheEmulator(t *testing.T) {
 // unset keys take the defaults.
 func TestForTenantPace(t *testing.T) {
 	rate, burst, reads := 5.0, 7, 150.0
-	c, err := msgraph.ForTenant(config.Tenant{
+	c, err := msgraph.ForTenant("source", config.Tenant{
 		TenantID: graphemu.SampleSourceTenant, ClientID: graphemu.SampleSourceClientID, ClientSecret: graphemu.SampleSourceSecret,
 		WriteRate: &rate, WriteBurst: &burst, ReadRate: &reads,
 	}, testLogger(t))

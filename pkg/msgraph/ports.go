@@ -11,16 +11,17 @@ import (
 // ForTenant signs in to one configured tenant (its CA file trusted too),
 // paced by the tenant's write_rate, write_burst, invitation_rate and
 // read_rate (the defaults when unset).
-func ForTenant(t config.Tenant, log *slog.Logger) (*Client, error) {
+func ForTenant(section string, t config.Tenant, log *slog.Logger) (*Client, error) {
 	hc, err := HTTPClientWithCA(t.CAFile)
 	if err != nil {
 		return nil, err
 	}
 	return New(Config{
+		Section:  section,
 		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
 		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
 		Pace: tenantPace(t),
-	}, log)
+	}, log.With("tenant", section))
 }
 
 // tenantPace is a configured tenant's pacing; unset keys take the defaults.
@@ -46,11 +47,11 @@ func tenantPace(t config.Tenant) Pace {
 // subscriptions. Mains that sync pass it to the wiring, which itself does
 // not import this package (the webhook function must not link the SDK).
 func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, engine.SubscriptionAPI, error) {
-	src, err := ForTenant(c.Source, log.With("tenant", "source"))
+	src, err := ForTenant("source", c.Source, log)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("source: %w", err)
 	}
-	dst, err := ForTenant(c.Target, log.With("tenant", "target"))
+	dst, err := ForTenant("target", c.Target, log)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("target: %w", err)
 	}

@@ -291,10 +291,32 @@ func (t *Target) removeBatch(ctx context.Context, groupID string, ids []string, 
 			retry = append(retry, id)
 			wait = max(wait, itemRetryAfter(item.GetHeaders()))
 		default:
-			failed[id] = fmt.Errorf("remove %s from %s: graph %d", id, groupID, status)
+			failed[id] = fmt.Errorf("remove %s from %s: graph %d%s", id, groupID, status, itemError(item.GetBody()))
 		}
 	}
 	return retry, wait, nil
+}
+
+// itemError is a $batch item's error code and message (" code: message"),
+// "" when its body carries none.
+func itemError(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	text := func(v any) string {
+		switch s := v.(type) {
+		case string:
+			return s
+		case *string: // the SDK's parse node gives pointers
+			if s != nil {
+				return *s
+			}
+		}
+		return ""
+	}
+	code, msg := text(e["code"]), text(e["message"])
+	if code == "" && msg == "" {
+		return ""
+	}
+	return " " + strings.TrimSpace(code+": "+msg)
 }
 
 // itemRetryAfter reads a batch item's Retry-After (fractional seconds), one

@@ -1,0 +1,177 @@
+package msgraph
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Graph answers a call the app has no permission for with 403
+// Authorization_RequestDenied "Insufficient privileges to complete the
+// operation.", naming neither the permission nor the app. denied adds both
+// to the answer's message, so that the error the operator reads says what
+// to grant, where: the permission of docs/deploy.md's tables that the call
+// needs, the configuration section, the app and the tenant.
+type denied struct {
+	next     http.RoundTripper
+	section  string // "source" or "target"; "" when unknown
+	clientID string
+	tenantID string
+}
+
+// codeDenied is Graph's error code for a missing permission.
+const codeDenied = "Authorization_RequestDenied"
+
+func (d *denied) RoundTrip(req *http.Request) (*http.Response, error) {
+	batch := isBatch(req)
+	var items []batchItem
+	if batch { // read before the transport consumes the body
+		var err error
+		if items, req, err = batchItems(req); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := d.next.RoundTrip(req)
+	if err != nil || resp.Body == nil || resp.Header.Get("Content-Encoding") != "" {
+		return resp, err
+	}
+	if resp.StatusCode != http.StatusForbidden && !(batch && resp.StatusCode == http.StatusOK) {
+		return resp, nil
+	}
+	raw, rerr := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	if rerr != nil || !bytes.Contains(raw, []byte(codeDenied)) {
+		if rerr != nil {
+			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{rerr}))
+		}
+		return resp, nil
+	}
+	var out []byte
+	if batch {
+		out = d.annotateBatch(items, raw)
+	} else {
+		out = d.annotate(raw, req.Method, req.URL)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.ContentLength = int64(len(out))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// annotate returns an error body with the hint added to its message (the
+// body as it was when it is not Graph's denial).
+func (d *denied) annotate(raw []byte, method string, u *url.URL) []byte {
+	var body map[string]json.RawMessage
+	if json.Unmarshal(raw, &body) != nil {
+		return raw
+	}
+	var e map[string]any
+	if json.Unmarshal(body["error"], &e) != nil || e["code"] != codeDenied {
+		return raw
+	}
+	msg, _ := e["message"].(string)
+	e["message"] = strings.TrimSpace(msg + " " + d.hint(method, u))
+	enc, err := json.Marshal(e)
+	if err != nil {
+		return raw
+	}
+	body["error"] = enc
+	out, err := json.Marshal(body)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// annotateBatch annotates the denied items of a $batch answer, each with
+// the permission its own request needs.
+func (d *denied) annotateBatch(items []batchItem, raw []byte) []byte {
+	byID := map[string]batchItem{}
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	var env struct {
+		Responses []map[string]json.RawMessage `json:"responses"`
+	}
+	if json.Unmarshal(raw, &env) != nil {
+		return raw
+	}
+	for _, r := range env.Responses {
+		var id string
+		var status int
+		_ = json.Unmarshal(r["id"], &id)
+		_ = json.Unmarshal(r["status"], &status)
+		it, found := byID[id]
+		if status != http.StatusForbidden || !found {
+			continue
+		}
+		u, err := url.Parse(it.URL)
+		if err != nil {
+			continue
+		}
+		r["body"] = d.annotate(r["body"], it.Method, u)
+	}
+	out, err := json.Marshal(env)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// hint names what to grant for method on u.
+func (d *denied) hint(method string, u *url.URL) string {
+	perm := NeededPermission(d.section, method, RouteTemplate(u.Path))
+	app := "the app"
+	if d.clientID != "" {
+		app = "the app " + d.clientID
+	}
+	where := ""
+	if d.section != "" {
+		where = fmt.Sprintf(" (%s.client_id)", d.section)
+	}
+	tenant := ""
+	if d.tenantID != "" {
+		tenant = " in tenant " + d.tenantID
+	}
+	return fmt.Sprintf("[xtsync: %s %s needs the Microsoft Graph application permission %s for %s%s%s, granted with admin consent; see docs/deploy.md, the %s tenant's permissions]",
+		method, RouteTemplate(u.Path), perm, app, where, tenant, orDefault(d.section, "tenant's"))
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// NeededPermission is the Microsoft Graph application permission of
+// docs/deploy.md's tables that a call needs: the source app reads groups
+// (Group.Read.All) and users (User.Read.All), and subscribes to them; the
+// target app writes groups and members (Group.ReadWrite.All), invites
+// (User.Invite.All), reads users (User.Read.All) and writes them
+// (User.ReadWrite.All).
+func NeededPermission(section, method, route string) string {
+	write := method != http.MethodGet
+	switch {
+	case route == "/invitations":
+		return "User.Invite.All"
+	case route == "/subscriptions" || strings.HasPrefix(route, "/subscriptions/"):
+		return "Group.Read.All (group subscriptions) or User.Read.All (the /users subscription)"
+	case strings.HasPrefix(route, "/users"):
+		if write {
+			return "User.ReadWrite.All"
+		}
+		return "User.Read.All"
+	case strings.HasPrefix(route, "/groups"), strings.HasPrefix(route, "/directory/deletedItems"):
+		if write || section == "target" {
+			return "Group.ReadWrite.All"
+		}
+		return "Group.Read.All"
+	}
+	return "listed in docs/deploy.md"
+}
