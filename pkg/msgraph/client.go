@@ -95,7 +95,8 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("msgraph: client secret credential: %w", err)
 	}
-	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{ep.Scope}, []string{ep.GraphHost})
+	signed := &signIn{cred: cred, section: cfg.Section, tenantID: cfg.TenantID, clientID: cfg.ClientID}
+	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(signed, []string{ep.Scope}, []string{ep.GraphHost})
 	if err != nil {
 		return nil, fmt.Errorf("msgraph: authentication provider: %w", err)
 	}
