@@ -89,9 +89,7 @@ func (e *Emulator) issueToken(w http.ResponseWriter, r *http.Request, tenantRef 
 		loginError(w, 401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+clientID+"'.")
 		return
 	}
-	var raw [32]byte
-	_, _ = rand.Read(raw[:])
-	access := "eyJ0eXAiOiJKV1QifQ." + base64.RawURLEncoding.EncodeToString(raw[:])
+	access := e.accessToken(t, app)
 	e.tokens[access] = token{tenant: t.ID, app: app.ClientID, expires: e.now().Add(tokenLifetime)}
 	writePlainJSON(w, 200, map[string]any{
 		"token_type":     "Bearer",
@@ -99,6 +97,30 @@ func (e *Emulator) issueToken(w http.ResponseWriter, r *http.Request, tenantRef 
 		"ext_expires_in": int(tokenLifetime.Seconds()) - 1,
 		"access_token":   access,
 	})
+}
+
+// accessToken is a new access token for app in t, shaped as Graph's: a JWT
+// whose payload carries the claims an app-only token has (aud, iss, tid,
+// appid, iat, exp, and roles, the application permissions granted: "roles
+// ... the set of permissions ... the requesting application has been given
+// permission to call", https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+// Its signature is random: the emulator knows its tokens by value. Call
+// with e.mu held.
+func (e *Emulator) accessToken(t *Tenant, app *App) string {
+	roles := app.Permissions
+	if roles == nil {
+		roles = allPermissions()
+	}
+	now := e.now()
+	claims, _ := json.Marshal(map[string]any{
+		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + t.ID + "/", "tid": t.ID,
+		"appid": app.ClientID, "idtyp": "app", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(tokenLifetime).Unix(),
+		"roles": roles,
+	})
+	var sig [32]byte
+	_, _ = rand.Read(sig[:])
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"typ":"JWT","alg":"RS256"}`)) + "." + enc(claims) + "." + enc(sig[:])
 }
 
 // authenticate resolves a bearer token to its tenant and app.

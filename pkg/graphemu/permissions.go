@@ -32,6 +32,21 @@ var (
 	permInvite       = []string{"User.Invite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 )
 
+// allPermissions are the permissions the emulator knows, granted to an
+// app whose seed lists none.
+func allPermissions() []string {
+	var out []string
+	for _, set := range [][]string{permReadGroups, permCreateGroup, permWriteGroup, permWriteMembers, permReadUsers, permWriteUser, permDeleteUser, permInvite} {
+		for _, p := range set {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // routePermissions are the permissions each route accepts (any one of
 // them); a route not listed needs none here (the organization, the
 // subscriptions' reads, renewals and deletes).

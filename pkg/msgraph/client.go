@@ -65,6 +65,7 @@ type Config struct {
 // handler, paced by a Pacer before each attempt, and a Counter of the
 // requests sent.
 type Client struct {
+	cred      *signIn
 	sdk       *msgraphsdk.GraphServiceClient
 	adapter   *msgraphsdk.GraphRequestAdapter
 	counter   *Counter
@@ -132,7 +133,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	// Before the service client is built: it copies the base URL into
 	// every request builder.
 	adapter.SetBaseUrl(ep.Graph + "/v1.0")
-	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, counter: counter, pacer: pacer, endpoints: ep}, nil
+	return &Client{cred: signed, sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, counter: counter, pacer: pacer, endpoints: ep}, nil
 }
 
 // checkConfig reports every problem with cfg, naming the field, and

@@ -2,6 +2,8 @@ package msgraph
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -90,4 +92,31 @@ func (s *signIn) explain(err error) error {
 		text = fmt.Sprintf("%s: sign-in to tenant %s as app %s failed (%s): check %s, %s and %s", orDefault(s.section, "tenant"), s.tenantID, s.clientID, desc, key("tenant_id"), key("client_id"), key("client_secret"))
 	}
 	return &SignInError{Text: text, Code: code, err: err}
+}
+
+// GrantedPermissions signs in and returns the Microsoft Graph application
+// permissions the tenant granted the app: the roles claim of its access
+// token ("the set of permissions ... the requesting application has been
+// given permission to call", access token claims reference). It reads
+// nothing from Graph.
+func (c *Client) GrantedPermissions(ctx context.Context) ([]string, error) {
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.endpoints.Scope}})
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.Split(tok.Token, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("msgraph: the access token is not a JWT: its permissions cannot be read")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil, fmt.Errorf("msgraph: read the access token's claims: %w", err)
+	}
+	var claims struct {
+		Roles []string `json:"roles"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, fmt.Errorf("msgraph: read the access token's claims: %w", err)
+	}
+	return claims.Roles, nil
 }
