@@ -276,6 +276,7 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := p.next.RoundTrip(req)
 	if err != nil {
+		p.finish(t)
 		return nil, err
 	}
 	p.observe(t, resp)
@@ -291,7 +292,8 @@ type charge struct {
 
 // ticket is an admitted request, for observe.
 type ticket struct {
-	sent  time.Time
+	sent   time.Time
+	totals map[PaceClass]float64 // what it holds in flight, by class
 	top   charge            // the request itself (nothing for a $batch)
 	items map[string]charge // $batch items by id
 	batch bool
@@ -333,11 +335,32 @@ func (p *Pacer) admit(ctx context.Context, req *http.Request) (*http.Request, *t
 		}
 	}
 	t.sent = p.now()
+	t.totals = totals
+	for class, cost := range totals {
+		if b := p.buckets[class]; b != nil {
+			b.flight(cost)
+		}
+	}
 	return req, t, nil
+}
+
+// finish ends an admitted request's flight (its answer came, or it
+// failed without one); it is safe to call once per ticket.
+func (p *Pacer) finish(t *ticket) {
+	if t == nil {
+		return
+	}
+	for class, cost := range t.totals {
+		if b := p.buckets[class]; b != nil {
+			b.flight(-cost)
+		}
+	}
+	t.totals = nil
 }
 
 // observe adapts the classes of an admitted request to its answer.
 func (p *Pacer) observe(t *ticket, resp *http.Response) {
+	p.finish(t)
 	if t == nil || resp == nil {
 		return
 	}
@@ -592,6 +615,8 @@ type bucket struct {
 	warnedAt    time.Time // the last x-ms-throttle-limit-percentage warning
 	waited      time.Duration
 	throttled   int
+	// inflight is the cost of the requests admitted and not answered yet.
+	inflight float64
 	// recent counts the class's answers and its 429s that named no limit,
 	// both decaying by half every spateHalfLife (see spate).
 	recent recentAnswers
@@ -704,6 +729,14 @@ func (b *bucket) refill(now time.Time) {
 	}
 }
 
+// flight adds cost to (or, negative, takes it from) the requests in
+// flight.
+func (b *bucket) flight(cost float64) {
+	b.mu.Lock()
+	b.inflight = max(b.inflight+cost, 0)
+	b.mu.Unlock()
+}
+
 // served counts an answer of the class that was not a 429.
 func (b *bucket) served(now time.Time) {
 	b.mu.Lock()
@@ -752,10 +785,11 @@ func (b *bucket) throttledAt(now time.Time, retryAfter time.Duration, sent time.
 
 // nearLimit adapts to an x-ms-throttle-limit-percentage of pct (0.8 to
 // 1.8), the share of Graph's limit the app has used. The tokens go down to
-// what Graph has left: the class has spent burst-tokens of its own bucket,
-// which is pct of Graph's, so Graph has (1-pct)/pct of that left (nothing
-// at 1.0; about nothing when another process spent the budget, and this
-// one has spent none of its own). Up to 1.0 the rate stays (a steady rate
+// what Graph has left less the requests still in flight: Graph has seen
+// what the class spent of its own bucket but those, which is pct of
+// Graph's, so Graph has (1-pct)/pct of that left (nothing at 1.0; about
+// nothing when another process spent the budget, and this one has spent
+// none of its own). Up to 1.0 the rate stays (a steady rate
 // under the limit is what the header asks for), and a rate lowered
 // earlier does not climb back meanwhile. Above 1.0 the app is over its
 // limit: the rate goes down to 1/pct of the configured rate (no lower
@@ -771,11 +805,13 @@ func (b *bucket) nearLimit(now time.Time, pct float64) {
 	}
 	b.calmSince = now // near the limit, a lowered rate does not climb
 	b.warnedAt = now
-	spent := max(b.burst-b.tokens, 0)
-	left := spent * max(1-pct, 0) / pct
-	// At least the token under way stays, so a run of warnings does not
-	// slow the pace below the rate.
-	b.tokens = min(b.tokens, max(left, 1))
+	// What Graph has seen of what this class spent: not the requests
+	// still in flight, which will take from what Graph has left.
+	arrived := max(b.burst-b.tokens-b.inflight, 0)
+	left := arrived*max(1-pct, 0)/pct - b.inflight
+	// No deeper in debt than the requests in flight: once they are
+	// answered the class goes on at its rate.
+	b.tokens = min(b.tokens, max(left, -b.inflight))
 }
 
 func (b *bucket) stats() PaceClassStats {

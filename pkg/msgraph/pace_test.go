@@ -453,9 +453,9 @@ func TestPaceThrottlePercentageLowersTheRate(t *testing.T) {
 	for range 3 {
 		send(t, p, "PATCH", graphRoot+"/groups/"+groupGUID, nil)
 	}
-	// 1st: from the full bucket, which the warning cuts to one token; 2nd:
-	// that token; 3rd: one token at 10/s.
-	if got, want := p.Stats().Waited, 100*time.Millisecond; !near(got, want) {
+	// 1st: from the full bucket, which the warning at the limit leaves
+	// empty; 2nd and 3rd: a token each at 10/s.
+	if got, want := p.Stats().Waited, 200*time.Millisecond; !near(got, want) {
 		t.Errorf("three writes under warnings waited %s, want %s", got, want)
 	}
 }
@@ -475,8 +475,8 @@ func TestPaceThrottlePercentageTakesTheBurst(t *testing.T) {
 		// Graph's bucket is 100 (80 spent is 0.8 of it): 20 left.
 		{"graph's bucket is smaller", 80, "0.8", 20},
 		{"a fifth of it left", 100, "0.9", 100 * 0.1 / 0.9},
-		{"spent by someone else", 1, "0.95", 1},
-		{"at the limit", 50, "1.0", 1},
+		{"spent by someone else", 1, "0.95", 0},
+		{"at the limit", 50, "1.0", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -267,6 +267,9 @@ func (r *Retry) send(ctx context.Context, req *http.Request, body []byte, attemp
 	resp, err := r.next.RoundTrip(out)
 	if err != nil {
 		cancel()
+		if r.pace != nil {
+			r.pace.finish(paced)
+		}
 		return nil, err
 	}
 	if r.pace != nil {

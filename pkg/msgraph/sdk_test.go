@@ -5,6 +5,7 @@ package msgraph_test
 // URL, the allowed host and the authority host differ from production.
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -436,8 +437,9 @@ func TestSDKBadSecret(t *testing.T) {
 	if err == nil {
 		t.Fatal("signed in with a wrong secret")
 	}
-	if msg := err.Error(); !strings.Contains(msg, "AADSTS7000215") || !strings.Contains(msg, "invalid_client") {
-		t.Errorf("error does not name AADSTS7000215 / invalid_client: %v", err)
+	var se *msgraph.SignInError
+	if msg := err.Error(); !strings.Contains(msg, "AADSTS7000215") || !strings.Contains(msg, "client_secret") || !errors.As(err, &se) || !strings.Contains(errors.Unwrap(se).Error(), "invalid_client") {
+		t.Errorf("error does not name AADSTS7000215 and client_secret (with Entra's invalid_client underneath): %v", err)
 	}
 	if routes := em.Stats(src).Routes; len(routes) != 0 {
 		t.Errorf("Graph was called without a token: %v", routes)
