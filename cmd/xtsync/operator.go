@@ -15,9 +15,10 @@ import (
 
 // operatorRoutes adds the on-demand operator requests to serve's admin
 // listener (see adminHandler for how they are guarded): POST /sync syncs
-// one group now.
+// one group now, GET /explain explains a user.
 func (srv *server) operatorRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sync", srv.serveSync)
+	mux.HandleFunc("GET /explain", srv.serveExplain)
 }
 
 // serveSync syncs one scoped group in the running serve (?group=ID), for

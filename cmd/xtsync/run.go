@@ -39,6 +39,7 @@ func commands() []command {
 		{"reconcile", "sync every scoped group now: plan, check the deletion threshold, apply", runReconcile},
 		{"sync", "sync one group of the scope now (--group ID)", runSync},
 		{"approve", "show what the deletion guard holds, and apply it with --yes", runApprove},
+		{"explain", "tell what xtsync knows and would do about one user (--user MAIL|ID)", runExplain},
 		{"check", "try the configuration: sign-in, Graph permissions, scoped groups, public_url; writes nothing", runCheck},
 		{"status", "show the synced groups, subscriptions, pending and parked work", runStatus},
 		{"audit", "list the applied actions (--group, --since)", runAudit},
