@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xtsync/xtsync/internal/waitfor"
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/contract"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -59,4 +66,26 @@ func TestCheckNamesWhatToFix(t *testing.T) {
 	if got := env.em.Stats(graphemu.SampleTargetTenant).Writes() - before; got != 0 {
 		t.Errorf("check wrote %d times to the target", got)
 	}
+}
+
+// TestServeSubscriptionFailureIsAnError: when Graph cannot validate
+// server.public_url, serve logs it at ERROR, naming the key and the
+// check that tries it, instead of an INFO retry note.
+func TestServeSubscriptionFailureIsAnError(t *testing.T) {
+	listen, admin := freeAddr(t), freeAddr(t)
+	env := newReconcileEnv(t, []string{"finance"}, fmt.Sprintf("server: {listen: %q, public_url: \"http://127.0.0.1:1/xtsync\", admin_listen: %q}\n", listen, admin))
+	cfg, err := config.Load(env.cfg)
+	must(t, err)
+	logs := &syncBuffer{}
+	srv, err := startServer(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), nil)
+	must(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	waitfor.WaitFor(t, 20*time.Second, "an ERROR line about the subscriptions", func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "level=ERROR") && strings.Contains(line, "msg="+contract.LogSubscriptions) && strings.Contains(line, "server.public_url") && strings.Contains(line, "xtsync check") {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -32,7 +32,7 @@ func (srv *server) serveSync(w http.ResponseWriter, r *http.Request) {
 	}
 	dry := r.URL.Query().Get("dry-run") == "1"
 	srv.log.Info("sync requested by an operator", "group", id, "dry_run", dry)
-	rep, err := srv.local.Engine.SyncGroups(r.Context(), []string{id}, engine.RunOptions{DryRun: dry})
+	rep, err := srv.local.Engine.SyncGroups(r.Context(), []string{id}, engine.RunOptions{DryRun: dry, Trigger: engine.TriggerOnDemand})
 	ans := reconcileAnswer{Report: rep, Halted: errors.Is(err, engine.ErrThreshold)}
 	if err != nil {
 		ans.Error = err.Error()
@@ -79,7 +79,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if err := checkScopedGroup(cfg, id); err != nil {
 		return &usageError{err}
 	}
-	ro := engine.RunOptions{DryRun: *dry}
+	ro := engine.RunOptions{DryRun: *dry, Trigger: engine.TriggerOnDemand}
 	rep, err := syncWith(ctx, e, cfg, id, ro)
 	if rep != nil {
 		printReport(e.stdout, rep, *asJSON)

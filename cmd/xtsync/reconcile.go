@@ -52,7 +52,7 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Progress: app.LogProgress(e.log)})
+	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Trigger: engine.TriggerReconcile, Progress: app.LogProgress(e.log)})
 	if rep != nil {
 		printReport(e.stdout, rep, *asJSON)
 	}

@@ -276,6 +276,7 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 			t.Fatalf("audit --group returned %v", e)
 		}
 	}
+	checkServedAudit(t, env)
 	if code, _, errs := xtsync(t, "audit", "--config", env.cfg, "--since", "yesterday"); code != 2 || !strings.Contains(errs, "--since") {
 		t.Fatalf("bad --since: %d %s", code, errs)
 	}

@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/app"
@@ -103,7 +103,7 @@ func (srv *server) adminHandler() http.Handler {
 		writeJSON(w, rep)
 	})
 	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
-		q, err := auditQuery(r.URL.Query().Get("group"), r.URL.Query().Get("since"), time.Now())
+		q, err := auditQuery(r.URL.Query(), time.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -274,71 +274,28 @@ func statusOf(ctx context.Context, cfg *config.Config) (statusReport, error) {
 	return rep, err
 }
 
-// auditQuery builds an audit query from --group and --since.
-func auditQuery(group, since string, now time.Time) (engine.AuditQuery, error) {
-	q := engine.AuditQuery{Group: group}
-	if group != "" && !engine.IsGUID(group) {
-		return q, fmt.Errorf("--group %q is not a GUID", group)
+// auditQuery builds an audit query from the filters of xtsync audit, the
+// query parameters of GET /audit: user, group, action, outcome, since and
+// until (a duration ago or an RFC 3339 time). An error names the flag.
+func auditQuery(v url.Values, now time.Time) (engine.AuditQuery, error) {
+	q := engine.AuditQuery{User: strings.TrimSpace(v.Get("user")), Group: v.Get("group"), Action: v.Get("action"), Outcome: v.Get("outcome")}
+	switch {
+	case q.Group != "" && !engine.IsGUID(q.Group):
+		return q, fmt.Errorf("--group %q is not a GUID", q.Group)
+	case q.Action != "" && !slices.Contains(actionNames(), q.Action):
+		return q, fmt.Errorf("--action %q is not an action kind; one of: %s", q.Action, strings.Join(actionNames(), ", "))
+	case q.Outcome != "" && !slices.Contains(engine.AuditOutcomes(), q.Outcome):
+		return q, fmt.Errorf("--outcome %q is not an outcome; one of: %s", q.Outcome, strings.Join(engine.AuditOutcomes(), ", "))
 	}
-	if since != "" {
-		d, err := time.ParseDuration(since)
-		if err != nil || d <= 0 {
-			return q, fmt.Errorf("--since %q is not a positive duration like 24h", since)
-		}
-		q.Since = now.Add(-d)
+	var err error
+	if q.Since, err = auditTime("--since", v.Get("since"), now); err != nil {
+		return q, err
+	}
+	if q.Until, err = auditTime("--until", v.Get("until"), now); err != nil {
+		return q, err
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, fmt.Errorf("--until %s is not after --since %s", q.Until.UTC().Format(time.RFC3339), q.Since.UTC().Format(time.RFC3339))
 	}
 	return q, nil
-}
-
-const auditAbout = `Audit lists the actions xtsync applied (time, action, source and target
-ids, outcome), oldest first: from the running serve, or from the state file.`
-
-// runAudit is `xtsync audit`.
-func runAudit(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "audit", "--config FILE [--group ID] [--since DUR] [--json]", auditAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
-	group := fs.String("group", "", "only this source group `id`")
-	since := fs.String("since", "", "only the last `duration` (e.g. 24h)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	q, err := auditQuery(*group, *since, time.Now())
-	if err != nil {
-		return &usageError{err}
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	var entries []engine.AuditEntry
-	v := url.Values{"group": {*group}, "since": {*since}}
-	running, err := fromServer(ctx, cfg, "/audit?"+v.Encode(), &entries)
-	if err != nil {
-		return err
-	}
-	if !running {
-		err = withStore(cfg, func(s engine.Store) error {
-			entries, err = s.Audit(ctx, q)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		return printJSON(e.stdout, entries)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACTION\tGROUP\tSOURCE\tTARGET\tOUTCOME\tDETAIL")
-	for _, a := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339), a.Action, a.Group, a.Source, a.Target, a.Outcome, a.Detail)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(entries) == 0 {
-		fmt.Fprintln(e.stdout, "no audit entries")
-	}
-	return nil
 }

@@ -49,32 +49,34 @@ func (scope) ShardOf(_ context.Context, id string) string {
 }
 
 type eng struct {
-	calls []string
-	err   error
-	rep   *engine.Report
+	calls    []string
+	triggers []string // each run's RunOptions.Trigger
+	err      error
+	rep      *engine.Report
 }
 
-func (s *eng) record(what string) (*engine.Report, error) {
+func (s *eng) record(what string, ro engine.RunOptions) (*engine.Report, error) {
 	s.calls = append(s.calls, what)
+	s.triggers = append(s.triggers, ro.Trigger)
 	if s.rep == nil {
 		s.rep = &engine.Report{Plan: &engine.Plan{}}
 	}
 	return s.rep, s.err
 }
-func (s *eng) DeltaShard(_ context.Context, k string, _ engine.RunOptions) (*engine.Report, error) {
-	return s.record("delta " + k)
+func (s *eng) DeltaShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("delta "+k, ro)
 }
-func (s *eng) SyncShard(_ context.Context, k string, _ engine.RunOptions) (*engine.Report, error) {
-	return s.record("sync " + k)
+func (s *eng) SyncShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("sync "+k, ro)
 }
-func (s *eng) SyncUnscoped(context.Context, engine.RunOptions) (*engine.Report, error) {
-	return s.record("unscoped")
+func (s *eng) SyncUnscoped(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("unscoped", ro)
 }
 func (s *eng) Reconcile(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
-	return s.record(fmt.Sprintf("reconcile dry=%t allow=%t", ro.DryRun, ro.AllowDeletions))
+	return s.record(fmt.Sprintf("reconcile dry=%t allow=%t", ro.DryRun, ro.AllowDeletions), ro)
 }
-func (s *eng) UserDelta(context.Context, engine.RunOptions) (*engine.Report, error) {
-	return s.record("users")
+func (s *eng) UserDelta(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("users", ro)
 }
 func (s *eng) HoldDeletions(_ context.Context, _ string, n int) error {
 	s.calls = append(s.calls, fmt.Sprintf("hold %d", n))
@@ -154,6 +156,11 @@ func TestWorker(t *testing.T) {
 	}
 	if want := []string{"delta s-a", "sync s-b", "unscoped", "users", "reconcile dry=false allow=false"}; !slices.Equal(e.calls, want) {
 		t.Errorf("engine calls %q, want %q", e.calls, want)
+	}
+	// Each run's audit names what started it.
+	wantTriggers := []string{engine.TriggerNotification, engine.TriggerSchedule, engine.TriggerSchedule, engine.TriggerUserNotification, engine.TriggerSchedule}
+	if !slices.Equal(e.triggers, wantTriggers) {
+		t.Errorf("triggers %q, want %q", e.triggers, wantTriggers)
 	}
 	if want := []string{"ensure", "renew sub1", "recreate sub1"}; !slices.Equal(su.calls, want) {
 		t.Errorf("subscription calls %q, want %q", su.calls, want)

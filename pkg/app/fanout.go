@@ -22,7 +22,7 @@ func (a *App) FanOut(ctx context.Context, approve bool) (*engine.Report, error) 
 // FanOut is App.FanOut over q and sh.
 func (w *Worker) FanOut(ctx context.Context, q Queue, sh engine.Sharding, approve bool) (*engine.Report, error) {
 	t := task.Of(task.Reconcile, "")
-	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{DryRun: true, AllowDeletions: approve})
+	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{DryRun: true, AllowDeletions: approve, Trigger: engine.TriggerSchedule})
 	switch {
 	case w.guard.held(t, rep, err):
 		if err := w.eng.HoldDeletions(ctx, rep.Run, rep.Plan.Deletions); err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xtsync/xtsync/pkg/contract"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/task"
 )
@@ -49,29 +50,39 @@ func (w *Worker) Status() WorkerStatus {
 }
 
 // Process runs one task. An error means it should run again, unless it
-// wraps task.ErrPermanent (task.Retryable decides, for both queues).
+// wraps task.ErrPermanent (task.Retryable decides, for both queues). The
+// audit records each run's trigger by the task's kind: a delta pass
+// (shard) TriggerNotification, the users pass TriggerUserNotification,
+// the reconcile and the AWS reconcile's parts (sync-shard, sync-unscoped)
+// TriggerSchedule.
 func (w *Worker) Process(ctx context.Context, t task.Task) error {
 	switch t.Kind {
 	case task.Delta:
-		rep, err := w.eng.DeltaShard(ctx, t.Arg, engine.RunOptions{})
+		rep, err := w.eng.DeltaShard(ctx, t.Arg, engine.RunOptions{Trigger: engine.TriggerNotification})
 		w.mu.Lock()
 		w.status.LastDelta = w.clock.Now()
 		w.status.DeltaPasses++
 		w.mu.Unlock()
 		return w.outcome(t, rep, err)
 	case task.SyncShard:
-		rep, err := w.eng.SyncShard(ctx, t.Arg, engine.RunOptions{})
+		rep, err := w.eng.SyncShard(ctx, t.Arg, engine.RunOptions{Trigger: engine.TriggerSchedule})
 		return w.outcome(t, rep, err)
 	case task.SyncUnscoped:
-		rep, err := w.eng.SyncUnscoped(ctx, engine.RunOptions{})
+		rep, err := w.eng.SyncUnscoped(ctx, engine.RunOptions{Trigger: engine.TriggerSchedule})
 		return w.outcome(t, rep, err)
 	case task.Users:
-		rep, err := w.eng.UserDelta(ctx, engine.RunOptions{})
+		rep, err := w.eng.UserDelta(ctx, engine.RunOptions{Trigger: engine.TriggerUserNotification})
 		return w.outcome(t, rep, err)
 	case task.Reconcile:
 		return w.reconcile(ctx, t)
 	case task.Subscriptions:
-		return w.subs.Ensure(ctx)
+		err := w.subs.Ensure(ctx)
+		if err != nil {
+			// No subscription means no change arrives in seconds: an
+			// error, not a retry note.
+			contract.LogSubscriptionsFailed(ctx, w.log, err)
+		}
+		return err
 	case task.Renew:
 		return w.subs.Renew(ctx, t.Arg)
 	case task.Recreate:
@@ -106,7 +117,7 @@ func (w *Worker) outcome(t task.Task, rep *engine.Report, err error) error {
 func (w *Worker) reconcile(ctx context.Context, t task.Task) error {
 	start := w.clock.Now()
 	w.log.Info("reconcile started")
-	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{Progress: LogProgress(w.log)})
+	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{Trigger: engine.TriggerSchedule, Progress: LogProgress(w.log)})
 	err = w.outcome(t, rep, err)
 	w.mu.Lock()
 	w.status.LastReconcile = start

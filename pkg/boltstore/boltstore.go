@@ -147,7 +147,9 @@ func (s *Store) AppendAudit(_ context.Context, entries ...engine.AuditEntry) err
 	})
 }
 
-// Audit lists matching entries, oldest first.
+// Audit lists the entries matching q, oldest first: it reads the keys
+// from q.Since to q.Until (they are ordered by time) and applies the
+// rest of q to each entry.
 func (s *Store) Audit(_ context.Context, q engine.AuditQuery) ([]engine.AuditEntry, error) {
 	var out []engine.AuditEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -161,6 +163,9 @@ func (s *Store) Audit(_ context.Context, q engine.AuditQuery) ([]engine.AuditEnt
 			binary.BigEndian.PutUint64(start, uint64(q.Since.UnixNano()))
 		}
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+			if !q.Until.IsZero() && binary.BigEndian.Uint64(k) >= uint64(q.Until.UnixNano()) {
+				break
+			}
 			var e engine.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode audit entry: %w", err)

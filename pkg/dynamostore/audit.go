@@ -98,17 +98,27 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 
 // Audit lists the entries matching q, oldest first. It reads the day
 // partitions from q.Since's day (or the start of the retention window, when
-// q.Since is zero or older) to today, newest first, and stops once it has
-// q.Limit entries.
+// q.Since is zero or older) to q.Until's (or today), newest first, each
+// between q.Since and q.Until by its sort key, applies the rest of q to
+// each entry, and stops once it has q.Limit entries.
 func (s *Store) Audit(ctx context.Context, q engine.AuditQuery) ([]engine.AuditEntry, error) {
 	now := s.clock.Now().UTC()
 	from := now.Add(-s.retention)
 	if q.Since.After(from) {
 		from = q.Since
 	}
+	last := now
+	if !q.Until.IsZero() {
+		if !q.Until.After(from) {
+			return nil, nil // an empty window
+		}
+		if q.Until.Before(now) {
+			last = q.Until
+		}
+	}
 	first := startOfDay(from)
 	var out []engine.AuditEntry
-	for day := startOfDay(now); !day.Before(first); day = day.AddDate(0, 0, -1) {
+	for day := startOfDay(last); !day.Before(first); day = day.AddDate(0, 0, -1) {
 		var err error
 		out, err = s.auditDay(ctx, day, q, out)
 		if err != nil {
@@ -134,10 +144,28 @@ func (s *Store) auditDay(ctx context.Context, day time.Time, q engine.AuditQuery
 		ConsistentRead:            aws.Bool(true),
 		ScanIndexForward:          aws.Bool(false),
 	}
-	if !q.Since.IsZero() {
-		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk >= :since")
+	// A sort key is the entry's time, "#" and a random suffix, so an entry
+	// at q.Since sorts after the bare time (>= keeps it) and so does one
+	// at q.Until (< and BETWEEN, inclusive, both leave it out: Until is
+	// exclusive).
+	var cond string
+	switch {
+	case !q.Since.IsZero() && !q.Until.IsZero():
+		cond = " AND #sk BETWEEN :since AND :until"
+	case !q.Since.IsZero():
+		cond = " AND #sk >= :since"
+	case !q.Until.IsZero():
+		cond = " AND #sk < :until"
+	}
+	if cond != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk" + cond)
 		in.ExpressionAttributeNames["#sk"] = attrSK
+	}
+	if !q.Since.IsZero() {
 		in.ExpressionAttributeValues[":since"] = str(auditSortTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		in.ExpressionAttributeValues[":until"] = str(auditSortTime(q.Until))
 	}
 	p := dynamodb.NewQueryPaginator(s.db, in)
 	for p.HasMorePages() {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,8 @@ type applier struct {
 	// why that read failed.
 	owners    map[string]User
 	ownersErr error
+	// sources indexes the mapped source users by target id (sourceOf).
+	sources map[string]string
 }
 
 // io runs f, a Graph request or an audit write, with mu released, so that
@@ -206,25 +209,96 @@ func (a *applier) audit(ctx context.Context, entries ...AuditEntry) {
 }
 
 // entries are the audit entries of act: one per user of a member action,
-// else one.
+// else one. target is the action's target object; a member action's
+// entries name each member's target user instead (see AuditEntry).
 func (a *applier) entries(act Action, target, outcome, detail string, failed map[string]error) []AuditEntry {
-	now := a.e.clock.Now()
-	if act.Kind == ActAddMembers || act.Kind == ActRemoveMembers {
+	base := AuditEntry{
+		Time: a.e.clock.Now(), Run: a.rep.Run, Trigger: a.ro.Trigger, Action: string(act.Kind),
+		Group: act.Group, GroupName: a.groupName(act), Outcome: outcome, Detail: detail,
+	}
+	switch {
+	case act.Kind == ActAddMembers || act.Kind == ActRemoveMembers:
 		out := make([]AuditEntry, 0, len(act.Users))
 		for _, u := range act.Users {
-			o, d := outcome, detail
-			if e, bad := failed[u]; bad {
-				o, d = "failed", e.Error()
+			e := base
+			if act.Kind == ActAddMembers {
+				e.Source = u
+				if um := a.st.users[u]; um.mapped() {
+					e.Target = um.TargetID
+				}
+			} else {
+				e.Source, e.Target = a.sourceOf(u), u
 			}
-			out = append(out, AuditEntry{Time: now, Run: a.rep.Run, Action: string(act.Kind), Group: act.Group, Source: u, Target: target, Outcome: o, Detail: d})
+			a.userNames(&e, act)
+			if err, bad := failed[u]; bad {
+				e.Outcome, e.Detail = OutcomeFailed, err.Error()
+			}
+			out = append(out, e)
 		}
 		return out
+	case act.User != "":
+		e := base
+		e.Source, e.Target = act.User, target
+		a.userNames(&e, act)
+		return []AuditEntry{e}
 	}
-	src := act.User
-	if src == "" {
-		src = act.Group
+	e := base
+	e.Source, e.SourceName, e.Target = act.Group, base.GroupName, target
+	if act.Spec != nil {
+		e.TargetName = act.Spec.DisplayName
+	} else {
+		e.TargetName = act.TargetName
 	}
-	return []AuditEntry{{Time: now, Run: a.rep.Run, Action: string(act.Kind), Group: act.Group, Source: src, Target: target, Outcome: outcome, Detail: detail}}
+	return []AuditEntry{e}
+}
+
+// groupName is the source group's display name as act or the state
+// knows it.
+func (a *applier) groupName(act Action) string {
+	if act.GroupName != "" || act.Group == "" {
+		return act.GroupName
+	}
+	if m := a.st.groups[act.Group]; m != nil {
+		return m.SourceName
+	}
+	return ""
+}
+
+// userNames names e's users from what act and the state know (never a
+// read): the source user's display name, else its mail address, and the
+// address its target user was matched or invited by; a target user that
+// maps no source user is named by its address as the plan read it.
+func (a *applier) userNames(e *AuditEntry, act Action) {
+	if e.Source == "" {
+		if tu, read := a.rep.Plan.targets[e.Target]; read {
+			e.TargetName = cmp.Or(tu.Mail, tu.UserPrincipalName, tu.DisplayName)
+		}
+		return
+	}
+	var name, mail string
+	if e.Source == act.User {
+		name, mail = act.UserName, act.Mail
+	}
+	if um := a.st.users[e.Source]; um != nil {
+		name, mail = cmp.Or(name, um.DisplayName), cmp.Or(mail, um.Mail)
+	}
+	e.SourceName, e.TargetName = cmp.Or(name, mail), mail
+}
+
+// sourceOf returns the source user mapped to target user tid ("" when
+// none), from an index of the state's mappings built on first use (by
+// the first removal: the users a run provisions are not among those it
+// removes).
+func (a *applier) sourceOf(tid string) string {
+	if a.sources == nil {
+		a.sources = make(map[string]string, len(a.st.users))
+		for sid, um := range a.st.users {
+			if um.mapped() {
+				a.sources[um.TargetID] = sid
+			}
+		}
+	}
+	return a.sources[tid]
 }
 
 // begin writes the "started" audit entries of a Graph write before it is
@@ -283,7 +357,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 	s := &a.rep.Summary
 	switch act.Kind {
 	case ActMatchUser:
-		m := &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Matched, Groups: a.rep.Plan.refs[act.User]}
+		m := &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, DisplayName: act.UserName, Provenance: Matched, Groups: a.rep.Plan.refs[act.User]}
 		err := a.putUser(ctx, m)
 		if err == nil {
 			s.UsersMatched++
@@ -303,7 +377,7 @@ func (a *applier) one(ctx context.Context, act Action) {
 			return
 		}
 		err = a.settle(ctx, act, act.Target, func() error {
-			return a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
+			return a.putUser(ctx, &UserMapping{SourceID: act.User, TargetID: act.Target, Mail: act.Mail, DisplayName: act.UserName, Provenance: Created, Groups: a.rep.Plan.refs[act.User]})
 		})
 		if err == nil {
 			s.UsersLinked++
@@ -418,7 +492,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 			return
 		}
 		m := a.st.users[act.User]
-		intent := UserMapping{SourceID: act.User, Mail: act.Mail, DisplayName: act.Reason, Pending: a.e.clock.Now()}
+		intent := UserMapping{SourceID: act.User, Mail: act.Mail, DisplayName: act.UserName, Pending: a.e.clock.Now()}
 		if m != nil {
 			intent.Version = m.Version
 			if !m.Pending.IsZero() {
@@ -434,7 +508,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 		var u User
 		var err error
 		a.io(func() {
-			u, err = a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.Reason, UserType: a.e.opts.UserType, RedirectURL: a.e.opts.InviteRedirectURL})
+			u, err = a.e.dst.Invite(ctx, Invitation{Email: act.Mail, DisplayName: act.UserName, UserType: a.e.opts.UserType, RedirectURL: a.e.opts.InviteRedirectURL})
 		})
 		if err != nil {
 			a.failedUsers[act.User] = true
@@ -484,7 +558,7 @@ func (a *applier) invite(ctx context.Context, acts []Action) {
 			created, linked = createdBy(u, link, s.intent.Pending)
 		}
 		var werr error
-		m := &UserMapping{SourceID: act.User, TargetID: s.target, Mail: act.Mail, DisplayName: act.Reason, Provenance: Matched, Groups: a.rep.Plan.refs[act.User], Version: s.intent.Version}
+		m := &UserMapping{SourceID: act.User, TargetID: s.target, Mail: act.Mail, DisplayName: act.UserName, Provenance: Matched, Groups: a.rep.Plan.refs[act.User], Version: s.intent.Version}
 		if created {
 			m.Provenance = Created
 			if !linked {
@@ -635,21 +709,22 @@ func (a *applier) addMembers(ctx context.Context, act Action) {
 		a.io(func() { bad, err = a.e.dst.AddMembers(ctx, m.TargetID, ids) })
 		for tid, e := range bad {
 			failed[bySource[tid]] = e
-			// A mapped user the target no longer has: forget the mapping so
-			// the next run provisions it again.
-			if errors.Is(e, ErrNotFound) {
-				if um := a.st.users[bySource[tid]]; um != nil {
-					if derr := a.st.deleteUser(ctx, um); derr != nil {
-						a.e.log.Warn("forget stale user mapping", "user", um.SourceID, "err", derr)
-					}
-				}
-			}
 		}
 		if err == nil {
 			a.rep.Summary.MembersAdded += len(ids) - len(bad)
 		}
 	}
 	a.result(ctx, act, m.TargetID, err, failed)
+	// A mapped user the target no longer has: forget the mapping (after
+	// the audit named its target user) so the next run provisions it
+	// again.
+	for uid, e := range failed {
+		if um := a.st.users[uid]; um != nil && errors.Is(e, ErrNotFound) {
+			if derr := a.st.deleteUser(ctx, um); derr != nil {
+				a.e.log.Warn("forget stale user mapping", "user", um.SourceID, "err", derr)
+			}
+		}
+	}
 }
 
 // loadOwners reads, once, the target users of the plan's attribute

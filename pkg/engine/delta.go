@@ -286,7 +286,7 @@ func (e *Engine) deltaShard(ctx context.Context, ids []string, ro RunOptions) (*
 		return rep, halt
 	}
 	if len(resync) > 0 && !ro.DryRun {
-		again, err := e.SyncGroups(ctx, resync, RunOptions{AllowDeletions: ro.AllowDeletions})
+		again, err := e.SyncGroups(ctx, resync, RunOptions{AllowDeletions: ro.AllowDeletions, Trigger: ro.Trigger})
 		rep.Merge(again)
 		if err != nil && !errors.Is(err, ErrThreshold) {
 			return rep, err

@@ -46,7 +46,36 @@ type RunOptions struct {
 	AllowDeletions bool
 	// Progress, when set, is called as reads and writes complete.
 	Progress func(Progress)
+	// Trigger is what started the run (TriggerReconcile, ...), recorded
+	// in each of its audit entries. Reconcile takes TriggerReconcile when
+	// it is empty; the other entry points record it as given (empty: not
+	// known).
+	Trigger string
 }
+
+// Triggers: what started a run (RunOptions.Trigger), as its audit entries
+// record it.
+const (
+	// TriggerReconcile is an operator's full reconcile (xtsync reconcile,
+	// run by the CLI or by the running serve), and a Reconcile whose
+	// caller names no trigger.
+	TriggerReconcile = "reconcile"
+	// TriggerSchedule is the deployment's own full reconcile: at serve's
+	// start, every server.reconcile_interval, when Graph reports missed
+	// notifications or a removed subscription, and the AWS reconcile on
+	// its schedule (with the shard syncs it fans out).
+	TriggerSchedule = "schedule"
+	// TriggerNotification is a group delta pass, queued by change
+	// notifications on the scoped groups (with the full sync of a shard
+	// it falls back to).
+	TriggerNotification = "notification"
+	// TriggerUserNotification is a users delta pass, queued by change
+	// notifications on the source's users.
+	TriggerUserNotification = "user-notification"
+	// TriggerOnDemand is an operator's sync of one group (xtsync sync
+	// --group).
+	TriggerOnDemand = "on-demand"
+)
 
 func (ro RunOptions) progress(stage string, done, total int) {
 	if ro.Progress != nil {
@@ -63,6 +92,7 @@ func newRunID() string {
 // Reconcile syncs the whole scope: every scoped group, and the mapped groups
 // that left the scope.
 func (e *Engine) Reconcile(ctx context.Context, ro RunOptions) (*Report, error) {
+	ro.Trigger = cmp.Or(ro.Trigger, TriggerReconcile)
 	return e.run(ctx, e.opts.Scope, nil, true, ro)
 }
 
@@ -111,7 +141,7 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 		// A restored group comes back with the members it had: sync it
 		// again now that it can be read.
 		unlock()
-		again, err := e.SyncGroups(ctx, restored, RunOptions{AllowDeletions: ro.AllowDeletions})
+		again, err := e.SyncGroups(ctx, restored, RunOptions{AllowDeletions: ro.AllowDeletions, Trigger: ro.Trigger})
 		if err != nil {
 			return rep, fmt.Errorf("sync restored groups: %w", err)
 		}

@@ -29,6 +29,14 @@ const (
 	ActDisableUser   ActionKind = "disable-user"
 )
 
+// ActionKinds lists the action kinds, in the order the applier runs them.
+func ActionKinds() []ActionKind {
+	return []ActionKind{
+		ActMatchUser, ActLinkUser, ActInviteUser, ActRestoreGroup, ActAdoptGroup, ActCreateGroup, ActUpdateGroup,
+		ActUpdateUser, ActAddMembers, ActRemoveMembers, ActEnableUser, ActDeleteGroup, ActReleaseGroup, ActDeleteUser, ActDisableUser,
+	}
+}
+
 var actionOrder = map[ActionKind]int{
 	ActMatchUser: 0, ActLinkUser: 1, ActInviteUser: 2, ActRestoreGroup: 3, ActAdoptGroup: 4, ActCreateGroup: 5,
 	ActUpdateGroup: 6, ActUpdateUser: 7, ActAddMembers: 8, ActRemoveMembers: 9, ActEnableUser: 10, ActDeleteGroup: 11,
@@ -42,8 +50,15 @@ type Action struct {
 	Group     string     `json:"group,omitempty"`
 	GroupName string     `json:"groupName,omitempty"`
 	User      string     `json:"user,omitempty"`
-	Mail      string     `json:"mail,omitempty"`
-	Target    string     `json:"target,omitempty"`
+	// UserName is the source user's display name, when the plan read it
+	// (an invitation sends it).
+	UserName string `json:"userName,omitempty"`
+	Mail     string `json:"mail,omitempty"`
+	Target   string `json:"target,omitempty"`
+	// TargetName is the display name of a target group the plan read
+	// (the mirror adopted or deleted); a created, updated or restored
+	// mirror's is Spec's.
+	TargetName string `json:"targetName,omitempty"`
 	// Users are source user ids (add-members) or target user ids
 	// (remove-members).
 	Users []string   `json:"users,omitempty"`
@@ -189,6 +204,9 @@ func (a Action) describe() string {
 	}
 	if a.Group != "" {
 		parts = append(parts, "group="+a.Group)
+	}
+	if a.UserName != "" {
+		parts = append(parts, fmt.Sprintf("%q", a.UserName))
 	}
 	if a.User != "" {
 		parts = append(parts, "user="+a.User)

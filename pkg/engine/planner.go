@@ -337,7 +337,7 @@ func (pl *planner) mirrorOf(gid string, m *GroupMapping, name string) (string, *
 			case m != nil && !m.Pending.IsZero():
 				reason = "created by an interrupted run"
 			}
-			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActAdoptGroup, Group: gid, GroupName: name, Target: tid, Reason: reason})
+			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActAdoptGroup, Group: gid, GroupName: name, Target: tid, TargetName: c.DisplayName, Reason: reason})
 		}
 	}
 	if pl.snap.MirrorsListed && tid != "" {
@@ -349,7 +349,7 @@ func (pl *planner) mirrorOf(gid string, m *GroupMapping, name string) (string, *
 						n++
 					}
 				}
-				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDeleteGroup, Group: gid, GroupName: name, Target: c.ID, Members: n, Reason: "duplicate mirror (the mirror is " + tid + ")"})
+				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDeleteGroup, Group: gid, GroupName: name, Target: c.ID, TargetName: c.DisplayName, Members: n, Reason: "duplicate mirror (the mirror is " + tid + ")"})
 			}
 		}
 	}
@@ -428,7 +428,7 @@ func (pl *planner) resolve(mem Member, um *UserMapping) (tid, conflict string) {
 	link := LinkValue(pl.opts.SourceTenant, mem.ID)
 	mail := strings.ToLower(mem.Mail)
 	if u, found := pl.snap.UsersByLink[link]; found {
-		pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Reason: "link marker on the target user"})
+		pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, UserName: mem.DisplayName, Mail: mail, Target: u.ID, Reason: "link marker on the target user"})
 		return u.ID, ""
 	}
 	if cands := pl.snap.UsersByAddress[mail]; mail != "" && len(cands) > 0 {
@@ -437,10 +437,10 @@ func (pl *planner) resolve(mem Member, um *UserMapping) (tid, conflict string) {
 			return "", "the target user with this address mirrors another source user"
 		}
 		if created, _ := createdBy(u, link, um.pending()); created {
-			pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, Mail: mail, Target: u.ID, Link: link, Attrs: pick(pl.opts.UserAttributes, mem.Attrs), Reason: "created by an interrupted run"})
+			pl.once(mem.ID, Action{Kind: ActLinkUser, User: mem.ID, UserName: mem.DisplayName, Mail: mail, Target: u.ID, Link: link, Attrs: pick(pl.opts.UserAttributes, mem.Attrs), Reason: "created by an interrupted run"})
 			return u.ID, ""
 		}
-		pl.once(mem.ID, Action{Kind: ActMatchUser, User: mem.ID, Mail: mail, Target: u.ID, Reason: "existing target user with this address"})
+		pl.once(mem.ID, Action{Kind: ActMatchUser, User: mem.ID, UserName: mem.DisplayName, Mail: mail, Target: u.ID, Reason: "existing target user with this address"})
 		return u.ID, ""
 	}
 	if !pl.opts.ProvisionMembers || mail == "" {
@@ -449,7 +449,7 @@ func (pl *planner) resolve(mem Member, um *UserMapping) (tid, conflict string) {
 	if mem.Disabled {
 		return "", "disabled in the source: not invited"
 	}
-	pl.once(mem.ID, Action{Kind: ActInviteUser, User: mem.ID, Mail: mail, Reason: mem.DisplayName, Attrs: pick(pl.opts.UserAttributes, mem.Attrs)})
+	pl.once(mem.ID, Action{Kind: ActInviteUser, User: mem.ID, UserName: mem.DisplayName, Mail: mail, Reason: "no target user with this address", Attrs: pick(pl.opts.UserAttributes, mem.Attrs)})
 	return pendingPrefix + mem.ID, ""
 }
 
@@ -474,7 +474,7 @@ func (pl *planner) user(gid string, mem Member, um *UserMapping) {
 		return
 	}
 	if len(diff) > 0 {
-		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Attrs: diff, Reason: "differs from the source in " + attrNames(diff)})
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateUser, User: mem.ID, UserName: mem.DisplayName, Target: um.TargetID, Mail: um.Mail, Attrs: diff, Reason: "differs from the source in " + attrNames(diff)})
 	}
 	targetEnabled := !um.Disabled
 	if known {
@@ -482,11 +482,11 @@ func (pl *planner) user(gid string, mem Member, um *UserMapping) {
 	}
 	switch {
 	case mem.Disabled && targetEnabled:
-		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDisableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "disabled in the source"})
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDisableUser, User: mem.ID, UserName: mem.DisplayName, Target: um.TargetID, Mail: um.Mail, Reason: "disabled in the source"})
 	case !mem.Disabled && um.Disabled:
 		// Only what xtsync disabled is enabled again: a target admin's
 		// disable of a user stands.
-		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActEnableUser, User: mem.ID, Target: um.TargetID, Mail: um.Mail, Reason: "enabled in the source and a member of a synced group"})
+		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActEnableUser, User: mem.ID, UserName: mem.DisplayName, Target: um.TargetID, Mail: um.Mail, Reason: "enabled in the source and a member of a synced group"})
 	}
 }
 
@@ -557,10 +557,10 @@ func (pl *planner) deprovision() {
 		}
 		switch pl.opts.DeprovisionUsers {
 		case DeprovisionDelete:
-			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDeleteUser, User: uid, Target: um.TargetID, Mail: um.Mail, Reason: "in no synced group"})
+			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDeleteUser, User: uid, UserName: um.DisplayName, Target: um.TargetID, Mail: um.Mail, Reason: "in no synced group"})
 		case DeprovisionDisable:
 			if !um.Disabled {
-				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDisableUser, User: uid, Target: um.TargetID, Mail: um.Mail, Reason: "in no synced group"})
+				pl.p.Actions = append(pl.p.Actions, Action{Kind: ActDisableUser, User: uid, UserName: um.DisplayName, Target: um.TargetID, Mail: um.Mail, Reason: "in no synced group"})
 			}
 		}
 	}

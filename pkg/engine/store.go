@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -43,16 +44,37 @@ type Store interface {
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 }
 
-// AuditEntry is one applied (or failed) action.
+// AuditEntry is one applied (or failed) action, as a provisioning log
+// names it: the run and what triggered it, the action, the group, the
+// object in each tenant by id and by name, the outcome and the error.
+//
+// Source and Target are the object the action is about in each tenant:
+// for a group action the source group and its mirror, for a user action
+// and for a member of a member action (add-members, remove-members: one
+// entry per member) the source user and its target user. An id or name
+// the run did not know is empty (a target user removed from a mirror
+// that maps no source user has no Source). The names are what the plan
+// and the state held: a group's display name in each tenant; a source
+// user's display name (its mail address when the name is not known) and
+// the address its target user was matched or invited by.
+//
+// Entries stored before GroupName, SourceName, TargetName and Trigger
+// existed decode with those empty.
 type AuditEntry struct {
 	Time    time.Time `json:"time"`
 	Run     string    `json:"run"`
-	Action  string    `json:"action"`
-	Group   string    `json:"group,omitempty"`  // source group id
-	Source  string    `json:"source,omitempty"` // source object id
-	Target  string    `json:"target,omitempty"` // target object id
-	Outcome string    `json:"outcome"`          // OutcomeStarted, OutcomeOK, OutcomeFailed
-	Detail  string    `json:"detail,omitempty"`
+	Trigger string    `json:"trigger,omitempty"` // RunOptions.Trigger: TriggerReconcile, ...
+	Action  string    `json:"action"`            // an ActionKind
+	Group   string    `json:"group,omitempty"`   // source group id
+	// GroupName is the source group's display name.
+	GroupName  string `json:"groupName,omitempty"`
+	Source     string `json:"source,omitempty"` // source object id
+	SourceName string `json:"sourceName,omitempty"`
+	Target     string `json:"target,omitempty"` // target object id
+	TargetName string `json:"targetName,omitempty"`
+	Outcome    string `json:"outcome"` // OutcomeStarted, OutcomeOK, OutcomeFailed
+	// Detail is the action's reason, or the error of a failed one.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Audit outcomes. A write is audited as started before it is sent, and
@@ -64,17 +86,49 @@ const (
 	OutcomeFailed  = "failed"
 )
 
+// AuditOutcomes lists the audit outcomes, in the order a write has them.
+func AuditOutcomes() []string { return []string{OutcomeStarted, OutcomeOK, OutcomeFailed} }
+
 // AuditQuery selects audit entries; zero fields match everything.
 type AuditQuery struct {
+	// Group is a source group id.
 	Group string
+	// User selects the entries about one user or object: its id in either
+	// tenant (Source, Target) or its name (SourceName, TargetName, so a
+	// mail address), compared without case.
+	User string
+	// Action is an action kind ("add-members").
+	Action string
+	// Outcome is OutcomeStarted, OutcomeOK or OutcomeFailed.
+	Outcome string
+	// Since and Until bound Time: Since inclusive, Until exclusive.
 	Since time.Time
+	Until time.Time
 	Limit int // newest Limit entries when > 0
 }
 
 // Matches reports whether e is selected by q (ignoring Limit).
 func (q AuditQuery) Matches(e AuditEntry) bool {
-	if q.Group != "" && e.Group != q.Group {
+	switch {
+	case q.Group != "" && !strings.EqualFold(e.Group, q.Group),
+		q.Action != "" && e.Action != q.Action,
+		q.Outcome != "" && e.Outcome != q.Outcome,
+		q.User != "" && !e.names(q.User),
+		!q.Since.IsZero() && e.Time.Before(q.Since),
+		!q.Until.IsZero() && !e.Time.Before(q.Until):
 		return false
 	}
-	return q.Since.IsZero() || !e.Time.Before(q.Since)
+	return true
+}
+
+// names reports whether e's source or target is user: its id or its
+// name, without case (ids are GUIDs, names mail addresses or display
+// names).
+func (e AuditEntry) names(user string) bool {
+	for _, s := range []string{e.Source, e.Target, e.SourceName, e.TargetName} {
+		if s != "" && strings.EqualFold(s, user) {
+			return true
+		}
+	}
+	return false
 }

@@ -294,9 +294,9 @@ type charge struct {
 type ticket struct {
 	sent   time.Time
 	totals map[PaceClass]float64 // what it holds in flight, by class
-	top   charge            // the request itself (nothing for a $batch)
-	items map[string]charge // $batch items by id
-	batch bool
+	top    charge                // the request itself (nothing for a $batch)
+	items  map[string]charge     // $batch items by id
+	batch  bool
 }
 
 // admit waits, under ctx, for the tokens req costs and returns the request

@@ -219,6 +219,10 @@ func (m *Manager) create(ctx context.Context, resource string) (engine.Subscript
 		ClientState: newClientState(), TenantID: m.cfg.TenantID, Expires: m.expiry(),
 	})
 	if err != nil {
+		if strings.Contains(err.Error(), "validation request failed") {
+			// Graph could not reach xtsync at the URL it was given.
+			err = fmt.Errorf("%w; Graph must reach server.public_url (%s) from the internet and get the handshake answered by xtsync serve: check the URL, its TLS certificate and the reverse proxy (xtsync check tries it)", err, m.cfg.PublicURL)
+		}
 		return engine.Subscription{}, fmt.Errorf("subscribe to %s: %w", resource, err)
 	}
 	if err := m.save(ctx, stored{Subscription: s}); err != nil {

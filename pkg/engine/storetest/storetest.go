@@ -175,6 +175,73 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 			t.Fatalf("entries with equal times must all be kept: %d", len(all))
 		}
 	})
+	t.Run("AuditFilters", func(t *testing.T) { auditFilters(t, open(t)) })
+}
+
+// auditFilters checks that Audit honours every field of the query, alone
+// and together, whatever part of it the store filters by its keys.
+func auditFilters(t *testing.T, s engine.Store) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	// Detail labels each entry.
+	entries := []engine.AuditEntry{
+		{Time: at(0), Run: "r1", Action: "add-members", Group: "ga", Source: "u1", SourceName: "Adele Vance", Target: "t1", TargetName: "adele@contoso.com", Outcome: "ok", Detail: "e1"},
+		{Time: at(1), Run: "r1", Action: "add-members", Group: "ga", Source: "u2", SourceName: "bob@contoso.com", Target: "t2", TargetName: "bob@contoso.com", Outcome: "failed", Detail: "e2"},
+		{Time: at(2), Run: "r2", Action: "remove-members", Group: "gb", Target: "t9", TargetName: "rogue@fabrikam.com", Outcome: "started", Detail: "e3"},
+		{Time: at(3), Run: "r2", Action: "remove-members", Group: "gb", Target: "t9", TargetName: "rogue@fabrikam.com", Outcome: "ok", Detail: "e4"},
+		{Time: at(4), Run: "r2", Action: "invite-user", Source: "u1", SourceName: "Adele Vance", Target: "t1", TargetName: "adele@contoso.com", Outcome: "ok", Detail: "e5"},
+		{Time: at(5), Run: "r3", Trigger: "schedule", Action: "create-group", Group: "gc", GroupName: "Finance", Source: "gc", SourceName: "Finance", Target: "tg", TargetName: "Finance", Outcome: "ok", Detail: "e6"},
+	}
+	if err := s.AppendAudit(ctx, entries...); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		q    engine.AuditQuery
+		want string
+	}{
+		{"all", engine.AuditQuery{}, "[e1 e2 e3 e4 e5 e6]"},
+		{"user by source id", engine.AuditQuery{User: "u1"}, "[e1 e5]"},
+		{"user by target id", engine.AuditQuery{User: "t9"}, "[e3 e4]"},
+		{"user by mail, any case", engine.AuditQuery{User: "Adele@CONTOSO.com"}, "[e1 e5]"},
+		{"user by display name", engine.AuditQuery{User: "adele vance"}, "[e1 e5]"},
+		{"user unknown", engine.AuditQuery{User: "nobody@contoso.com"}, "[]"},
+		{"action", engine.AuditQuery{Action: "remove-members"}, "[e3 e4]"},
+		{"outcome", engine.AuditQuery{Outcome: "ok"}, "[e1 e4 e5 e6]"},
+		{"action and outcome", engine.AuditQuery{Action: "add-members", Outcome: "ok"}, "[e1]"},
+		{"group and user", engine.AuditQuery{Group: "ga", User: "u2"}, "[e2]"},
+		{"until is exclusive", engine.AuditQuery{Until: at(3)}, "[e1 e2 e3]"},
+		{"since and until", engine.AuditQuery{Since: at(1), Until: at(4)}, "[e2 e3 e4]"},
+		{"empty window", engine.AuditQuery{Since: at(4), Until: at(4)}, "[]"},
+		{"until before since", engine.AuditQuery{Since: at(4), Until: at(2)}, "[]"},
+		{"until with limit: the newest before until", engine.AuditQuery{Until: at(4), Limit: 2}, "[e3 e4]"},
+		{"outcome with limit", engine.AuditQuery{Outcome: "ok", Limit: 1}, "[e6]"},
+		{"everything", engine.AuditQuery{Group: "ga", User: "adele@contoso.com", Action: "add-members", Outcome: "ok", Since: at(0), Until: at(1)}, "[e1]"},
+	}
+	for _, tt := range tests {
+		got, err := s.Audit(ctx, tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		labels := []string{}
+		for _, e := range got {
+			labels = append(labels, e.Detail)
+		}
+		if got := fmt.Sprint(labels); got != tt.want {
+			t.Errorf("%s: Audit(%+v) = %s, want %s", tt.name, tt.q, got, tt.want)
+		}
+	}
+	// The new fields are stored and read back.
+	got, _ := s.Audit(ctx, engine.AuditQuery{Action: "create-group"})
+	want := entries[5]
+	if len(got) != 1 || !got[0].Time.Equal(want.Time) {
+		t.Fatalf("create-group entries read back: %+v, want %+v", got, want)
+	}
+	got[0].Time = want.Time
+	if got[0] != want {
+		t.Errorf("create-group entry read back as %+v, want %+v", got[0], want)
+	}
 }
 
 func mustPut(t *testing.T, s engine.Store, kind engine.RecordKind, key string, version int64, data string) int64 {
