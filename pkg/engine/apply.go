@@ -347,10 +347,16 @@ func (a *applier) result(ctx context.Context, act Action, target string, err err
 	}
 	a.rep.Results = append(a.rep.Results, r)
 	i := len(a.rep.Results) - 1
-	a.done++
-	a.ro.progress("apply", a.done, len(a.rep.Plan.Actions))
+	a.progressed()
 	a.audit(ctx, a.entries(act, target, outcome, detail, failed)...)
 	return i
+}
+
+// progressed counts one more action of the plan done, for the progress
+// callback. Call with mu held.
+func (a *applier) progressed() {
+	a.done++
+	a.ro.progress("apply", a.done, len(a.rep.Plan.Actions))
 }
 
 func (a *applier) one(ctx context.Context, act Action) {
@@ -700,7 +706,8 @@ func (a *applier) addMembers(ctx context.Context, act Action) {
 	}
 	act.Users = users
 	if len(users) == 0 {
-		return // all bound at creation, audited there
+		a.progressed() // all bound at creation, audited there
+		return
 	}
 	var err error
 	if len(ids) > 0 {
