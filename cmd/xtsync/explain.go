@@ -68,7 +68,7 @@ func explainWith(ctx context.Context, e env, cfg *config.Config, user, group str
 	case running:
 		return &x, nil
 	}
-	l, err := openLocal(cfg, e.log, nil)
+	l, err := openLocalDry(cfg, e.log, nil, true)
 	if err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func syncWith(ctx context.Context, e env, cfg *config.Config, id string, ro engi
 		e.log.Info("sync run by the running xtsync serve", "admin", cfg.Server.AdminListen, "group", id)
 		return ans.outcome()
 	}
-	l, err := openLocal(cfg, e.log, nil)
+	l, err := openLocalDry(cfg, e.log, nil, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}

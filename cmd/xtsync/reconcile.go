@@ -92,7 +92,7 @@ func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.Run
 		e.log.Info("reconcile run by the running xtsync serve", "admin", cfg.Server.AdminListen)
 		return ans.outcome()
 	}
-	l, err := openLocal(cfg, e.log, nil)
+	l, err := openLocalDry(cfg, e.log, nil, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/xtsync/xtsync/internal/emutest"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +94,9 @@ func TestReconcileCommand(t *testing.T) {
 	}
 	if n := len(env.em.Groups(graphemu.SampleTargetTenant)); n != 0 {
 		t.Fatalf("dry run created %d groups", n)
+	}
+	if _, err := os.Stat(filepath.Join(env.dir, "state.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dry run created the state file (stat: %v)", err)
 	}
 	// Apply.
 	code, out, errs = xtsync(t, "reconcile", "--config", env.cfg)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"log/slog"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/boltstore"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/memstore"
 	"github.com/xtsync/xtsync/pkg/msgraph"
 	"github.com/xtsync/xtsync/pkg/task"
 )
@@ -21,9 +24,23 @@ import (
 // tenants' Graph clients and the embedded state.
 type local struct {
 	*app.App
-	store    *boltstore.Store
+	store    stateStore
 	src, dst *msgraph.Client
 }
+
+// stateStore is the state a local run opens: the bbolt file, or, for a
+// dry run with no state file yet, an empty state in memory (a dry run
+// creates no file).
+type stateStore interface {
+	engine.Store
+	Close() error
+}
+
+// memState is the in-memory state of a dry run without a state file.
+type memState struct{ *memstore.Store }
+
+// Close closes nothing.
+func (memState) Close() error { return nil }
 
 // Close closes the state.
 func (l *local) Close() error { return l.store.Close() }
@@ -37,6 +54,12 @@ func (l *local) requests() map[string]map[string]int {
 // application. queue builds serve's queue over the worker's Process; nil
 // for a one-shot command (reconcile, unsubscribe).
 func openLocal(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue) (*local, error) {
+	return openLocalDry(cfg, log, queue, false)
+}
+
+// openLocalDry is openLocal; with dry, a missing state file is not
+// created: the run sees an empty state in memory.
+func openLocalDry(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue, dry bool) (*local, error) {
 	src, err := msgraph.ForTenant("source", cfg.Source, log)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
@@ -45,7 +68,12 @@ func openLocal(cfg *config.Config, log *slog.Logger, queue func(process func(ctx
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("target: %w", err)}
 	}
-	store, err := boltstore.Open(cfg.State.Path, 5*time.Second)
+	var store stateStore
+	if _, serr := os.Stat(cfg.State.Path); dry && errors.Is(serr, fs.ErrNotExist) {
+		store = memState{memstore.New()}
+	} else {
+		store, err = boltstore.Open(cfg.State.Path, 5*time.Second)
+	}
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("state.path: %w: is another xtsync running? (stop `xtsync serve`, or run the command against it)", err)
