@@ -80,7 +80,15 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 	printEndpoints(e.stdout, em, filepath.Join(dir, "emulator-ca.pem"), seed)
+	kept := filepath.Join(dir, "xtsync.yaml")
+	if err := os.WriteFile(kept, []byte(demoConfigDoc(em, dir, cfg.Server.Listen, srv.adminAddr)), 0o600); err != nil {
+		return errors.Join(err, srv.Close())
+	}
 	fmt.Fprintf(e.stdout, "\nxtsync serve keeps running: webhook %s/notifications, admin http://%s (/status, /audit).\n", cfg.Server.PublicURL, srv.adminAddr)
+	fmt.Fprintf(e.stdout, "Its configuration is %s; in another terminal:\n", kept)
+	for _, c := range []string{"status", "audit", "check", "explain --user adelev@contoso.com"} {
+		fmt.Fprintf(e.stdout, "  xtsync %s --config %s\n", c, kept)
+	}
 	fmt.Fprintln(e.stdout, "Change the source with the control API (docs/emulator.md) and watch the target follow.")
 	fmt.Fprintln(e.stdout, "Both run until interrupted (Ctrl-C); the CA file and state are removed then.")
 	<-ctx.Done()

@@ -27,6 +27,13 @@ func demoConfig(em *graphemu.Emulator, dir, listen string) (*config.Config, erro
 	if err := em.CA().WriteFile(ca); err != nil {
 		return nil, err
 	}
+	return config.Parse([]byte(demoConfigDoc(em, dir, listen, "127.0.0.1:0")), os.LookupEnv)
+}
+
+// demoConfigDoc is the demo's configuration file, with serve's admin
+// listener at admin.
+func demoConfigDoc(em *graphemu.Emulator, dir, listen, admin string) string {
+	ca := filepath.Join(dir, "emulator-ca.pem")
 	var ids []string
 	for _, g := range em.Groups(graphemu.SampleSourceTenant) {
 		ids = append(ids, g.ID)
@@ -35,11 +42,11 @@ func demoConfig(em *graphemu.Emulator, dir, listen string) (*config.Config, erro
 target: {tenant_id: %s, client_id: %s, client_secret: %q, graph_endpoint: %s, authority_host: %s, ca_file: %s}
 scope: {groups: [%s]}
 state: {path: %s}
-server: {listen: %q, public_url: "http://%s/xtsync", admin_listen: "127.0.0.1:0"}
+server: {listen: %q, public_url: "http://%s/xtsync", admin_listen: %q}
 `, graphemu.SampleSourceTenant, graphemu.SampleSourceClientID, graphemu.SampleSourceSecret, em.URL(), em.URL(), ca,
 		graphemu.SampleTargetTenant, graphemu.SampleTargetClientID, graphemu.SampleTargetSecret, em.URL(), em.URL(), ca,
-		strings.Join(ids, ", "), filepath.Join(dir, "xtsync.db"), listen, listen)
-	return config.Parse([]byte(doc), os.LookupEnv)
+		strings.Join(ids, ", "), filepath.Join(dir, "xtsync.db"), listen, listen, admin)
+	return doc
 }
 
 // demoStep is one change of the demo story. Changes in the target are not

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xtsync/xtsync/internal/waitfor"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -50,5 +55,33 @@ func TestGroupKind(t *testing.T) {
 		if got := groupKind(tc.g); got != tc.want {
 			t.Errorf("groupKind(%+v) = %q, want %q", tc.g, got, tc.want)
 		}
+	}
+}
+
+// TestDemoKeep: demo --keep leaves serve running with a configuration
+// file that the operator commands take (status answers from serve), until
+// interrupted.
+func TestDemoKeep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"demo", "--keep"}, &out, &errOut) }()
+	re := regexp.MustCompile(`Its configuration is (\S+);`)
+	var cfgPath string
+	waitfor.WaitFor(t, 90*time.Second, "demo --keep to print its configuration", func() bool {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			cfgPath = m[1]
+			return true
+		}
+		return false
+	})
+	code, stdout, stderr := runCLI(t, "status", "--config", cfgPath)
+	if code != 0 || !strings.Contains(stdout, "xtsync serve: running") {
+		t.Errorf("status against the kept demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("demo --keep exited %d after the interrupt\n%s", code, errOut.String())
 	}
 }
