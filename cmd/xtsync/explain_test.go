@@ -10,18 +10,6 @@ import (
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
-// sourceUserByNick is the sample source user with this mail nickname.
-func sourceUserByNick(t *testing.T, em *graphemu.Emulator, nick string) graphemu.User {
-	t.Helper()
-	for _, u := range em.Users(graphemu.SampleSourceTenant) {
-		if strings.HasPrefix(strings.ToLower(u.Mail), nick+"@") {
-			return u
-		}
-	}
-	t.Fatalf("no source user %s", nick)
-	return graphemu.User{}
-}
-
 // TestExplainUser: after a reconcile a user is explained by mail: mapped,
 // created by xtsync, in its groups, the invitation audited, nothing next;
 // once removed from a group in the source, the next run's removal is
