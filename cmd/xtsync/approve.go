@@ -20,13 +20,10 @@ held; 2 bad flags or configuration; 1 any other failure.`
 // the deletion guard.
 func runApprove(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "approve", "--config FILE [--yes] [--json]", approveAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	yes := fs.Bool("yes", false, "apply the held plan (without it, only show it)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ flags or configuration, 1 any other failure.`
 // runAudit is `xtsync audit`.
 func runAudit(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "audit", "--config FILE [--user ID|MAIL|NAME] [--group ID] [--action KIND] [--outcome OUTCOME] [--since WHEN] [--until WHEN] [--json | --csv]", auditAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	user := fs.String("user", "", "only the entries about this user: its `id` in either tenant, its mail address or display name")
 	group := fs.String("group", "", "only this source group `id`")
 	action := fs.String("action", "", "only this action `kind`: "+strings.Join(actionNames(), ", "))

@@ -74,11 +74,8 @@ func (c *checker) note(format string, args ...any) {
 // runCheck is `xtsync check`.
 func runCheck(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "check", "--config FILE", checkAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfgPath := fs.configFlag()
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}

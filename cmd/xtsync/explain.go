@@ -27,14 +27,11 @@ any other failure.`
 // runExplain is `xtsync explain --user MAIL|ID [--group ID]`.
 func runExplain(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "explain", "--config FILE --user MAIL|ID [--group ID] [--json]", explainAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	user := fs.String("user", "", "the user: a mail `address`, or a source or target user object id")
 	group := fs.String("group", "", "a scoped source group `id` to check the user's membership of")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/xtsync/xtsync/pkg/config"
 )
 
 // usageError is a bad flag, argument or configuration value: the command
@@ -53,6 +55,20 @@ func (f *flagSet) parse(args []string) error {
 		return usagef("unexpected argument %q: this command takes flags only (see 'xtsync %s -h')", f.Arg(0), f.name)
 	}
 	return nil
+}
+
+// configFlag declares --config, the configuration file every command but
+// the emulator's takes.
+func (f *flagSet) configFlag() *string {
+	return f.String("config", "", "configuration `file` (YAML)")
+}
+
+// parseConfig parses the arguments, then loads the file --config names.
+func (f *flagSet) parseConfig(args []string, path *string) (*config.Config, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	return loadConfig(*path)
 }
 
 func (f *flagSet) printUsage(w io.Writer) {

@@ -64,14 +64,11 @@ other failure.`
 // runSync is `xtsync sync --group ID`: an on-demand sync of one group.
 func runSync(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "sync", "--config FILE --group ID [--dry-run] [--json]", syncAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	group := fs.String("group", "", "the source group's object `id`")
 	dry := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -90,27 +87,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 // syncWith syncs one group in the running serve when one answers on
 // server.admin_listen, else here.
 func syncWith(ctx context.Context, e env, cfg *config.Config, id string, ro engine.RunOptions) (*engine.Report, error) {
-	v := url.Values{"group": {id}}
-	if ro.DryRun {
-		v.Set("dry-run", "1")
-	}
-	var ans reconcileAnswer
-	running, err := callServer(ctx, cfg, http.MethodPost, "/sync?"+v.Encode(), &ans)
-	switch {
-	case err != nil:
-		return nil, err
-	case running:
-		e.log.Info("sync run by the running xtsync serve", "admin", cfg.Server.AdminListen, "group", id)
-		return ans.outcome()
-	}
-	l, err := openLocalDry(cfg, e.log, nil, ro.DryRun)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	rep, err := l.Engine.SyncGroups(ctx, []string{id}, ro)
-	if rep != nil {
-		rep.Requests = l.requests()
-	}
-	return rep, err
+	return runWith(ctx, e, cfg, "sync", "/sync", url.Values{"group": {id}}, ro, func(l *local) (*engine.Report, error) {
+		return l.Engine.SyncGroups(ctx, []string{id}, ro)
+	})
 }

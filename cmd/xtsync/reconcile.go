@@ -41,14 +41,11 @@ other failure.`
 // runReconcile is `xtsync reconcile`: one full sync of the scope.
 func runReconcile(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "reconcile", "--config FILE [--dry-run] [--allow-deletions] [--json]", reconcileAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	dry := fs.Bool("dry-run", false, "print the plan and write nothing")
 	allow := fs.Bool("allow-deletions", false, "proceed even above sync.deletion_threshold")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -77,19 +74,28 @@ func runOutcome(rep *engine.Report, err error) error {
 // server.admin_listen (it holds the state), else here.
 func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.RunOptions) (*engine.Report, error) {
 	v := url.Values{}
-	if ro.DryRun {
-		v.Set("dry-run", "1")
-	}
 	if ro.AllowDeletions {
 		v.Set("allow-deletions", "1")
 	}
+	return runWith(ctx, e, cfg, "reconcile", "/reconcile", v, ro, func(l *local) (*engine.Report, error) {
+		return l.Engine.Reconcile(ctx, ro)
+	})
+}
+
+// runWith runs a run in the running serve (POST path with v, and
+// ?dry-run=1 for a dry run) when one answers on server.admin_listen, else
+// here with run.
+func runWith(ctx context.Context, e env, cfg *config.Config, what, path string, v url.Values, ro engine.RunOptions, run func(*local) (*engine.Report, error)) (*engine.Report, error) {
+	if ro.DryRun {
+		v.Set("dry-run", "1")
+	}
 	var ans reconcileAnswer
-	running, err := callServer(ctx, cfg, http.MethodPost, "/reconcile?"+v.Encode(), &ans)
+	running, err := callServer(ctx, cfg, http.MethodPost, path+"?"+v.Encode(), &ans)
 	switch {
 	case err != nil:
 		return nil, err
 	case running:
-		e.log.Info("reconcile run by the running xtsync serve", "admin", cfg.Server.AdminListen)
+		e.log.Info(what+" run by the running xtsync serve", "admin", cfg.Server.AdminListen)
 		return ans.outcome()
 	}
 	l, err := openLocalDry(cfg, e.log, nil, ro.DryRun)
@@ -97,7 +103,7 @@ func reconcileWith(ctx context.Context, e env, cfg *config.Config, ro engine.Run
 		return nil, err
 	}
 	defer l.Close()
-	rep, err := l.Engine.Reconcile(ctx, ro)
+	rep, err := run(l)
 	if rep != nil {
 		rep.Requests = l.requests()
 	}

@@ -27,11 +27,8 @@ on server.admin_listen. It runs until interrupted.`
 // runServe is `xtsync serve`.
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "serve", "--config FILE", serveAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfgPath := fs.configFlag()
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}

@@ -240,12 +240,9 @@ runs, its pending and parked work and webhook counters.`
 // runStatus is `xtsync status`.
 func runStatus(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "status", "--config FILE [--json]", statusAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
+	cfgPath := fs.configFlag()
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}

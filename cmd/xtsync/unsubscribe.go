@@ -11,11 +11,8 @@ on the source tenant (stop xtsync serve first: it would create them again).`
 // runUnsubscribe is `xtsync unsubscribe`.
 func runUnsubscribe(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "unsubscribe", "--config FILE", unsubscribeAbout)
-	cfgPath := fs.String("config", "", "configuration `file` (YAML)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfgPath := fs.configFlag()
+	cfg, err := fs.parseConfig(args, cfgPath)
 	if err != nil {
 		return err
 	}
