@@ -109,3 +109,17 @@ func TestOperatorCommandsWhileServing(t *testing.T) {
 	must(t, srv.queue.WaitIdle(context.Background()))
 	waitfor.WaitFor(t, 10*time.Second, "converged", func() bool { return verifyMirror(env.em, srv.cfg.Scope.Groups) == nil })
 }
+
+// TestUnsubscribeWhileServing: unsubscribe refuses while serve runs (it
+// would subscribe again), saying to stop it first, and deletes nothing.
+func TestUnsubscribeWhileServing(t *testing.T) {
+	env, _ := startServeScope(t, []string{"finance"}, "", nil, nil)
+	before := len(env.em.Subscriptions(graphemu.SampleSourceTenant))
+	code, _, errs := xtsync(t, "unsubscribe", "--config", env.cfg)
+	if code != exitFailure || !strings.Contains(errs, "xtsync serve is running") || !strings.Contains(errs, "stop it") {
+		t.Errorf("unsubscribe while serving: exit %d, stderr %q", code, errs)
+	}
+	if got := len(env.em.Subscriptions(graphemu.SampleSourceTenant)); got != before || got == 0 {
+		t.Errorf("subscriptions: %d, want the %d serve made", got, before)
+	}
+}
