@@ -70,19 +70,19 @@ const (
 
 // Member is a directory object in a group's member list.
 type Member struct {
-	ID                string
-	Type              ObjectType
-	DisplayName       string
-	Mail              string
-	UserPrincipalName string
-	UserType          string // Member or Guest, for users
+	ID                string     `json:"id"`
+	Type              ObjectType `json:"type"`
+	DisplayName       string     `json:"displayName,omitempty"`
+	Mail              string     `json:"mail,omitempty"`
+	UserPrincipalName string     `json:"userPrincipalName,omitempty"`
+	UserType          string     `json:"userType,omitempty"` // Member or Guest, for users
 	// Disabled is set for a user read with accountEnabled false (never
 	// guessed: unread means enabled).
-	Disabled bool
+	Disabled bool `json:"disabled,omitempty"`
 	// Attrs are the mapped user attributes (Options.UserAttributes), when
 	// read; Link the link attribute, when read (target members).
-	Attrs map[string]string
-	Link  string
+	Attrs map[string]string `json:"attributes,omitempty"`
+	Link  string            `json:"link,omitempty"`
 }
 
 // IsGuest reports whether a user member is a guest of its tenant.
@@ -90,21 +90,21 @@ func (m Member) IsGuest() bool { return m.UserType == "Guest" }
 
 // User is a user of the target tenant.
 type User struct {
-	ID                string
-	DisplayName       string
-	Mail              string
-	OtherMails        []string
-	UserPrincipalName string
-	UserType          string
-	AccountEnabled    bool
-	CreationType      string
+	ID                string   `json:"id"`
+	DisplayName       string   `json:"displayName,omitempty"`
+	Mail              string   `json:"mail,omitempty"`
+	OtherMails        []string `json:"otherMails,omitempty"`
+	UserPrincipalName string   `json:"userPrincipalName,omitempty"`
+	UserType          string   `json:"userType,omitempty"`
+	AccountEnabled    bool     `json:"accountEnabled"`
+	CreationType      string   `json:"creationType,omitempty"`
 	// Created is the user's createdDateTime.
-	Created time.Time
+	Created time.Time `json:"createdDateTime,omitzero"`
 	// Link is the value of the link attribute (Options.LinkAttribute):
 	// xtsync's marker on the users it created, see LinkValue.
-	Link string
+	Link string `json:"link,omitempty"`
 	// Attrs are the mapped attributes, when read.
-	Attrs map[string]string
+	Attrs map[string]string `json:"attributes,omitempty"`
 }
 
 // UserChange is one user reported by a users delta round. Only the
@@ -139,11 +139,11 @@ type UserUpdate struct {
 
 // GroupSpec is what the engine wants a target group to be.
 type GroupSpec struct {
-	DisplayName  string
-	Description  string
-	MailNickname string
+	DisplayName  string `json:"displayName"`
+	Description  string `json:"description,omitempty"`
+	MailNickname string `json:"mailNickname"`
 	// Members are target user ids to bind at creation (at most 20).
-	Members []string
+	Members []string `json:"members,omitempty"`
 }
 
 // Invitation provisions a source user in the target.
