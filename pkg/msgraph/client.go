@@ -96,7 +96,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("msgraph: client secret credential: %w", err)
 	}
-	signed := &signIn{cred: cred, section: cfg.Section, tenantID: cfg.TenantID, clientID: cfg.ClientID}
+	signed := &signIn{cred: cred, section: cfg.Section, authority: ep.Authority, tenantID: cfg.TenantID, clientID: cfg.ClientID}
 	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(signed, []string{ep.Scope}, []string{ep.GraphHost})
 	if err != nil {
 		return nil, fmt.Errorf("msgraph: authentication provider: %w", err)

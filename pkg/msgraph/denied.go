@@ -36,8 +36,14 @@ func (d *denied) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp, err := d.next.RoundTrip(req)
-	if err != nil || resp.Body == nil || resp.Header.Get("Content-Encoding") != "" {
-		return resp, err
+	if err != nil {
+		if text, ok := endpointText(d.section, "graph_endpoint", req.URL.Host, err); ok {
+			return nil, &EndpointError{Text: text, err: err}
+		}
+		return nil, err
+	}
+	if resp.Body == nil || resp.Header.Get("Content-Encoding") != "" {
+		return resp, nil
 	}
 	if resp.StatusCode != http.StatusForbidden && !(batch && resp.StatusCode == http.StatusOK) {
 		return resp, nil

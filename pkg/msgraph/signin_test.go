@@ -3,8 +3,10 @@ package msgraph_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/msgraph"
@@ -39,6 +41,40 @@ func TestSignInErrorsNameTheKey(t *testing.T) {
 			msg := err.Error()
 			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || strings.Contains(msg, cfg.ClientSecret) {
 				t.Errorf("error %q: want one line naming %q, without the secret", msg, tt.want)
+			}
+		})
+	}
+}
+
+// TestEndpointErrorsNameTheKey: an untrusted certificate at sign-in names
+// authority_host and ca_file; a Graph host that does not answer names
+// graph_endpoint.
+func TestEndpointErrorsNameTheKey(t *testing.T) {
+	em := startEmulator(t)
+	untrusted := sourceConfig(em)
+	untrusted.Section = "source"
+	untrusted.HTTPClient = &http.Client{} // the system roots: not the emulator's CA
+	refused := sourceConfig(em)
+	refused.Section = "source"
+	refused.GraphEndpoint = "https://127.0.0.1:1"
+	refused.Retry = msgraph.RetryPolicy{MaxAttempts: 1}
+	for _, tt := range []struct {
+		name string
+		cfg  msgraph.Config
+		want []string
+	}{
+		{"untrusted certificate", untrusted, []string{"source.authority_host", "source.ca_file", "TLS certificate"}},
+		{"refused", refused, []string{"source.graph_endpoint: cannot reach 127.0.0.1:1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, tt.cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := msgraph.NewSource(c, msgraph.SchemaOf(engine.Options{})).Groups(ctx, []string{"3f0a3c1e-6d2b-4f7a-9a51-0c8e2b7d4a10"})
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v: want it to name %q", err, w)
+				}
 			}
 		})
 	}
