@@ -100,7 +100,7 @@ func auditEntries(ctx context.Context, cfg *config.Config, v url.Values, q engin
 		// know: apply them here too.
 		return slices.DeleteFunc(entries, func(e engine.AuditEntry) bool { return !q.Matches(e) }), nil
 	}
-	err = withStore(cfg, func(s engine.Store) error {
+	err = withStore(ctx, cfg, func(s engine.Store) error {
 		var err error
 		entries, err = s.Audit(ctx, q)
 		return err

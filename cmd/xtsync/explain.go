@@ -65,7 +65,7 @@ func explainWith(ctx context.Context, e env, cfg *config.Config, user, group str
 	case running:
 		return &x, nil
 	}
-	l, err := openLocalDry(cfg, e.log, nil, true)
+	l, err := openLocalDry(ctx, cfg, e.log, nil, true)
 	if err != nil {
 		return nil, err
 	}

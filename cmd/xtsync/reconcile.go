@@ -98,7 +98,7 @@ func runWith(ctx context.Context, e env, cfg *config.Config, what, path string, 
 		e.log.Info(what+" run by the running xtsync serve", "admin", cfg.Server.AdminListen)
 		return ans.outcome()
 	}
-	l, err := openLocalDry(cfg, e.log, nil, ro.DryRun)
+	l, err := openLocalDry(ctx, cfg, e.log, nil, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ type server struct {
 // created, since Graph validates the endpoint.
 func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener) (*server, error) {
 	var q *memqueue.Queue
-	l, err := openLocal(cfg, log, func(process func(ctx context.Context, t task.Task) error) app.Queue {
+	l, err := openLocal(ctx, cfg, log, func(process func(ctx context.Context, t task.Task) error) app.Queue {
 		q = memqueue.New(process, memqueue.Options{Workers: cfg.Server.Workers, Log: log})
 		return q
 	})

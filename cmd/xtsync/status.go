@@ -32,6 +32,9 @@ type statusReport struct {
 	App           *app.Status       `json:"app,omitempty"`
 	Webhook       *webhook.Stats    `json:"webhook,omitempty"`
 	Guard         guardStatus       `json:"deletionGuard"`
+	// From is where a stopped serve's state was read ("state.path F",
+	// "state.dynamodb_table T").
+	From string `json:"from,omitempty"`
 }
 
 // guardStatus is the deletion guard as status shows it.
@@ -68,7 +71,10 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	for _, m := range maps {
 		byID[m.SourceID] = m
 	}
-	var r statusReport
+	r := statusReport{From: "state.path " + cfg.State.Path}
+	if cfg.State.DynamoDBTable != "" {
+		r.From = "state.dynamodb_table " + cfg.State.DynamoDBTable
+	}
 	for _, id := range scope {
 		m := byID[id]
 		r.Groups = append(r.Groups, groupStatus{SourceID: id, Name: m.SourceName, TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members})
@@ -223,8 +229,16 @@ func callServer(ctx context.Context, cfg *config.Config, method, path string, v 
 	return true, json.NewDecoder(resp.Body).Decode(v)
 }
 
-// withStore opens the state while no serve holds it.
-func withStore(cfg *config.Config, f func(engine.Store) error) error {
+// withStore opens the state while no serve holds it (or the AWS
+// deployment's table, state.dynamodb_table).
+func withStore(ctx context.Context, cfg *config.Config, f func(engine.Store) error) error {
+	if cfg.State.DynamoDBTable != "" {
+		store, err := openAWSState(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		return f(store)
+	}
 	store, err := boltstore.Open(cfg.State.Path, 2*time.Second)
 	if err != nil {
 		return fmt.Errorf("state.path: %w", err)
@@ -264,7 +278,7 @@ func statusOf(ctx context.Context, cfg *config.Config) (statusReport, error) {
 	if err != nil || running {
 		return rep, err
 	}
-	err = withStore(cfg, func(s engine.Store) error {
+	err = withStore(ctx, cfg, func(s engine.Store) error {
 		rep, err = storedStatus(ctx, s, cfg)
 		return err
 	})

@@ -16,7 +16,11 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	if r.Running {
 		fmt.Fprintln(w, "xtsync serve: running")
 	} else {
-		fmt.Fprintln(w, "xtsync serve: not running (state read from state.path)")
+		from := r.From
+		if from == "" {
+			from = "state.path"
+		}
+		fmt.Fprintf(w, "xtsync serve: not running (state read from %s)\n", from)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC")

@@ -20,7 +20,7 @@ func runUnsubscribe(ctx context.Context, e env, args []string) error {
 	if running, err := fromServer(ctx, cfg, "/status", &st); err == nil && running {
 		return fmt.Errorf("xtsync serve is running (admin on %s) and would create the subscriptions again: stop it (SIGINT or SIGTERM), then run xtsync unsubscribe", cfg.Server.AdminListen)
 	}
-	l, err := openLocal(cfg, e.log, nil)
+	l, err := openLocal(ctx, cfg, e.log, nil)
 	if err != nil {
 		return err
 	}

@@ -53,13 +53,13 @@ func (l *local) requests() map[string]map[string]int {
 // openLocal signs in to both tenants, opens the state and builds the
 // application. queue builds serve's queue over the worker's Process; nil
 // for a one-shot command (reconcile, unsubscribe).
-func openLocal(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue) (*local, error) {
-	return openLocalDry(cfg, log, queue, false)
+func openLocal(ctx context.Context, cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue) (*local, error) {
+	return openLocalDry(ctx, cfg, log, queue, false)
 }
 
 // openLocalDry is openLocal; with dry, a missing state file is not
 // created: the run sees an empty state in memory.
-func openLocalDry(cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue, dry bool) (*local, error) {
+func openLocalDry(ctx context.Context, cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue, dry bool) (*local, error) {
 	src, err := msgraph.ForTenant("source", cfg.Source, log)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
@@ -69,7 +69,12 @@ func openLocalDry(cfg *config.Config, log *slog.Logger, queue func(process func(
 		return nil, &usageError{fmt.Errorf("target: %w", err)}
 	}
 	var store stateStore
-	if _, serr := os.Stat(cfg.State.Path); dry && errors.Is(serr, fs.ErrNotExist) {
+	if _, serr := os.Stat(cfg.State.Path); cfg.State.DynamoDBTable != "" {
+		if !dry {
+			return nil, errAWSWrites(cfg, "the reconcile function runs, approves and syncs")
+		}
+		store, err = openAWSState(ctx, cfg)
+	} else if dry && errors.Is(serr, fs.ErrNotExist) {
 		store = memState{memstore.New()}
 	} else {
 		store, err = boltstore.Open(cfg.State.Path, 5*time.Second)

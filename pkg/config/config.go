@@ -118,7 +118,14 @@ type Scope struct {
 
 // State says where the embedded state lives.
 type State struct {
+	// Path is the embedded state (bbolt) of this machine.
 	Path string `yaml:"path"`
+	// DynamoDBTable, instead, is the AWS deployment's state table: the
+	// operator commands read it (status, audit, explain, dry runs), with
+	// the credentials and endpoint of the AWS environment (AWS_PROFILE,
+	// AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB ...) and Region when set.
+	DynamoDBTable string `yaml:"dynamodb_table"`
+	Region        string `yaml:"region"`
 }
 
 // Server configures `xtsync serve`.
@@ -237,7 +244,7 @@ func (c *Config) defaults() {
 	if s.InviteRedirectURL == "" {
 		s.InviteRedirectURL = "https://myapps.microsoft.com"
 	}
-	if c.State.Path == "" {
+	if c.State.Path == "" && c.State.DynamoDBTable == "" {
 		c.State.Path = "./xtsync.db"
 	}
 	sv := &c.Server
@@ -369,6 +376,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.Scope.Groups) == 0 {
 		return errKey("scope.groups", "is empty: list the source group ids to mirror")
+	}
+	if c.State.DynamoDBTable != "" && c.State.Path != "" {
+		return errKey("state.dynamodb_table", "and state.path are both set: the state lives in one place (dynamodb_table for the AWS deployment's, path for this machine's)")
 	}
 	seen := map[string]int{}
 	for i, g := range c.Scope.Groups {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/dynamostore"
+	"github.com/xtsync/xtsync/pkg/engine"
+)
+
+// awsState is the AWS deployment's state table (state.dynamodb_table), for
+// the commands that read it.
+type awsState struct{ *dynamostore.Store }
+
+// Close closes nothing: the table's client holds no resource to release.
+func (awsState) Close() error { return nil }
+
+// openAWSState opens the state table with the AWS environment's
+// credentials and endpoint (AWS_PROFILE, AWS_REGION,
+// AWS_ENDPOINT_URL_DYNAMODB ...), and state.region when set. It sends
+// nothing: the first read does.
+func openAWSState(ctx context.Context, cfg *config.Config) (awsState, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if cfg.State.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.State.Region))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return awsState{}, fmt.Errorf("state.dynamodb_table: the AWS configuration: %w", err)
+	}
+	if ac.Region == "" {
+		return awsState{}, &usageError{fmt.Errorf("state.dynamodb_table %s: no AWS region: set state.region, or AWS_REGION", cfg.State.DynamoDBTable)}
+	}
+	return awsState{dynamostore.New(dynamodb.NewFromConfig(ac), cfg.State.DynamoDBTable, dynamostore.Options{Clock: engine.SystemClock{}})}, nil
+}
+
+// errAWSWrites refuses a command that would write the AWS deployment's
+// state from this machine: its functions are its only writers (one FIFO
+// queue per shard keeps two from writing one group).
+func errAWSWrites(cfg *config.Config, what string) error {
+	return &usageError{fmt.Errorf("state.dynamodb_table %s is the AWS deployment's state, which only its functions write: %s there (docs/aws.md), or run this with --dry-run to see the plan", cfg.State.DynamoDBTable, what)}
+}
+

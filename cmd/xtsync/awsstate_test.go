@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/xtsync/xtsync/internal/awslocal"
+	"github.com/xtsync/xtsync/internal/testlog"
+	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/dynamostore"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/msgraph"
+)
+
+// TestCommandsReadTheAWSState: with state.dynamodb_table, the operator
+// commands read the AWS deployment's state (DynamoDB, here dynalite):
+// status shows the mirrors a run stored there, audit its entries, explain
+// a user it invited, and a dry run plans; a command that would write is
+// refused, naming the key, and writes nothing.
+func TestCommandsReadTheAWSState(t *testing.T) {
+	ctx := awslocal.Context(t)
+	endpoint := awslocal.DynamoDBEndpoint(t)
+	table := awslocal.UniqueName(t)
+	client := dynamodb.NewFromConfig(awslocal.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	store := dynamostore.New(client, table, dynamostore.Options{})
+	must(t, store.CreateTable(ctx))
+
+	// A run writes the state to the table, as the AWS functions do.
+	env := newReconcileEnv(t, []string{"finance", "sales"}, "")
+	cfg, err := config.Load(env.cfg)
+	must(t, err)
+	log := testlog.New(t, slog.LevelInfo)
+	src, err := msgraph.ForTenant("source", cfg.Source, log)
+	must(t, err)
+	dst, err := msgraph.ForTenant("target", cfg.Target, log)
+	must(t, err)
+	schema := msgraph.SchemaOf(cfg.EngineOptions())
+	eng, err := engine.New(msgraph.NewSource(src, schema), msgraph.NewTarget(dst, schema), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	must(t, err)
+	_, err = eng.Reconcile(context.Background(), engine.RunOptions{})
+	must(t, err)
+
+	// The operator's configuration names the table instead of a file.
+	raw, err := os.ReadFile(env.cfg)
+	must(t, err)
+	doc := regexp.MustCompile(`(?m)^state:\n  path: .*$`).ReplaceAllString(string(raw), "state:\n  dynamodb_table: "+table+"\n  region: "+awslocal.Config(t).Region)
+	must(t, os.WriteFile(env.cfg, []byte(doc), 0o600))
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	creds, _ := awslocal.Config(t).Credentials.Retrieve(ctx)
+	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+
+	fin, _ := mirrorOf(env.em, env.nick["finance"])
+	code, out, errs := xtsync(t, "status", "--config", env.cfg)
+	if code != 0 || !strings.Contains(out, fin.ID) || !strings.Contains(out, "Finance") {
+		t.Fatalf("status from the table: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = xtsync(t, "audit", "--config", env.cfg, "--action", "create-group", "--outcome", "ok", "--json")
+	var entries []engine.AuditEntry
+	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil || len(entries) != 2 {
+		t.Errorf("audit from the table: exit %d, %d create-group ok entries, want 2\n%s\n%s", code, len(entries), out, errs)
+	}
+	var invited graphemu.User
+	for _, u := range env.em.Users(graphemu.SampleTargetTenant) {
+		if u.UserType == "Member" && u.CreationType == "Invitation" {
+			invited = u
+			break
+		}
+	}
+	if code, out, errs := xtsync(t, "explain", "--config", env.cfg, "--user", invited.Mail); code != 0 || !strings.Contains(out, "(created)") {
+		t.Errorf("explain from the table (%s): exit %d\n%s\n%s", invited.Mail, code, out, errs)
+	}
+	if code, out, errs := xtsync(t, "reconcile", "--config", env.cfg, "--dry-run"); code != 0 {
+		t.Errorf("dry run against the table: exit %d\n%s\n%s", code, out, errs)
+	}
+	writes := env.em.Stats(graphemu.SampleTargetTenant).Writes()
+	for _, args := range [][]string{{"reconcile"}, {"sync", "--group", env.nick["finance"]}} {
+		code, _, errs := xtsync(t, append(args, "--config", env.cfg)...)
+		if code != exitUsage || !strings.Contains(errs, "state.dynamodb_table") || !strings.Contains(errs, "only its functions write") {
+			t.Errorf("%v against the table: exit %d, stderr %q; want %d naming state.dynamodb_table", args, code, errs, exitUsage)
+		}
+	}
+	if got := env.em.Stats(graphemu.SampleTargetTenant).Writes(); got != writes {
+		t.Errorf("the refused commands wrote %d times", got-writes)
+	}
+}
