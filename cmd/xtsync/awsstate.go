@@ -44,4 +44,3 @@ func openAWSState(ctx context.Context, cfg *config.Config) (awsState, error) {
 func errAWSWrites(cfg *config.Config, what string) error {
 	return &usageError{fmt.Errorf("state.dynamodb_table %s is the AWS deployment's state, which only its functions write: %s there (docs/aws.md), or run this with --dry-run to see the plan", cfg.State.DynamoDBTable, what)}
 }
-
