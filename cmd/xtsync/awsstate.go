@@ -6,10 +6,13 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/dynamostore"
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/sqsqueue"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // awsState is the AWS deployment's state table (state.dynamodb_table), for
@@ -43,4 +46,29 @@ func openAWSState(ctx context.Context, cfg *config.Config) (awsState, error) {
 // queue per shard keeps two from writing one group).
 func errAWSWrites(cfg *config.Config, what string) error {
 	return &usageError{fmt.Errorf("state.dynamodb_table %s is the AWS deployment's state, which only its functions write: %s there (docs/aws.md), or run this with --dry-run to see the plan", cfg.State.DynamoDBTable, what)}
+}
+
+// queueSync sends the sync of one group's shard to the AWS deployment's
+// queue (state.queue_url), where a worker runs it as it runs a reconcile's
+// part: in the shard's FIFO message group, one writer at a time.
+func queueSync(ctx context.Context, e env, cfg *config.Config, group string) error {
+	if cfg.State.QueueURL == "" {
+		return errAWSWrites(cfg, "set state.queue_url to the stack's QueueUrl output to send the sync to its workers; or invoke the reconcile function")
+	}
+	var opts []func(*awsconfig.LoadOptions) error
+	if cfg.State.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.State.Region))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("state.queue_url: the AWS configuration: %w", err)
+	}
+	shard := engine.NewSharding(cfg.Scope.Groups).ShardOf(group)
+	t := task.Of(task.SyncShard, shard)
+	if err := sqsqueue.New(sqs.NewFromConfig(ac), cfg.State.QueueURL, sqsqueue.Options{}).Enqueue(ctx, t); err != nil {
+		return fmt.Errorf("state.queue_url %s: send %s: %w", cfg.State.QueueURL, t, err)
+	}
+	e.log.Info("sync sent to the AWS deployment's queue", "group", group, "task", t)
+	fmt.Fprintf(e.stdout, "sent %s to the deployment's queue: a worker syncs the group's shard (xtsync audit --group %s shows what it did)\n", t, group)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xtsync/xtsync/internal/awslocal"
 	"github.com/xtsync/xtsync/internal/testlog"
@@ -19,6 +20,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 	"github.com/xtsync/xtsync/pkg/msgraph"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // TestCommandsReadTheAWSState: with state.dynamodb_table, the operator
@@ -91,5 +93,33 @@ func TestCommandsReadTheAWSState(t *testing.T) {
 	}
 	if got := env.em.Stats(graphemu.SampleTargetTenant).Writes(); got != writes {
 		t.Errorf("the refused commands wrote %d times", got-writes)
+	}
+
+	// With the deployment's queue, sync --group sends the group's shard to
+	// the workers, through the same FIFO queue their work comes by.
+	sq := sqs.NewFromConfig(awslocal.Config(t), func(o *sqs.Options) { o.BaseEndpoint = aws.String(awslocal.SQSEndpoint(t)) })
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName:  aws.String(awslocal.UniqueName(t) + ".fifo"),
+		Attributes: map[string]string{"FifoQueue": "true"},
+	})
+	must(t, err)
+	must(t, os.WriteFile(env.cfg, []byte(strings.Replace(doc, "state:\n", "state:\n  queue_url: "+*q.QueueUrl+"\n", 1)), 0o600))
+	t.Setenv("AWS_ENDPOINT_URL_SQS", awslocal.SQSEndpoint(t))
+	code, out, errs = xtsync(t, "sync", "--config", env.cfg, "--group", env.nick["finance"])
+	if code != 0 || !strings.Contains(out, "sent") {
+		t.Fatalf("sync to the queue: exit %d\n%s\n%s", code, out, errs)
+	}
+	got, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	must(t, err)
+	if len(got.Messages) != 1 {
+		t.Fatalf("%d messages on the queue, want 1", len(got.Messages))
+	}
+	tk, err := task.Decode(*got.Messages[0].Body)
+	must(t, err)
+	if want := task.Of(task.SyncShard, engine.NewSharding(cfg.Scope.Groups).ShardOf(env.nick["finance"])); tk != want {
+		t.Errorf("queued %v, want %v", tk, want)
+	}
+	if got := env.em.Stats(graphemu.SampleTargetTenant).Writes(); got != writes {
+		t.Errorf("sync to the queue wrote %d times itself", got-writes)
 	}
 }

@@ -76,6 +76,9 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if err := checkScopedGroup(cfg, id); err != nil {
 		return &usageError{err}
 	}
+	if cfg.State.DynamoDBTable != "" && !*dry {
+		return queueSync(ctx, e, cfg, id)
+	}
 	ro := engine.RunOptions{DryRun: *dry, Trigger: engine.TriggerOnDemand}
 	rep, err := syncWith(ctx, e, cfg, id, ro)
 	if rep != nil {

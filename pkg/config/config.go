@@ -126,6 +126,10 @@ type State struct {
 	// AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB ...) and Region when set.
 	DynamoDBTable string `yaml:"dynamodb_table"`
 	Region        string `yaml:"region"`
+	// QueueURL is the AWS deployment's work queue (the stack's QueueUrl
+	// output): xtsync sync --group sends the group's shard there, for the
+	// workers to sync.
+	QueueURL string `yaml:"queue_url"`
 }
 
 // Server configures `xtsync serve`.
