@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,10 @@ func TestReconcileCommand(t *testing.T) {
 	}
 	if strings.Contains(out+errs, graphemu.SampleSourceSecret) || strings.Contains(out+errs, graphemu.SampleTargetSecret) {
 		t.Fatal("a client secret was printed")
+	}
+	// Status names the skipped distribution list and why.
+	if code, st, errs := xtsync(t, "status", "--config", env.cfg); code != 0 || !regexp.MustCompile(`Announcements\s.*skipped: distribution list`).MatchString(st) {
+		t.Errorf("status does not name the skipped group and its reason: exit %d\n%s\n%s", code, st, errs)
 	}
 	// Converged: JSON report with no actions and request counts.
 	code, out, _ = xtsync(t, "reconcile", "--config", env.cfg, "--json")

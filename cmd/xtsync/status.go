@@ -49,6 +49,8 @@ type guardStatus struct {
 type groupStatus struct {
 	SourceID string    `json:"sourceId"`
 	Name     string    `json:"name,omitempty"`
+	// Skipped is why the last full reconcile did not mirror the group.
+	Skipped string `json:"skipped,omitempty"`
 	TargetID string    `json:"targetId,omitempty"`
 	LastSync time.Time `json:"lastSync,omitzero"`
 	Members  int       `json:"members"`
@@ -75,9 +77,21 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	if cfg.State.DynamoDBTable != "" {
 		r.From = "state.dynamodb_table " + cfg.State.DynamoDBTable
 	}
+	skips, err := engine.LoadSkippedGroups(ctx, store)
+	if err != nil {
+		return statusReport{}, err
+	}
+	skipped := map[string]engine.Skip{}
+	for _, sk := range skips {
+		skipped[sk.Group] = sk
+	}
 	for _, id := range scope {
 		m := byID[id]
-		r.Groups = append(r.Groups, groupStatus{SourceID: id, Name: m.SourceName, TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members})
+		g := groupStatus{SourceID: id, Name: m.SourceName, TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members}
+		if sk, ok := skipped[id]; ok && m.TargetID == "" {
+			g.Name, g.Skipped = sk.Name, sk.Reason
+		}
+		r.Groups = append(r.Groups, g)
 	}
 	subs, err := subscribe.Stored(ctx, store)
 	if err != nil {

@@ -23,22 +23,26 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "xtsync serve: not running (state read from %s)\n", from)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC")
-	unmirrored := 0
+	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC\tNOTE")
+	unknown := 0
 	for _, g := range r.Groups {
-		name, target := g.Name, g.TargetID
+		name, target, note := g.Name, g.TargetID, ""
 		if target == "" {
 			target = "-"
-			unmirrored++
 			if name == "" {
 				name = "(not mirrored)"
 			}
+			note = "skipped: " + g.Skipped
+			if g.Skipped == "" {
+				note = "not mirrored yet"
+				unknown++
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", g.SourceID, name, target, g.Members, when(g.LastSync))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", g.SourceID, name, target, g.Members, when(g.LastSync), note)
 	}
 	_ = tw.Flush()
-	if unmirrored > 0 {
-		fmt.Fprintf(w, "%d group(s) not mirrored: skipped by the plan (a distribution list, a mail-enabled or dynamic group) or not synced yet; xtsync reconcile --dry-run lists each with its reason.\n", unmirrored)
+	if unknown > 0 {
+		fmt.Fprintf(w, "%d group(s) not mirrored yet: the next reconcile mirrors them or says why not (xtsync reconcile --dry-run shows it now).\n", unknown)
 	}
 	fmt.Fprintln(w, "\nSubscriptions:")
 	if len(r.Subscriptions) == 0 {

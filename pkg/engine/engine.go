@@ -148,6 +148,11 @@ func (e *Engine) run(ctx context.Context, scope, unscoped []string, full bool, r
 		rep.Merge(again)
 	}
 	e.keepShardLinks(ctx, shardLinks, rep)
+	if full && rep.Plan != nil {
+		if err := e.saveSkipped(ctx, rep.Plan.Skipped); err != nil {
+			log.Warn("save skipped groups", "err", err)
+		}
+	}
 	if userLink != "" && !rep.Failed() {
 		if err := e.saveDelta(ctx, usersDeltaKey, nil, userLink, 0); err != nil && !errors.Is(err, ErrConflict) {
 			log.Warn("save users delta link", "err", err)
