@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -27,18 +28,28 @@ func (awsState) Close() error { return nil }
 // AWS_ENDPOINT_URL_DYNAMODB ...), and state.region when set. It sends
 // nothing: the first read does.
 func openAWSState(ctx context.Context, cfg *config.Config) (awsState, error) {
+	ac, err := awsConfig(ctx, cfg)
+	if err != nil {
+		return awsState{}, fmt.Errorf("state.dynamodb_table: %w", err)
+	}
+	if ac.Region == "" {
+		return awsState{}, &usageError{fmt.Errorf("state.dynamodb_table %s: no AWS region: set state.region, or AWS_REGION", cfg.State.DynamoDBTable)}
+	}
+	return awsState{dynamostore.New(dynamodb.NewFromConfig(ac), cfg.State.DynamoDBTable, dynamostore.Options{Clock: engine.SystemClock{}})}, nil
+}
+
+// awsConfig is the AWS environment's configuration (credentials,
+// endpoints), in state.region when set.
+func awsConfig(ctx context.Context, cfg *config.Config) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if cfg.State.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.State.Region))
 	}
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return awsState{}, fmt.Errorf("state.dynamodb_table: the AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("the AWS configuration: %w", err)
 	}
-	if ac.Region == "" {
-		return awsState{}, &usageError{fmt.Errorf("state.dynamodb_table %s: no AWS region: set state.region, or AWS_REGION", cfg.State.DynamoDBTable)}
-	}
-	return awsState{dynamostore.New(dynamodb.NewFromConfig(ac), cfg.State.DynamoDBTable, dynamostore.Options{Clock: engine.SystemClock{}})}, nil
+	return ac, nil
 }
 
 // errAWSWrites refuses a command that would write the AWS deployment's
@@ -55,13 +66,9 @@ func queueSync(ctx context.Context, e env, cfg *config.Config, group string) err
 	if cfg.State.QueueURL == "" {
 		return errAWSWrites(cfg, "set state.queue_url to the stack's QueueUrl output to send the sync to its workers; or invoke the reconcile function")
 	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.State.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.State.Region))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	ac, err := awsConfig(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("state.queue_url: the AWS configuration: %w", err)
+		return fmt.Errorf("state.queue_url: %w", err)
 	}
 	shard := engine.NewSharding(cfg.Scope.Groups).ShardOf(group)
 	t := task.Of(task.SyncShard, shard)
