@@ -47,10 +47,10 @@ type guardStatus struct {
 }
 
 type groupStatus struct {
-	SourceID string    `json:"sourceId"`
-	Name     string    `json:"name,omitempty"`
+	SourceID string `json:"sourceId"`
+	Name     string `json:"name,omitempty"`
 	// Skipped is why the last full reconcile did not mirror the group.
-	Skipped string `json:"skipped,omitempty"`
+	Skipped  string    `json:"skipped,omitempty"`
 	TargetID string    `json:"targetId,omitempty"`
 	LastSync time.Time `json:"lastSync,omitzero"`
 	Members  int       `json:"members"`
