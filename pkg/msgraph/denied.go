@@ -23,8 +23,11 @@ type denied struct {
 	tenantID string
 }
 
-// codeDenied is Graph's error code for a missing permission.
-const codeDenied = "Authorization_RequestDenied"
+// Graph's error codes for a missing permission and a refused token.
+const (
+	codeDenied   = "Authorization_RequestDenied"
+	codeBadToken = "InvalidAuthenticationToken"
+)
 
 func (d *denied) RoundTrip(req *http.Request) (*http.Response, error) {
 	batch := isBatch(req)
@@ -45,13 +48,13 @@ func (d *denied) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.Body == nil || resp.Header.Get("Content-Encoding") != "" {
 		return resp, nil
 	}
-	if resp.StatusCode != http.StatusForbidden && !(batch && resp.StatusCode == http.StatusOK) {
+	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized && !(batch && resp.StatusCode == http.StatusOK) {
 		return resp, nil
 	}
 	raw, rerr := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	if rerr != nil || !bytes.Contains(raw, []byte(codeDenied)) {
+	if rerr != nil || !(bytes.Contains(raw, []byte(codeDenied)) || bytes.Contains(raw, []byte(codeBadToken))) {
 		if rerr != nil {
 			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{rerr}))
 		}
@@ -77,11 +80,20 @@ func (d *denied) annotate(raw []byte, method string, u *url.URL) []byte {
 		return raw
 	}
 	var e map[string]any
-	if json.Unmarshal(body["error"], &e) != nil || e["code"] != codeDenied {
+	if json.Unmarshal(body["error"], &e) != nil {
+		return raw
+	}
+	var hint string
+	switch e["code"] {
+	case codeDenied:
+		hint = d.hint(method, u)
+	case codeBadToken:
+		hint = d.tokenHint()
+	default:
 		return raw
 	}
 	msg, _ := e["message"].(string)
-	e["message"] = strings.TrimSpace(msg + " " + d.hint(method, u))
+	e["message"] = strings.TrimSpace(msg + " " + hint)
 	enc, err := json.Marshal(e)
 	if err != nil {
 		return raw
@@ -146,6 +158,20 @@ func (d *denied) hint(method string, u *url.URL) string {
 	}
 	return fmt.Sprintf("[xtsync: %s %s needs the Microsoft Graph application permission %s for %s%s%s, granted with admin consent; see docs/deploy.md, the %s tenant's permissions]",
 		method, RouteTemplate(u.Path), perm, app, where, tenant, orDefault(d.section, "tenant's"))
+}
+
+// tokenHint says what to check when Graph refuses the access token the
+// sign-in gave: the token is for another Graph (cloud, graph_endpoint), or
+// this machine's clock is off.
+func (d *denied) tokenHint() string {
+	key := func(k string) string {
+		if d.section == "" {
+			return k
+		}
+		return d.section + "." + k
+	}
+	return fmt.Sprintf("[xtsync: Graph refused the access token of app %s (%s) for tenant %s: check %s and %s (the token must be for this Graph's cloud), and this machine's clock]",
+		d.clientID, key("client_id"), d.tenantID, key("cloud"), key("graph_endpoint"))
 }
 
 func orDefault(s, def string) string {

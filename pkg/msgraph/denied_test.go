@@ -2,6 +2,8 @@ package msgraph_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -30,7 +32,6 @@ func TestDeniedNamesThePermission(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := dst.Invite(ctx, engine.Invitation{Email: "someone@partner.example", DisplayName: "Someone", UserType: "Guest", RedirectURL: "https://myapps.microsoft.com"})
-	t.Logf("invite: %v", err)
 	for _, want := range []string{"Insufficient privileges", "User.Invite.All", "target.client_id", id, tenant, "docs/deploy.md"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("invite: %v; want it to name %q", err, want)
@@ -75,6 +76,28 @@ func TestNeededPermission(t *testing.T) {
 	for _, tt := range tests {
 		if got := msgraph.NeededPermission(tt.section, tt.method, tt.route); got != tt.want {
 			t.Errorf("%s %s %s: got %q, want %q", tt.section, tt.method, tt.route, got, tt.want)
+		}
+	}
+}
+
+// TestRefusedTokenNamesTheKeys: a Graph that refuses the token (401
+// InvalidAuthenticationToken) is told with the keys to check.
+func TestRefusedTokenNamesTheKeys(t *testing.T) {
+	em := startEmulator(t)
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure. Invalid audience."}}`))
+	}))
+	t.Cleanup(graph.Close)
+	cfg := sourceConfig(em)
+	cfg.Section = "source"
+	cfg.GraphEndpoint = graph.URL
+	c := newClient(t, cfg)
+	_, err := msgraph.NewSource(c, msgraph.SchemaOf(engine.Options{})).Groups(context.Background(), []string{"3f0a3c1e-6d2b-4f7a-9a51-0c8e2b7d4a10"})
+	for _, want := range []string{"Invalid audience", "source.cloud", "source.graph_endpoint", "clock"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v: want it to name %q", err, want)
 		}
 	}
 }
