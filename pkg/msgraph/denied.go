@@ -51,6 +51,9 @@ func (d *denied) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized && !(batch && resp.StatusCode == http.StatusOK) {
 		return resp, nil
 	}
+	if resp.StatusCode == http.StatusUnauthorized && req.Header.Get("Authorization") == "" {
+		return resp, nil // no token was sent (not a Graph host): nothing was refused
+	}
 	raw, rerr := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
