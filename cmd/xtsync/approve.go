@@ -39,7 +39,10 @@ func runApprove(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "Deletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n",
 		h.Since.UTC().Format(time.RFC3339), h.Held, h.Run, h.Planned, h.Used, st.Guard.Threshold, st.Guard.Window)
 	if *yes && cfg.State.DynamoDBTable != "" {
-		return errAWSWrites(cfg, `approve it by invoking the reconcile function with {"detail":{"allowDeletions":true}}`)
+		if cfg.State.ReconcileFunction == "" {
+			return errAWSWrites(cfg, `set state.reconcile_function (the stack's reconcile function) to approve from here, or invoke it with {"detail":{"allowDeletions":true}}`)
+		}
+		return invokeApproval(ctx, e, cfg)
 	}
 	ro := engine.RunOptions{DryRun: !*yes, AllowDeletions: true, Progress: app.LogProgress(e.log)}
 	rep, err := reconcileWith(ctx, e, cfg, ro)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xtsync/xtsync/pkg/config"
@@ -78,4 +80,38 @@ func queueSync(ctx context.Context, e env, cfg *config.Config, group string) err
 	e.log.Info("sync sent to the AWS deployment's queue", "group", group, "task", t)
 	fmt.Fprintf(e.stdout, "sent %s to the deployment's queue: a worker syncs the group's shard (xtsync audit --group %s shows what it did)\n", t, group)
 	return nil
+}
+
+// invokeApproval approves a halt of the AWS deployment: it invokes the
+// reconcile function (state.reconcile_function) with
+// {"detail":{"allowDeletions":true}}, as docs/aws.md tells an operator to;
+// the function plans with the deletions allowed and fans the work out to
+// the workers. IAM decides who may invoke it.
+func invokeApproval(ctx context.Context, e env, cfg *config.Config) error {
+	ac, err := awsConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("state.reconcile_function: %w", err)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"version": "0", "id": "xtsync-approve", "detail-type": "xtsync approval", "source": "xtsync.cli",
+		"detail": map[string]bool{"allowDeletions": true},
+	})
+	out, err := lambda.NewFromConfig(ac).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(cfg.State.ReconcileFunction), Payload: payload})
+	if err != nil {
+		return fmt.Errorf("state.reconcile_function %s: invoke: %w", cfg.State.ReconcileFunction, err)
+	}
+	if out.FunctionError != nil {
+		return fmt.Errorf("state.reconcile_function %s: the approved reconcile failed (%s): %s", cfg.State.ReconcileFunction, *out.FunctionError, truncateText(string(out.Payload), 500))
+	}
+	e.log.Info("approval sent to the reconcile function", "function", cfg.State.ReconcileFunction)
+	fmt.Fprintf(e.stdout, "approved: the reconcile function %s planned with the deletions allowed and sent the work to the workers (xtsync status shows when the halt is lifted)\n", cfg.State.ReconcileFunction)
+	return nil
+}
+
+// truncateText cuts s to n bytes, marking the cut.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -43,6 +43,7 @@ type world struct {
 	sqs     *sqs.Client
 	store   *dynamostore.Store
 	table   string
+	yaml    string // the functions' configuration (XTSYNC_CONFIG)
 	queue   string
 	env     []string
 	webhook *rie.Function
@@ -54,6 +55,13 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
+	t.Helper()
+	return newWorldWith(t, "")
+}
+
+// newWorldWith is newWorld with extra configuration (YAML) after the
+// world's own.
+func newWorldWith(t *testing.T, extra string) *world {
 	t.Helper()
 	em, ca := emutest.StartSample(t, graphemu.Options{AllowHTTPNotifications: true, NotifyRetryBase: 200 * time.Millisecond})
 	cfg := awslocal.Config(t)
@@ -91,7 +99,8 @@ func newWorld(t *testing.T) *world {
 target: {tenant_id: %s, client_id: %s, client_secret: "${XTSYNC_TARGET_CLIENT_SECRET}", graph_endpoint: %s, authority_host: %s, ca_file: %s}
 scope: {groups: [%s]}
 server: {public_url: %q}
-`, src, graphemu.SampleSourceClientID, em.URL(), em.URL(), ca, dst, graphemu.SampleTargetClientID, em.URL(), em.URL(), ca, strings.Join(w.scope, ", "), public)
+%s`, src, graphemu.SampleSourceClientID, em.URL(), em.URL(), ca, dst, graphemu.SampleTargetClientID, em.URL(), em.URL(), ca, strings.Join(w.scope, ", "), public, extra)
+	w.yaml = yaml
 	w.env = []string{
 		"XTSYNC_CONFIG=" + yaml, "XTSYNC_TABLE=" + w.table, "XTSYNC_QUEUE_URL=" + w.queue,
 		"XTSYNC_SOURCE_CLIENT_SECRET=" + graphemu.SampleSourceSecret, "XTSYNC_TARGET_CLIENT_SECRET=" + graphemu.SampleTargetSecret,

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -232,3 +233,11 @@ func (f *Function) stdoutLine(line string) {
 
 // stderrLine handles a line of the RIE's own log.
 func (f *Function) stderrLine(line string) { f.log("rie| ", line) }
+
+// Endpoint is the base URL of the function's invoke API (the Lambda
+// Invoke API's path under it, function name "function"), for an AWS SDK
+// client's endpoint. Nothing serializes invokes sent there with Invoke's:
+// send none while Invoke runs.
+func (f *Function) Endpoint() string {
+	return strings.TrimSuffix(f.invokeURL, InvokePath)
+}

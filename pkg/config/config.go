@@ -130,6 +130,9 @@ type State struct {
 	// output): xtsync sync --group sends the group's shard there, for the
 	// workers to sync.
 	QueueURL string `yaml:"queue_url"`
+	// ReconcileFunction is the AWS deployment's reconcile function (name
+	// or ARN): xtsync approve --yes invokes it with the approval.
+	ReconcileFunction string `yaml:"reconcile_function"`
 }
 
 // Server configures `xtsync serve`.
