@@ -42,7 +42,7 @@ func runApprove(ctx context.Context, e env, args []string) error {
 		if cfg.State.ReconcileFunction == "" {
 			return errAWSWrites(cfg, `set state.reconcile_function (the stack's reconcile function) to approve from here, or invoke it with {"detail":{"allowDeletions":true}}`)
 		}
-		return invokeApproval(ctx, e, cfg)
+		return invokeReconcile(ctx, e, cfg, true)
 	}
 	ro := engine.RunOptions{DryRun: !*yes, AllowDeletions: true, Progress: app.LogProgress(e.log)}
 	rep, err := reconcileWith(ctx, e, cfg, ro)

@@ -82,19 +82,19 @@ func queueSync(ctx context.Context, e env, cfg *config.Config, group string) err
 	return nil
 }
 
-// invokeApproval approves a halt of the AWS deployment: it invokes the
-// reconcile function (state.reconcile_function) with
-// {"detail":{"allowDeletions":true}}, as docs/aws.md tells an operator to;
-// the function plans with the deletions allowed and fans the work out to
+// invokeReconcile runs the AWS deployment's reconcile now: it invokes the
+// reconcile function (state.reconcile_function) as its schedule does, and,
+// with allow, with {"detail":{"allowDeletions":true}}, the approval of a
+// halt docs/aws.md describes; the function plans and fans the work out to
 // the workers. IAM decides who may invoke it.
-func invokeApproval(ctx context.Context, e env, cfg *config.Config) error {
+func invokeReconcile(ctx context.Context, e env, cfg *config.Config, allow bool) error {
 	ac, err := awsConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("state.reconcile_function: %w", err)
 	}
 	payload, _ := json.Marshal(map[string]any{
 		"version": "0", "id": "xtsync-approve", "detail-type": "xtsync approval", "source": "xtsync.cli",
-		"detail": map[string]bool{"allowDeletions": true},
+		"detail": map[string]bool{"allowDeletions": allow},
 	})
 	out, err := lambda.NewFromConfig(ac).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(cfg.State.ReconcileFunction), Payload: payload})
 	if err != nil {
@@ -103,8 +103,12 @@ func invokeApproval(ctx context.Context, e env, cfg *config.Config) error {
 	if out.FunctionError != nil {
 		return fmt.Errorf("state.reconcile_function %s: the approved reconcile failed (%s): %s", cfg.State.ReconcileFunction, *out.FunctionError, truncateText(string(out.Payload), 500))
 	}
-	e.log.Info("approval sent to the reconcile function", "function", cfg.State.ReconcileFunction)
-	fmt.Fprintf(e.stdout, "approved: the reconcile function %s planned with the deletions allowed and sent the work to the workers (xtsync status shows when the halt is lifted)\n", cfg.State.ReconcileFunction)
+	e.log.Info("reconcile function invoked", "function", cfg.State.ReconcileFunction, "allow_deletions", allow)
+	if allow {
+		fmt.Fprintf(e.stdout, "approved: the reconcile function %s planned with the deletions allowed and sent the work to the workers (xtsync status shows when the halt is lifted)\n", cfg.State.ReconcileFunction)
+	} else {
+		fmt.Fprintf(e.stdout, "reconciling: the reconcile function %s planned and sent the work to the workers (xtsync status and audit show what they did)\n", cfg.State.ReconcileFunction)
+	}
 	return nil
 }
 

@@ -49,6 +49,9 @@ func runReconcile(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.State.DynamoDBTable != "" && !*dry && cfg.State.ReconcileFunction != "" {
+		return invokeReconcile(ctx, e, cfg, *allow)
+	}
 	rep, err := reconcileWith(ctx, e, cfg, engine.RunOptions{DryRun: *dry, AllowDeletions: *allow, Trigger: engine.TriggerReconcile, Progress: app.LogProgress(e.log)})
 	if rep != nil {
 		printReport(e.stdout, rep, *asJSON)

@@ -11,6 +11,7 @@ import (
 	"github.com/xtsync/xtsync/internal/awslocal"
 	"github.com/xtsync/xtsync/internal/rie"
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
 // TestOperatorOnAWS: the operator's xtsync, with the deployment's state
@@ -76,6 +77,17 @@ func TestOperatorOnAWS(t *testing.T) {
 	}
 	if guard, err := engine.LoadGuard(ctx, w.store); err != nil || guard.Halt != nil {
 		t.Errorf("the approval left the halt: %+v (%v)", guard.Halt, err)
+	}
+	// reconcile through the function: a change whose notification was lost.
+	must(t, w.em.SetFaults(src, graphemu.Faults{NotifyDropRate: 1}))
+	fin := w.nick["finance"]
+	must(t, w.em.UpdateGroup(src, fin, func(g *graphemu.Group) { g.DisplayName = "Finance & Legal" }))
+	if out, errs, err := xtsync("reconcile", "--config", cfgPath); err != nil || !strings.Contains(out, "reconciling") {
+		t.Fatalf("reconcile through the function: %v\n%s\n%s", err, out, errs)
+	}
+	w.settle(w.worker)
+	if got := w.targetOf(fin).DisplayName; got != "Finance & Legal" {
+		t.Errorf("after the reconcile the mirror is named %q", got)
 	}
 	out, errs, err = xtsync("audit", "--config", cfgPath, "--group", eng, "--action", "remove-members", "--outcome", "ok", "--csv")
 	if rows := strings.Count(strings.TrimSpace(out), "\n"); err != nil || rows != before {
