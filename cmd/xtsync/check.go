@@ -28,30 +28,6 @@ serve must be running there). One line per check; a failed one says what
 to fix. Exit status: 0 every check passed, 1 one failed, 2 bad flags or
 configuration.`
 
-// required is a permission xtsync needs in a tenant, what it is for, and
-// the granted permissions that also cover it (Graph accepts any of them,
-// per each API's reference page).
-type required struct {
-	name, why string
-	or        []string
-}
-
-// requiredPermissions are docs/deploy.md's tables.
-func requiredPermissions(section string) []required {
-	if section == "source" {
-		return []required{
-			{"Group.Read.All", "read the scoped groups, their members and /groups/delta, and subscribe to them", []string{"Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
-			{"User.Read.All", "read the members' mail and attributes, /users/delta and the /users subscription", []string{"User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
-		}
-	}
-	return []required{
-		{"Group.ReadWrite.All", "create, rename, delete and restore the mirrors and change their members", []string{"Directory.ReadWrite.All"}},
-		{"User.Invite.All", "invite the source members as B2B users", []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}},
-		{"User.Read.All", "find existing users before inviting", []string{"User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
-		{"User.ReadWrite.All", "write the link marker and attributes of the users xtsync invited, disable, enable and delete them", []string{"Directory.ReadWrite.All"}},
-	}
-}
-
 // checker writes one line per check and counts the failures.
 type checker struct {
 	w      io.Writer
@@ -127,24 +103,24 @@ func checkPermissions(ctx context.Context, c *checker, section string, t config.
 	has := func(p string) bool {
 		return slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) })
 	}
-	for _, r := range requiredPermissions(section) {
+	for _, r := range msgraph.RequiredPermissions(section) {
 		by := ""
-		if !has(r.name) {
-			for _, o := range r.or {
+		if !has(r.Name) {
+			for _, o := range r.Or {
 				if has(o) {
 					by = o
 					break
 				}
 			}
 			if by == "" {
-				c.fail("%s: permission %s not granted (%s): add it to app %s (API permissions, Microsoft Graph, application permission) and grant admin consent; docs/deploy.md, %s tenant", section, r.name, r.why, t.ClientID, section)
+				c.fail("%s: permission %s not granted (%s): add it to app %s (API permissions, Microsoft Graph, application permission) and grant admin consent; docs/deploy.md, %s tenant", section, r.Name, r.Why, t.ClientID, section)
 				continue
 			}
 		}
 		if by != "" {
-			c.ok("%s: permission %s (covered by %s)", section, r.name, by)
+			c.ok("%s: permission %s (covered by %s)", section, r.Name, by)
 		} else {
-			c.ok("%s: permission %s", section, r.name)
+			c.ok("%s: permission %s", section, r.Name)
 		}
 	}
 	return true

@@ -183,30 +183,3 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
-
-// NeededPermission is the Microsoft Graph application permission of
-// docs/deploy.md's tables that a call needs: the source app reads groups
-// (Group.Read.All) and users (User.Read.All), and subscribes to them; the
-// target app writes groups and members (Group.ReadWrite.All), invites
-// (User.Invite.All), reads users (User.Read.All) and writes them
-// (User.ReadWrite.All).
-func NeededPermission(section, method, route string) string {
-	write := method != http.MethodGet
-	switch {
-	case route == "/invitations":
-		return "User.Invite.All"
-	case route == "/subscriptions" || strings.HasPrefix(route, "/subscriptions/"):
-		return "Group.Read.All (group subscriptions) or User.Read.All (the /users subscription)"
-	case strings.HasPrefix(route, "/users"):
-		if write {
-			return "User.ReadWrite.All"
-		}
-		return "User.Read.All"
-	case strings.HasPrefix(route, "/groups"), strings.HasPrefix(route, "/directory/deletedItems"):
-		if write || section == "target" {
-			return "Group.ReadWrite.All"
-		}
-		return "Group.Read.All"
-	}
-	return "listed in docs/deploy.md"
-}

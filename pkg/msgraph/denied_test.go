@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +77,9 @@ func TestNeededPermission(t *testing.T) {
 	for _, tt := range tests {
 		if got := msgraph.NeededPermission(tt.section, tt.method, tt.route); got != tt.want {
 			t.Errorf("%s %s %s: got %q, want %q", tt.section, tt.method, tt.route, got, tt.want)
+		}
+		if !slices.ContainsFunc(msgraph.RequiredPermissions(tt.section), func(r msgraph.Required) bool { return r.Name == tt.want }) {
+			t.Errorf("%s: %s is not among the %s app's required permissions", tt.route, tt.want, tt.section)
 		}
 	}
 }
