@@ -167,12 +167,7 @@ func (d *denied) hint(method string, u *url.URL) string {
 // sign-in gave: the token is for another Graph (cloud, graph_endpoint), or
 // this machine's clock is off.
 func (d *denied) tokenHint() string {
-	key := func(k string) string {
-		if d.section == "" {
-			return k
-		}
-		return d.section + "." + k
-	}
+	key := func(k string) string { return configKey(d.section, k) }
 	return fmt.Sprintf("[xtsync: Graph refused the access token of app %s (%s) for tenant %s: check %s and %s (the token must be for this Graph's cloud), and this machine's clock]",
 		d.clientID, key("client_id"), d.tenantID, key("cloud"), key("graph_endpoint"))
 }

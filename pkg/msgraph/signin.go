@@ -52,19 +52,14 @@ var aadsts = regexp.MustCompile(`AADSTS(\d+)`)
 
 // explain turns a credential error into a SignInError naming the key.
 func (s *signIn) explain(err error) error {
-	if text, ok := endpointText(s.section, "authority_host", s.authority, err); ok {
-		return &SignInError{Text: text, err: err} // TLS, DNS, a refused connection
-	}
 	var afe *azidentity.AuthenticationFailedError
 	if !errors.As(err, &afe) {
+		if text, ok := endpointText(s.section, "authority_host", s.authority, err); ok {
+			return &SignInError{Text: text, err: err} // TLS, DNS, a refused connection
+		}
 		return err // a cancelled context: said as it is
 	}
-	key := func(k string) string {
-		if s.section == "" {
-			return k
-		}
-		return s.section + "." + k
-	}
+	key := func(k string) string { return configKey(s.section, k) }
 	code := 0
 	if m := aadsts.FindStringSubmatch(afe.Error()); m != nil {
 		code, _ = strconv.Atoi(m[1])
@@ -84,8 +79,8 @@ func (s *signIn) explain(err error) error {
 	case 7000112:
 		text = fmt.Sprintf("%s: app %s is disabled in tenant %s (AADSTS7000112): enable its enterprise application", key("client_id"), s.clientID, s.tenantID)
 	default:
-		// MSAL reports a transport failure of the sign-in as text only.
-		if text, ok := signInTransport(s.section, s.authority, afe.Error()); ok {
+		// No AADSTS code: a transport failure, which MSAL reports as text.
+		if text, ok := endpointText(s.section, "authority_host", s.authority, afe); ok {
 			return &SignInError{Text: text, err: err}
 		}
 		desc := afe.Error()
@@ -127,24 +122,4 @@ func (c *Client) GrantedPermissions(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("msgraph: read the access token's claims: %w", err)
 	}
 	return claims.Roles, nil
-}
-
-// signInTransport tells, from the text of a sign-in failure with no AADSTS
-// code, a TLS or network failure reaching the sign-in host.
-func signInTransport(section, host, msg string) (string, bool) {
-	k := func(name string) string {
-		if section == "" {
-			return name
-		}
-		return section + "." + name
-	}
-	switch {
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
-		return fmt.Sprintf("%s: the sign-in host %s presented a TLS certificate this machine does not trust: set %s to the CA that signed it (the emulator's is .xtsync/emulator-ca.pem), or check %s", k("authority_host"), host, k("ca_file"), k("authority_host")), true
-	case strings.Contains(msg, "no such host"):
-		return fmt.Sprintf("%s: the sign-in host %s does not resolve: check %s and %s", k("authority_host"), host, k("authority_host"), k("cloud")), true
-	case strings.Contains(msg, "connection refused") || strings.Contains(msg, "i/o timeout"):
-		return fmt.Sprintf("%s: cannot reach the sign-in host %s: check %s, and the network or proxy between", k("authority_host"), host, k("authority_host")), true
-	}
-	return "", false
 }
