@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/engine"
@@ -36,8 +35,7 @@ func runApprove(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "Deletion guard: nothing held (%d of %d removals, deletes and disables used in the last %s); nothing to approve.\n", st.Guard.Used, st.Guard.Threshold, st.Guard.Window)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Deletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n",
-		h.Since.UTC().Format(time.RFC3339), h.Held, h.Run, h.Planned, h.Used, st.Guard.Threshold, st.Guard.Window)
+	fmt.Fprintln(e.stdout, st.Guard.holding())
 	if *yes && cfg.State.DynamoDBTable != "" {
 		if cfg.State.ReconcileFunction == "" {
 			return errAWSWrites(cfg, `set state.reconcile_function (the stack's reconcile function) to approve from here, or invoke it with {"detail":{"allowDeletions":true}}`)

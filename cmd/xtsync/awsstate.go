@@ -18,26 +18,19 @@ import (
 	"github.com/xtsync/xtsync/pkg/task"
 )
 
-// awsState is the AWS deployment's state table (state.dynamodb_table), for
-// the commands that read it.
-type awsState struct{ *dynamostore.Store }
-
-// Close closes nothing: the table's client holds no resource to release.
-func (awsState) Close() error { return nil }
-
 // openAWSState opens the state table with the AWS environment's
 // credentials and endpoint (AWS_PROFILE, AWS_REGION,
 // AWS_ENDPOINT_URL_DYNAMODB ...), and state.region when set. It sends
 // nothing: the first read does.
-func openAWSState(ctx context.Context, cfg *config.Config) (awsState, error) {
+func openAWSState(ctx context.Context, cfg *config.Config) (unclosed, error) {
 	ac, err := awsConfig(ctx, cfg)
 	if err != nil {
-		return awsState{}, fmt.Errorf("state.dynamodb_table: %w", err)
+		return unclosed{}, fmt.Errorf("state.dynamodb_table: %w", err)
 	}
 	if ac.Region == "" {
-		return awsState{}, &usageError{fmt.Errorf("state.dynamodb_table %s: no AWS region: set state.region, or AWS_REGION", cfg.State.DynamoDBTable)}
+		return unclosed{}, &usageError{fmt.Errorf("state.dynamodb_table %s: no AWS region: set state.region, or AWS_REGION", cfg.State.DynamoDBTable)}
 	}
-	return awsState{dynamostore.New(dynamodb.NewFromConfig(ac), cfg.State.DynamoDBTable, dynamostore.Options{Clock: engine.SystemClock{}})}, nil
+	return unclosed{dynamostore.New(dynamodb.NewFromConfig(ac), cfg.State.DynamoDBTable, dynamostore.Options{Clock: engine.SystemClock{}})}, nil
 }
 
 // awsConfig is the AWS environment's configuration (credentials,

@@ -54,8 +54,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	g := r.Guard
 	switch {
 	case g.Halt != nil:
-		fmt.Fprintf(w, "\nDeletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).\n  Review: xtsync approve; approve: xtsync approve --yes\n",
-			g.Halt.Since.UTC().Format(time.RFC3339), g.Halt.Held, g.Halt.Run, g.Halt.Planned, g.Halt.Used, g.Threshold, g.Window)
+		fmt.Fprintf(w, "\n%s\n  Review: xtsync approve; approve: xtsync approve --yes\n", g.holding())
 	default:
 		fmt.Fprintf(w, "\nDeletion guard: ok, %d of %d removals, deletes and disables used in the last %s\n", g.Used, g.Threshold, g.Window)
 	}
@@ -97,4 +96,12 @@ func when(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// holding is the line that tells a halt of the deletion guard (g.Halt
+// set), for status and approve.
+func (g guardStatus) holding() string {
+	h := g.Halt
+	return fmt.Sprintf("Deletion guard: HOLDING since %s: %d removals, deletes and disables held (run %s planned %d with %d already used of %d per %s).",
+		h.Since.UTC().Format(time.RFC3339), h.Held, h.Run, h.Planned, h.Used, g.Threshold, g.Window)
 }

@@ -36,11 +36,13 @@ type stateStore interface {
 	Close() error
 }
 
-// memState is the in-memory state of a dry run without a state file.
-type memState struct{ *memstore.Store }
+// unclosed is a state with nothing to close: the in-memory one of a dry
+// run without a state file, the AWS deployment's table (its client holds
+// no resource to release).
+type unclosed struct{ engine.Store }
 
 // Close closes nothing.
-func (memState) Close() error { return nil }
+func (unclosed) Close() error { return nil }
 
 // Close closes the state.
 func (l *local) Close() error { return l.store.Close() }
@@ -75,7 +77,7 @@ func openLocalDry(ctx context.Context, cfg *config.Config, log *slog.Logger, que
 		}
 		store, err = openAWSState(ctx, cfg)
 	} else if dry && errors.Is(serr, fs.ErrNotExist) {
-		store = memState{memstore.New()}
+		store = unclosed{memstore.New()}
 	} else {
 		store, err = boltstore.Open(cfg.State.Path, 5*time.Second)
 	}
