@@ -81,20 +81,8 @@ func queueSync(ctx context.Context, e env, cfg *config.Config, group string) err
 // halt docs/aws.md describes; the function plans and fans the work out to
 // the workers. IAM decides who may invoke it.
 func invokeReconcile(ctx context.Context, e env, cfg *config.Config, allow bool) error {
-	ac, err := awsConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("state.reconcile_function: %w", err)
-	}
-	payload, _ := json.Marshal(map[string]any{
-		"version": "0", "id": "xtsync-approve", "detail-type": "xtsync approval", "source": "xtsync.cli",
-		"detail": map[string]bool{"allowDeletions": allow},
-	})
-	out, err := lambda.NewFromConfig(ac).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(cfg.State.ReconcileFunction), Payload: payload})
-	if err != nil {
-		return fmt.Errorf("state.reconcile_function %s: invoke: %w", cfg.State.ReconcileFunction, err)
-	}
-	if out.FunctionError != nil {
-		return fmt.Errorf("state.reconcile_function %s: the approved reconcile failed (%s): %s", cfg.State.ReconcileFunction, *out.FunctionError, truncateText(string(out.Payload), 500))
+	if _, err := invokeFunction(ctx, cfg, map[string]bool{"allowDeletions": allow}); err != nil {
+		return err
 	}
 	e.log.Info("reconcile function invoked", "function", cfg.State.ReconcileFunction, "allow_deletions", allow)
 	if allow {
@@ -103,6 +91,27 @@ func invokeReconcile(ctx context.Context, e env, cfg *config.Config, allow bool)
 		fmt.Fprintf(e.stdout, "reconciling: the reconcile function %s planned and sent the work to the workers (xtsync status and audit show what they did)\n", cfg.State.ReconcileFunction)
 	}
 	return nil
+}
+
+// invokeFunction invokes the reconcile function (state.reconcile_function)
+// with an operator's event of the given detail and returns its answer; a
+// failed run is an error with the function's message.
+func invokeFunction(ctx context.Context, cfg *config.Config, detail any) ([]byte, error) {
+	ac, err := awsConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("state.reconcile_function: %w", err)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"version": "0", "id": "xtsync-operator", "detail-type": "xtsync operator", "source": "xtsync.cli", "detail": detail,
+	})
+	out, err := lambda.NewFromConfig(ac).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(cfg.State.ReconcileFunction), Payload: payload})
+	if err != nil {
+		return nil, fmt.Errorf("state.reconcile_function %s: invoke: %w", cfg.State.ReconcileFunction, err)
+	}
+	if out.FunctionError != nil {
+		return nil, fmt.Errorf("state.reconcile_function %s: the run failed (%s): %s", cfg.State.ReconcileFunction, *out.FunctionError, truncateText(string(out.Payload), 500))
+	}
+	return out.Payload, nil
 }
 
 // truncateText cuts s to n bytes, marking the cut.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // TestSyncOneGroup: `xtsync sync --group` applies one group's changes and
@@ -50,16 +52,28 @@ func TestSyncOneGroup(t *testing.T) {
 	}
 }
 
-// TestOperatorCommandsWhileServing: with serve running (its notifications
-// lost, so only the operator's commands act), `sync --group` runs in serve
-// and applies one group; a halt of the deletion guard is shown by
-// `approve`, which writes nothing, and applied by `approve --yes`.
+// TestOperatorCommandsWhileServing: with serve running and applying
+// changes (notifications on, sales renamed again and again, Graph
+// answering after 20 ms), `sync --group` runs in serve and applies one
+// group; explain and audit read while it works; a halt of the deletion
+// guard is shown by `approve`, which writes nothing, and applied by
+// `approve --yes`.
 func TestOperatorCommandsWhileServing(t *testing.T) {
 	var users []graphemu.User
 	env, srv := startServeWith(t, "sync: {deletion_threshold: 5}\n", func(env *reconcileEnv) { users = engineeringUsers(t, env, 12, "") })
-	src := graphemu.SampleSourceTenant
-	must(t, env.em.SetFaults(src, graphemu.Faults{NotifyDropRate: 1}))
-	eng, fin := env.nick["engineering"], env.nick["finance"]
+	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
+	must(t, srv.queue.WaitIdle(context.Background())) // the start-up reconcile
+	must(t, env.em.SetFaults(dst, graphemu.Faults{Latency: graphemu.Duration(20 * time.Millisecond)}))
+	eng, fin, sales := env.nick["engineering"], env.nick["finance"], env.nick["sales"]
+	churn := make(chan struct{})
+	go func() {
+		defer close(churn)
+		for i := range 15 {
+			_ = env.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = fmt.Sprintf("Sales %d", i) })
+			time.Sleep(100 * time.Millisecond) // a person's pace, not a wait for an outcome
+		}
+	}()
+	defer func() { <-churn }()
 
 	// On demand: one group, in the running serve.
 	must(t, env.em.UpdateGroup(src, fin, func(g *graphemu.Group) { g.DisplayName += " (renamed)" }))
@@ -70,8 +84,15 @@ func TestOperatorCommandsWhileServing(t *testing.T) {
 	if m, _ := mirrorOf(env.em, fin); !strings.HasSuffix(m.DisplayName, "(renamed)") {
 		t.Errorf("finance's mirror is %q, want renamed", m.DisplayName)
 	}
+	if code, out, errs := xtsync(t, "explain", "--config", env.cfg, "--user", users[0].Mail); code != 0 || !strings.Contains(out, "Engineering") {
+		t.Errorf("explain while serving: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := xtsync(t, "audit", "--config", env.cfg, "--group", fin, "--csv"); code != 0 || !strings.Contains(out, "update-group") {
+		t.Errorf("audit --csv while serving: exit %d\n%s\n%s", code, out, errs)
+	}
 
-	// Empty engineering: the sync of it is held by the guard.
+	// Empty engineering: serve's delta pass of it, or the operator's sync,
+	// is held by the guard.
 	for _, u := range users {
 		must(t, env.em.RemoveMember(src, eng, u.ID))
 	}
@@ -81,6 +102,9 @@ func TestOperatorCommandsWhileServing(t *testing.T) {
 	}
 	if m, _ := mirrorOf(env.em, eng); len(m.Members) != 12 {
 		t.Fatalf("the guard let removals through: mirror has %d members, want 12", len(m.Members))
+	}
+	if code, out, _ := xtsync(t, "status", "--config", env.cfg); code != 0 || !strings.Contains(out, "HOLDING removals") {
+		t.Errorf("status does not show engineering held: exit %d\n%s", code, out)
 	}
 
 	// Review: the halt and the plan, nothing written.
@@ -106,20 +130,40 @@ func TestOperatorCommandsWhileServing(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nothing to approve") {
 		t.Errorf("approve with nothing held: exit %d\n%s", code, out)
 	}
-	must(t, srv.queue.WaitIdle(context.Background()))
-	waitfor.WaitFor(t, 10*time.Second, "converged", func() bool { return verifyMirror(env.em, srv.cfg.Scope.Groups) == nil })
+	<-churn
+	waitfor.WaitFor(t, 20*time.Second, "converged", func() bool {
+		return srv.queue.Stats().Pending == 0 && verifyMirror(env.em, srv.cfg.Scope.Groups) == nil
+	})
 }
 
-// TestUnsubscribeWhileServing: unsubscribe refuses while serve runs (it
-// would subscribe again), saying to stop it first, and deletes nothing.
+// TestUnsubscribeWhileServing: unsubscribe against a running serve deletes
+// its subscriptions in it, and they stay off: serve's own subscription
+// check makes none, status says so; subscribe makes them again.
 func TestUnsubscribeWhileServing(t *testing.T) {
-	env, _ := startServeScope(t, []string{"finance"}, "", nil, nil)
-	before := len(env.em.Subscriptions(graphemu.SampleSourceTenant))
-	code, _, errs := xtsync(t, "unsubscribe", "--config", env.cfg)
-	if code != exitFailure || !strings.Contains(errs, "xtsync serve is running") || !strings.Contains(errs, "stop it") {
-		t.Errorf("unsubscribe while serving: exit %d, stderr %q", code, errs)
+	env, srv := startServeScope(t, []string{"finance"}, "", nil, nil)
+	src := graphemu.SampleSourceTenant
+	before := len(env.em.Subscriptions(src))
+	if before == 0 {
+		t.Fatal("serve made no subscription")
 	}
-	if got := len(env.em.Subscriptions(graphemu.SampleSourceTenant)); got != before || got == 0 {
-		t.Errorf("subscriptions: %d, want the %d serve made", got, before)
+	code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("deleted %d subscription(s)", before)) || !strings.Contains(errs, "unsubscribe run by the running xtsync serve") {
+		t.Fatalf("unsubscribe while serving: exit %d\n%s\n%s", code, out, errs)
+	}
+	// serve's scheduled subscription check, now: it makes none.
+	must(t, srv.queue.Enqueue(context.Background(), task.Of(task.Subscriptions, "")))
+	must(t, srv.queue.WaitIdle(context.Background()))
+	if got := len(env.em.Subscriptions(src)); got != 0 {
+		t.Errorf("after the unsubscribe and serve's subscription check Graph has %d subscription(s), want 0", got)
+	}
+	if code, out, _ := xtsync(t, "status", "--config", env.cfg); code != 0 || !strings.Contains(out, "OFF (xtsync unsubscribe)") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+	code, out, errs = xtsync(t, "subscribe", "--config", env.cfg)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d subscription(s) active", before)) {
+		t.Fatalf("subscribe while serving: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got := len(env.em.Subscriptions(src)); got != before {
+		t.Errorf("after subscribe Graph has %d subscription(s), want %d", got, before)
 	}
 }

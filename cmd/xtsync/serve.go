@@ -85,6 +85,9 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	if err := l.Subscriptions.Load(ctx); err != nil {
 		return fail(err)
 	}
+	if l.Subscriptions.Off() {
+		log.Warn("subscriptions off", "hint", "xtsync unsubscribe turned the change notifications off: changes reach the target with the scheduled reconcile only; xtsync subscribe turns them on")
+	}
 	// The handler routes on the path's last segment, so it serves under
 	// public_url's path as it is.
 	hook, err := app.Webhook(l.Subscriptions, l.Router, log)

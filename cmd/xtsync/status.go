@@ -24,14 +24,16 @@ import (
 
 // statusReport is what `xtsync status` shows.
 type statusReport struct {
-	Running       bool              `json:"running"`
-	Groups        []groupStatus     `json:"groups"`
-	Subscriptions []subStatus       `json:"subscriptions"`
-	Queue         *memqueue.Stats   `json:"queue,omitempty"`
-	Parked        []memqueue.Parked `json:"parked,omitempty"`
-	App           *app.Status       `json:"app,omitempty"`
-	Webhook       *webhook.Stats    `json:"webhook,omitempty"`
-	Guard         guardStatus       `json:"deletionGuard"`
+	Running       bool          `json:"running"`
+	Groups        []groupStatus `json:"groups"`
+	Subscriptions []subStatus   `json:"subscriptions"`
+	// SubscriptionsOff is an operator's xtsync unsubscribe.
+	SubscriptionsOff bool              `json:"subscriptionsOff,omitempty"`
+	Queue            *memqueue.Stats   `json:"queue,omitempty"`
+	Parked           []memqueue.Parked `json:"parked,omitempty"`
+	App              *app.Status       `json:"app,omitempty"`
+	Webhook          *webhook.Stats    `json:"webhook,omitempty"`
+	Guard            guardStatus       `json:"deletionGuard"`
 	// From is where a stopped serve's state was read ("state.path F",
 	// "state.dynamodb_table T").
 	From string `json:"from,omitempty"`
@@ -46,9 +48,16 @@ type guardStatus struct {
 	Allowance *engine.Allowance `json:"allowance,omitempty"`
 }
 
+// groupStatus is one scoped group as status shows it.
 type groupStatus struct {
 	SourceID string `json:"sourceId"`
 	Name     string `json:"name,omitempty"`
+	// Kind is the source group's kind (security, distribution list, ...)
+	// as the last run that read it found it.
+	Kind string `json:"kind,omitempty"`
+	// Held is whether the deletion guard's halt holds removals of the
+	// group's mirror.
+	Held bool `json:"held,omitempty"`
 	// Skipped is why the last full reconcile did not mirror the group.
 	Skipped  string    `json:"skipped,omitempty"`
 	TargetID string    `json:"targetId,omitempty"`
@@ -85,13 +94,21 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	for _, sk := range skips {
 		skipped[sk.Group] = sk
 	}
+	g, err := engine.LoadGuard(ctx, store)
+	if err != nil {
+		return statusReport{}, err
+	}
 	for _, id := range scope {
 		m := byID[id]
-		g := groupStatus{SourceID: id, Name: m.SourceName, TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members}
+		gs := groupStatus{SourceID: id, Name: m.SourceName, Kind: string(m.Kind), TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members}
 		if sk, ok := skipped[id]; ok && m.TargetID == "" {
-			g.Name, g.Skipped = sk.Name, sk.Reason
+			gs.Name, gs.Skipped = sk.Name, sk.Reason
+			if sk.Kind != "" {
+				gs.Kind = string(sk.Kind)
+			}
 		}
-		r.Groups = append(r.Groups, g)
+		gs.Held = g.Halt != nil && slices.Contains(g.Halt.Groups, id)
+		r.Groups = append(r.Groups, gs)
 	}
 	subs, err := subscribe.Stored(ctx, store)
 	if err != nil {
@@ -100,8 +117,7 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	for _, s := range subs {
 		r.Subscriptions = append(r.Subscriptions, subStatus{ID: s.ID, Resource: s.Resource, Expires: s.Expires})
 	}
-	g, err := engine.LoadGuard(ctx, store)
-	if err != nil {
+	if r.SubscriptionsOff, err = subscribe.Off(ctx, store); err != nil {
 		return statusReport{}, err
 	}
 	window := cfg.DeletionWindow()
@@ -136,6 +152,8 @@ func (srv *server) adminHandler() http.Handler {
 		writeJSON(w, entries)
 	})
 	mux.HandleFunc("POST /reconcile", srv.serveReconcile)
+	mux.HandleFunc("POST /unsubscribe", srv.serveSubscriptions(true))
+	mux.HandleFunc("POST /subscribe", srv.serveSubscriptions(false))
 	srv.operatorRoutes(mux)
 	return adminOnly(mux)
 }

@@ -23,7 +23,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "xtsync serve: not running (state read from %s)\n", from)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tTARGET GROUP\tMEMBERS\tLAST SYNC\tNOTE")
+	fmt.Fprintln(tw, "\nSOURCE GROUP\tNAME\tKIND\tTARGET GROUP\tMEMBERS\tLAST SYNC\tNOTE")
 	unknown := 0
 	for _, g := range r.Groups {
 		name, target, note := g.Name, g.TargetID, ""
@@ -38,14 +38,24 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 				unknown++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", g.SourceID, name, target, g.Members, when(g.LastSync), note)
+		if g.Held {
+			note = "HOLDING removals (xtsync approve)"
+		}
+		kind := g.Kind
+		if kind == "" {
+			kind = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", g.SourceID, name, kind, target, g.Members, when(g.LastSync), note)
 	}
 	_ = tw.Flush()
 	if unknown > 0 {
 		fmt.Fprintf(w, "%d group(s) not mirrored yet: the next reconcile mirrors them or says why not (xtsync reconcile --dry-run shows it now).\n", unknown)
 	}
 	fmt.Fprintln(w, "\nSubscriptions:")
-	if len(r.Subscriptions) == 0 {
+	switch {
+	case r.SubscriptionsOff:
+		fmt.Fprintln(w, "  OFF (xtsync unsubscribe): changes reach the target with the scheduled reconcile only; xtsync subscribe turns them on")
+	case len(r.Subscriptions) == 0:
 		fmt.Fprintln(w, "  none")
 	}
 	for _, s := range r.Subscriptions {

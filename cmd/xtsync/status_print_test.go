@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,10 @@ import (
 // halt of the deletion guard, at now.
 func statusFixture(now time.Time) (running, halted statusReport) {
 	groups := []groupStatus{
-		{SourceID: "3f0a3c1e-6d2b-4f7a-9a51-0c8e2b7d4a10", Name: "Finance", TargetID: "7c2e9b14-3a5d-4e8f-b061-2d4f6a8c0e12", LastSync: now.Add(-90 * time.Second), Members: 12},
-		{SourceID: "8b1d5f2a-7c3e-4a9b-8d60-1e2f3a4b5c6d", Name: "Sales", TargetID: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", LastSync: now.Add(-2 * time.Hour), Members: 40},
+		{SourceID: "3f0a3c1e-6d2b-4f7a-9a51-0c8e2b7d4a10", Name: "Finance", Kind: "security", TargetID: "7c2e9b14-3a5d-4e8f-b061-2d4f6a8c0e12", LastSync: now.Add(-90 * time.Second), Members: 12},
+		{SourceID: "8b1d5f2a-7c3e-4a9b-8d60-1e2f3a4b5c6d", Name: "Sales", Kind: "dynamic security", TargetID: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", LastSync: now.Add(-2 * time.Hour), Members: 40},
 		{SourceID: "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b"},
-		{SourceID: "6f5e4d3c-2b1a-4f0e-9d8c-7b6a5f4e3d2c", Name: "Announcements", Skipped: "distribution list"},
+		{SourceID: "6f5e4d3c-2b1a-4f0e-9d8c-7b6a5f4e3d2c", Name: "Announcements", Kind: "distribution list", Skipped: "distribution list: Exchange manages its members; not synced"},
 	}
 	subs := []subStatus{{ID: "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e", Resource: "/groups", Expires: now.Add(40 * time.Hour)}}
 	guard := guardStatus{Threshold: 500, Window: "1h0m0s", Used: 3}
@@ -33,9 +34,11 @@ func statusFixture(now time.Time) (running, halted statusReport) {
 		},
 		Webhook: &webhook.Stats{Accepted: 51, Validations: 3, Lifecycle: 2, BadRequests: 1, Rejected: map[string]int64{"client-state": 1}},
 	}
-	halted = statusReport{Groups: groups, Guard: guardStatus{
+	held := slices.Clone(groups)
+	held[0].Held = true
+	halted = statusReport{Groups: held, SubscriptionsOff: true, Guard: guardStatus{
 		Threshold: 5, Window: "1h0m0s", Used: 5,
-		Halt: &engine.Halt{Since: now.Add(-5 * time.Minute), Run: "0a1b2c3d4e5f", Planned: 12, Used: 0, Held: 12},
+		Halt: &engine.Halt{Since: now.Add(-5 * time.Minute), Run: "0a1b2c3d4e5f", Planned: 12, Used: 0, Held: 12, Groups: []string{held[0].SourceID}},
 	}}
 	return running, halted
 }

@@ -324,3 +324,50 @@ func logInit(t *testing.T, name string, reps []rie.Report) {
 	}
 	t.Logf("%s: %d invokes", name, len(reps))
 }
+
+// pump is the SQS event source mapping running beside the test, as Lambda
+// runs it beside an operator: until ctx is done it receives batches,
+// invokes the worker, deletes what succeeded and releases what failed. It
+// returns how many batches it ran, and the first error, when ctx ends.
+func (w *world) pump(ctx context.Context, worker *rie.Function) <-chan pumpResult {
+	done := make(chan pumpResult, 1)
+	go func() {
+		var r pumpResult
+		defer func() { done <- r }()
+		for ctx.Err() == nil {
+			out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+				QueueUrl: aws.String(w.queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			})
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				r.err = err
+				return
+			}
+			if len(out.Messages) == 0 {
+				continue
+			}
+			r.batches++
+			bg := context.WithoutCancel(ctx) // a batch started is finished
+			failed := w.invokeWorker(bg, worker, out.Messages)
+			for _, m := range out.Messages {
+				if failed[*m.MessageId] {
+					w.sqs.ChangeMessageVisibility(bg, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(w.queue), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+					continue
+				}
+				if _, err := w.sqs.DeleteMessage(bg, &sqs.DeleteMessageInput{QueueUrl: aws.String(w.queue), ReceiptHandle: m.ReceiptHandle}); err != nil && r.err == nil {
+					r.err = err
+				}
+			}
+		}
+	}()
+	return done
+}
+
+// pumpResult is what a pump did.
+type pumpResult struct {
+	batches int
+	err     error
+}

@@ -2,14 +2,18 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/internal/awslocal"
 	"github.com/xtsync/xtsync/internal/rie"
+	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
@@ -45,20 +49,7 @@ func TestOperatorOnAWS(t *testing.T) {
 	}
 
 	// The operator's configuration: the functions' own, with the state.
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "xtsync.yaml")
-	region := awslocal.Config(t).Region
-	doc := w.yaml + "state: {dynamodb_table: " + w.table + ", region: " + region + ", queue_url: \"" + w.queue + "\", reconcile_function: function}\n"
-	must(t, os.WriteFile(cfgPath, []byte(doc), 0o600))
-	bin := rie.Build(t, "github.com/xtsync/xtsync/cmd/xtsync")
-	xtsync := func(args ...string) (string, string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append(os.Environ(), w.env...), "AWS_ENDPOINT_URL_LAMBDA="+w.recon.Endpoint())
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		return out.String(), errb.String(), err
-	}
+	cfgPath, xtsync := w.operator()
 	out, errs, err := xtsync("status", "--config", cfgPath)
 	if err != nil || !strings.Contains(out, "HOLDING") || !strings.Contains(out, "state.dynamodb_table "+w.table) {
 		t.Fatalf("status from the table: %v\n%s\n%s", err, out, errs)
@@ -92,5 +83,133 @@ func TestOperatorOnAWS(t *testing.T) {
 	out, errs, err = xtsync("audit", "--config", cfgPath, "--group", eng, "--action", "remove-members", "--outcome", "ok", "--csv")
 	if rows := strings.Count(strings.TrimSpace(out), "\n"); err != nil || rows != before {
 		t.Errorf("audit of the removals: %v, %d rows, want %d\n%s\n%s", err, rows, before, out, errs)
+	}
+}
+
+// operator writes the operator's configuration (the functions' own, with
+// the deployment's state table, queue and reconcile function) and returns
+// its path and a runner of the xtsync CLI with the AWS environment.
+func (w *world) operator() (string, func(args ...string) (string, string, error)) {
+	t := w.t
+	cfgPath := filepath.Join(t.TempDir(), "xtsync.yaml")
+	region := awslocal.Config(t).Region
+	doc := w.yaml + "state: {dynamodb_table: " + w.table + ", region: " + region + ", queue_url: \"" + w.queue + "\", reconcile_function: function}\n"
+	must(t, os.WriteFile(cfgPath, []byte(doc), 0o600))
+	bin := rie.Build(t, "github.com/xtsync/xtsync/cmd/xtsync")
+	return cfgPath, func(args ...string) (string, string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(append(os.Environ(), w.env...), "AWS_ENDPOINT_URL_LAMBDA="+w.recon.Endpoint())
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+}
+
+// TestOperatorWhileWorkersRun: the operator's commands while the workers
+// apply work from the queue (the event source mapping runs beside the
+// test, and Graph answers after 30 ms): status, audit, explain and sync
+// --group during the initial sync; a halt set by a worker's delta pass
+// (notifications on) reviewed and approved while other groups' changes are
+// applied; then the subscriptions turned off through the reconcile
+// function (its scheduled run makes none) and on again.
+func TestOperatorWhileWorkersRun(t *testing.T) {
+	w := newWorldWith(t, "sync: {deletion_threshold: 3}\n")
+	ctx := awslocal.Context(t)
+	must(t, w.em.SetFaults(dst, graphemu.Faults{Latency: graphemu.Duration(30 * time.Millisecond)}))
+	cfgPath, xtsync := w.operator()
+	pumpCtx, stop := context.WithCancel(context.Background())
+	pumped := w.pump(pumpCtx, w.worker)
+	defer func() {
+		stop()
+		r := <-pumped
+		if r.err != nil {
+			t.Errorf("event source mapping: %v", r.err)
+		}
+		t.Logf("the workers ran %d batches", r.batches)
+	}()
+	run := func(args ...string) string {
+		t.Helper()
+		out, errs, err := xtsync(args...)
+		if err != nil {
+			t.Fatalf("xtsync %s: %v\n%s\n%s", strings.Join(args, " "), err, out, errs)
+		}
+		return out
+	}
+
+	// The initial sync in flight.
+	w.reconcile()
+	eng, fin, sales := w.nick["engineering"], w.nick["finance"], w.nick["sales"]
+	if out := run("status", "--config", cfgPath); !strings.Contains(out, "state.dynamodb_table "+w.table) {
+		t.Errorf("status during the initial sync:\n%s", out)
+	}
+	run("audit", "--config", cfgPath, "--csv")
+	if out := run("sync", "--config", cfgPath, "--group", fin); !strings.Contains(out, "sent sync-shard") {
+		t.Errorf("sync --group during the initial sync:\n%s", out)
+	}
+	waitfor.WaitFor(t, 60*time.Second, "the initial sync converged", func() bool { return w.mirrored() == nil })
+	g, _ := w.em.Group(src, eng)
+	member, _ := w.em.User(src, g.Members[0])
+	if out := run("explain", "--config", cfgPath, "--user", member.Mail); !strings.Contains(out, w.targetOf(eng).DisplayName) {
+		t.Errorf("explain %s does not name the group's mirror:\n%s", member.Mail, out)
+	}
+	before := len(w.targetOf(eng).Members)
+
+	// Empty engineering (notified: a worker's delta pass is held by the
+	// guard) while sales is renamed again and again.
+	for _, m := range g.Members {
+		must(t, w.em.RemoveMember(src, eng, m))
+	}
+	churn := make(chan struct{})
+	go func() {
+		defer close(churn)
+		for i := range 10 {
+			_ = w.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = fmt.Sprintf("Sales %d", i) })
+			time.Sleep(200 * time.Millisecond) // a person's pace, not a wait for an outcome
+		}
+	}()
+	waitfor.WaitFor(t, 60*time.Second, "a worker's delta pass held by the guard", func() bool {
+		guard, err := engine.LoadGuard(ctx, w.store)
+		return err == nil && guard.Halt != nil
+	})
+	out := run("status", "--config", cfgPath)
+	if !strings.Contains(out, "HOLDING removals") || !strings.Contains(out, "security") {
+		t.Errorf("status does not show engineering held, with its kind:\n%s", out)
+	}
+	if out := run("approve", "--config", cfgPath); !strings.Contains(out, "remove-members") {
+		t.Errorf("approve (review) while the workers run:\n%s", out)
+	}
+	if n := len(w.targetOf(eng).Members); n != before {
+		t.Fatalf("the review removed members: %d, want %d", n, before)
+	}
+	run("approve", "--config", cfgPath, "--yes")
+	<-churn
+	waitfor.WaitFor(t, 60*time.Second, "converged after the approval", func() bool { return w.mirrored() == nil })
+	if guard, err := engine.LoadGuard(ctx, w.store); err != nil || guard.Halt != nil {
+		t.Errorf("the approval left the halt: %+v (%v)", guard.Halt, err)
+	}
+	out = run("audit", "--config", cfgPath, "--group", eng, "--action", "remove-members", "--outcome", "ok", "--csv")
+	if rows := strings.Count(strings.TrimSpace(out), "\n"); rows != before {
+		t.Errorf("audit of the removals: %d rows, want %d\n%s", rows, before, out)
+	}
+	if out := run("audit", "--config", cfgPath, "--outcome", "failed"); strings.Contains(out, "remove-members") || strings.Contains(out, "update-group") {
+		t.Errorf("failed writes while the operator acted:\n%s", out)
+	}
+
+	// Notifications off through the function; its scheduled run makes none.
+	subs := len(w.em.Subscriptions(src))
+	if out := run("unsubscribe", "--config", cfgPath); !strings.Contains(out, "notifications off") || len(w.em.Subscriptions(src)) != 0 {
+		t.Fatalf("unsubscribe: %d subscriptions left\n%s", len(w.em.Subscriptions(src)), out)
+	}
+	w.reconcile()
+	if n := len(w.em.Subscriptions(src)); n != 0 {
+		t.Errorf("the scheduled reconcile after the unsubscribe made %d subscription(s)", n)
+	}
+	if out := run("status", "--config", cfgPath); !strings.Contains(out, "OFF (xtsync unsubscribe)") {
+		t.Errorf("status after the unsubscribe:\n%s", out)
+	}
+	run("subscribe", "--config", cfgPath)
+	if n := len(w.em.Subscriptions(src)); n != subs {
+		t.Errorf("after subscribe: %d subscription(s), want %d", n, subs)
 	}
 }

@@ -78,8 +78,8 @@ func (s *eng) Reconcile(_ context.Context, ro engine.RunOptions) (*engine.Report
 func (s *eng) UserDelta(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("users", ro)
 }
-func (s *eng) HoldDeletions(_ context.Context, _ string, n int) error {
-	s.calls = append(s.calls, fmt.Sprintf("hold %d", n))
+func (s *eng) HoldDeletions(_ context.Context, _ string, p *engine.Plan) error {
+	s.calls = append(s.calls, fmt.Sprintf("hold %d", p.Deletions))
 	return nil
 }
 func (s *eng) ApproveDeletions(_ context.Context, _ string, n int) error {

@@ -25,7 +25,7 @@ func (w *Worker) FanOut(ctx context.Context, q Queue, sh engine.Sharding, approv
 	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{DryRun: true, AllowDeletions: approve, Trigger: engine.TriggerSchedule})
 	switch {
 	case w.guard.held(t, rep, err):
-		if err := w.eng.HoldDeletions(ctx, rep.Run, rep.Plan.Deletions); err != nil {
+		if err := w.eng.HoldDeletions(ctx, rep.Run, rep.Plan); err != nil {
 			return rep, err
 		}
 	case err != nil:

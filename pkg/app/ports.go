@@ -22,7 +22,7 @@ type Engine interface {
 	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	UserDelta(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
-	HoldDeletions(ctx context.Context, run string, n int) error
+	HoldDeletions(ctx context.Context, run string, p *engine.Plan) error
 	ApproveDeletions(ctx context.Context, run string, n int) error
 }
 

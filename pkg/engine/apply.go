@@ -905,7 +905,8 @@ func (a *applier) markSynced(ctx context.Context) {
 		if !m.live() {
 			continue
 		}
-		m.LastSync, m.Members = now, a.rep.Plan.synced[gid]
+		sg := a.rep.Plan.synced[gid]
+		m.LastSync, m.Members, m.Kind = now, sg.members, sg.kind
 		if err := a.st.putGroup(ctx, m); err != nil {
 			a.e.log.Warn("save group sync time", "group", gid, "err", err)
 		}

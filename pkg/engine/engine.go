@@ -202,7 +202,7 @@ func (e *Engine) guardPlan(ctx context.Context, rep *Report, ro RunOptions) (hal
 	if ro.DryRun {
 		ok, err = e.guard.wouldAdmit(ctx, n, ro.AllowDeletions)
 	} else {
-		ok, err = e.guard.admit(ctx, rep.Run, n, ro.AllowDeletions)
+		ok, err = e.guard.admit(ctx, rep.Run, n, rep.Plan.DeletionGroups(), ro.AllowDeletions)
 	}
 	if err != nil || ok {
 		return nil, err
@@ -214,11 +214,11 @@ func (e *Engine) guardPlan(ctx context.Context, rep *Report, ro RunOptions) (hal
 	return fmt.Errorf("%d removals, deletes and disables held by the deletion guard (threshold %d per %s): %w", n, e.opts.DeletionThreshold, e.guard.window, ErrThreshold), nil
 }
 
-// HoldDeletions halts the deletion guard for a plan of n removals, deletes
-// and disables that will be applied piecewise (the AWS reconcile's
+// HoldDeletions halts the deletion guard for a plan whose removals,
+// deletes and disables will be applied piecewise (the AWS reconcile's
 // fan-out), so that no piece goes through before an operator approves.
-func (e *Engine) HoldDeletions(ctx context.Context, run string, n int) error {
-	return e.guard.hold(ctx, run, n)
+func (e *Engine) HoldDeletions(ctx context.Context, run string, p *Plan) error {
+	return e.guard.hold(ctx, run, p.Deletions, p.DeletionGroups())
 }
 
 // ApproveDeletions lifts a halt of the deletion guard and allows n removals,

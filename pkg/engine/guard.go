@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -54,6 +55,19 @@ type Halt struct {
 	Used    int `json:"used"`
 	// Held counts the destructive changes held since.
 	Held int `json:"held"`
+	// Groups are the source groups whose member removals or mirror
+	// deletes are held (user deletes and disables belong to none).
+	Groups []string `json:"groups,omitempty"`
+}
+
+// holdGroups adds groups to the halt's, sorted and once each.
+func (h *Halt) holdGroups(groups []string) {
+	for _, g := range groups {
+		if !slices.Contains(h.Groups, g) {
+			h.Groups = append(h.Groups, g)
+		}
+	}
+	slices.Sort(h.Groups)
 }
 
 // Allowance lets N more destructive changes through until Until: an
@@ -183,7 +197,7 @@ func (gd *guard) lift(g *GuardState, now time.Time, run string, n int) {
 // when they are held: the guard is halted, or they would take the window
 // over the threshold (which halts it). approve (an operator's
 // --allow-deletions) lifts the halt and lets them through.
-func (gd *guard) admit(ctx context.Context, run string, n int, approve bool) (bool, error) {
+func (gd *guard) admit(ctx context.Context, run string, n int, groups []string, approve bool) (bool, error) {
 	if n == 0 && approve {
 		return true, gd.approve(ctx, run, 0) // an approval lifts a halt even when nothing is left to remove
 	}
@@ -199,8 +213,10 @@ func (gd *guard) admit(ctx context.Context, run string, n int, approve bool) (bo
 		switch {
 		case g.Halt != nil:
 			g.Halt.Held += n
+			g.Halt.holdGroups(groups)
 		case n > gd.budget(g, now):
 			g.Halt = &Halt{Since: now, Run: run, Planned: n, Used: g.InWindow(now.Add(-gd.window)), Held: n}
+			g.Halt.holdGroups(groups)
 		default:
 			admitted = true
 			gd.use(g, now, run, n)
@@ -235,11 +251,12 @@ func (gd *guard) wouldAdmit(ctx context.Context, n int, approve bool) (bool, err
 // hold halts the guard for a plan of n destructive changes that will be
 // applied piecewise (the AWS reconcile's fan-out), so that no piece goes
 // through before an operator approves the whole.
-func (gd *guard) hold(ctx context.Context, run string, n int) error {
+func (gd *guard) hold(ctx context.Context, run string, n int, groups []string) error {
 	_, err := gd.update(ctx, func(g *GuardState, now time.Time) {
 		if g.Halt == nil {
 			g.Halt = &Halt{Since: now, Run: run, Planned: n, Used: g.InWindow(now.Add(-gd.window))}
 		}
+		g.Halt.holdGroups(groups)
 	})
 	if err == nil {
 		gd.log.Warn(LogGuardHolding, "run", run, "planned", n, "threshold", gd.threshold, "window", gd.window)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestGuard(t *testing.T) {
 				clock.t = clock.t.Add(s.after)
 				switch {
 				case s.hold:
-					if err := g.hold(ctx, "fan", s.n); err != nil {
+					if err := g.hold(ctx, "fan", s.n, nil); err != nil {
 						t.Fatal(err)
 					}
 					continue
@@ -107,7 +108,7 @@ func TestGuard(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := g.admit(ctx, "run", s.n, s.approve)
+				got, err := g.admit(ctx, "run", s.n, nil, s.approve)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,5 +117,37 @@ func TestGuard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGuardNamesTheHeldGroups: a halt lists the source groups whose
+// removals it holds, each once, sorted, adding those of later held runs.
+func TestGuardNamesTheHeldGroups(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	store := &fakeStore{recs: map[string]Record{}}
+	g := newGuard(store, clock, slog.New(slog.DiscardHandler), Options{DeletionThreshold: 2, DeletionWindow: time.Hour})
+	ctx := context.Background()
+	if ok, err := g.admit(ctx, "r1", 1, []string{"b"}, false); err != nil || !ok {
+		t.Fatalf("a removal under the threshold: admitted %t, %v", ok, err)
+	}
+	if ok, err := g.admit(ctx, "r2", 5, []string{"c", "a"}, false); err != nil || ok {
+		t.Fatalf("a plan over the threshold: admitted %t, %v", ok, err)
+	}
+	if ok, err := g.admit(ctx, "r3", 1, []string{"c", "d"}, false); err != nil || ok {
+		t.Fatalf("a removal while halted: admitted %t, %v", ok, err)
+	}
+	st, err := LoadGuard(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Halt.Groups, []string{"a", "c", "d"}; !slices.Equal(got, want) {
+		t.Errorf("held groups %v, want %v", got, want)
+	}
+	if err := g.hold(ctx, "fan", 3, []string{"e"}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = LoadGuard(ctx, store)
+	if got, want := st.Halt.Groups, []string{"a", "c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("after a held fan-out: held groups %v, want %v", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -105,7 +106,15 @@ type Skip struct {
 	Group  string `json:"group"`
 	Name   string `json:"name,omitempty"`
 	Member string `json:"member,omitempty"`
-	Reason string `json:"reason"`
+	// Kind is the group's kind when that is why it is skipped.
+	Kind   GroupKind `json:"kind,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+// syncedGroup is a group a plan syncs: its synced member count and kind.
+type syncedGroup struct {
+	members int
+	kind    GroupKind
 }
 
 // Plan is what a run will do.
@@ -124,8 +133,9 @@ type Plan struct {
 	// refs are the synced groups of each source user whose set the plan
 	// changes; the applier records them in the user mappings.
 	refs map[string][]string
-	// synced are the groups the plan syncs, with their synced member count.
-	synced map[string]int
+	// synced are the groups the plan syncs, with their synced member count
+	// and kind.
+	synced map[string]syncedGroup
 	// targets are the target users the plan read (with their link), by id.
 	targets map[string]Member
 }
@@ -166,6 +176,21 @@ func (p *Plan) sort() {
 }
 
 // hold moves the actions that remove access from Actions to Held.
+// DeletionGroups are the source groups of the plan's removals and deletes
+// (held or not), sorted.
+func (p *Plan) DeletionGroups() []string {
+	var out []string
+	for _, list := range [][]Action{p.Actions, p.Held} {
+		for _, a := range list {
+			if a.IsDeletion() && a.Group != "" && !slices.Contains(out, a.Group) {
+				out = append(out, a.Group)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (p *Plan) hold() {
 	keep := p.Actions[:0]
 	for _, a := range p.Actions {

@@ -93,7 +93,7 @@ func targetUsers(snap *Snapshot) map[string]Member {
 
 func newPlanner(opts Options, st *state, snap *Snapshot) *planner {
 	return &planner{
-		opts: opts, st: st, snap: snap, p: &Plan{synced: map[string]int{}},
+		opts: opts, st: st, snap: snap, p: &Plan{synced: map[string]syncedGroup{}},
 		newRefs: map[string][]string{}, resolved: map[string]bool{}, checked: map[string]bool{}, targetUsers: targetUsers(snap),
 		unmapped: map[string]resolution{},
 	}
@@ -205,7 +205,7 @@ func (pl *planner) group(gid string) {
 	}
 	g := sg.Group
 	if kind := g.Kind(); !kind.Syncable() {
-		pl.skip(gid, g.DisplayName, string(kind)+": Exchange manages its members; not synced")
+		pl.p.Skipped = append(pl.p.Skipped, Skip{Group: gid, Name: g.DisplayName, Kind: kind, Reason: string(kind) + ": Exchange manages its members; not synced"})
 		if m != nil {
 			pl.unscoped(m, "became a "+string(kind))
 		}
@@ -300,7 +300,7 @@ func (pl *planner) group(gid string) {
 		}
 		pl.p.Actions = append(pl.p.Actions, a)
 	}
-	pl.p.synced[gid] = len(eligible)
+	pl.p.synced[gid] = syncedGroup{members: len(eligible), kind: g.Kind()}
 	// References: who is a synced member of gid after this plan.
 	isEligible := make(map[string]bool, len(eligible))
 	for _, uid := range eligible {

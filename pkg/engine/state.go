@@ -27,6 +27,8 @@ type GroupMapping struct {
 	LastSync   time.Time `json:"lastSync"`
 	// Members is how many target members the last sync left.
 	Members int `json:"members"`
+	// Kind is the source group's kind at the last sync.
+	Kind GroupKind `json:"kind,omitempty"`
 	// Pending is when a run set out to create the mirror; TargetID is
 	// empty until the creation is known. A later run looks for the mirror
 	// by its mailNickname before creating again.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -141,9 +142,12 @@ const reconcileLease = "reconcile"
 
 // ScheduleDetail is the detail of the reconcile function's event. The
 // schedule sends none; an operator approves a plan the deletion guard held
-// by invoking the function with {"detail":{"allowDeletions":true}}.
+// by invoking the function with {"detail":{"allowDeletions":true}}, and
+// turns the change notifications off or on with
+// {"detail":{"subscriptions":"off"}} ("on"), which does only that.
 type ScheduleDetail struct {
-	AllowDeletions bool `json:"allowDeletions"`
+	AllowDeletions bool   `json:"allowDeletions"`
+	Subscriptions  string `json:"subscriptions,omitempty"`
 }
 
 // HandleSchedule is the reconcile function: under a lease, it keeps the
@@ -153,8 +157,11 @@ func (a *App) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) er
 	var detail ScheduleDetail
 	if len(ev.Detail) > 0 && string(ev.Detail) != "null" {
 		if err := json.Unmarshal(ev.Detail, &detail); err != nil {
-			return fmt.Errorf("reconcile event detail: %w (want {\"allowDeletions\": true} or none)", err)
+			return fmt.Errorf("reconcile event detail: %w (want {\"allowDeletions\": true}, {\"subscriptions\": \"off\"|\"on\"} or none)", err)
 		}
+	}
+	if s := detail.Subscriptions; s != "" && s != "off" && s != "on" {
+		return errors.New(`reconcile event detail: subscriptions: want "off" or "on"`)
 	}
 	owner := newOwner(ctx)
 	ttl := 15 * time.Minute
@@ -173,6 +180,15 @@ func (a *App) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) er
 	}()
 	if err := a.Subscriptions.Load(ctx); err != nil {
 		return err
+	}
+	switch detail.Subscriptions {
+	case "off":
+		n, err := a.Subscriptions.Unsubscribe(ctx)
+		a.log.Info("subscriptions switched by an operator", "off", true, "deleted", n)
+		return err
+	case "on":
+		a.log.Info("subscriptions switched by an operator", "off", false)
+		return a.Subscriptions.Subscribe(ctx)
 	}
 	if err := a.Subscriptions.Ensure(ctx); err != nil {
 		contract.LogSubscriptionsFailed(ctx, a.log, err) // the sync goes on; the next run retries

@@ -5,7 +5,9 @@
 // subscription whose changes the worker filters by the synced users), renews
 // them well before they expire, recreates removed ones, and deletes them on
 // request. Subscriptions, with their clientState secrets, are kept in the
-// engine's state store.
+// engine's state store, and so is an operator's unsubscribe: once off,
+// the subscriptions stay off, in every process on the state, until an
+// operator subscribes again.
 package subscribe
 
 import (
@@ -68,6 +70,8 @@ type Manager struct {
 	cfg  Config
 	mu   sync.Mutex
 	subs map[string]stored // by id
+	// off is the operator's unsubscribe, as last loaded or set.
+	off bool
 }
 
 // stored is a subscription with the version of its record.
@@ -77,6 +81,9 @@ type stored struct {
 }
 
 const recordPrefix = "subscription:"
+
+// offKey is the record of an operator's unsubscribe (its presence).
+const offKey = "subscriptions-off"
 
 // New returns a manager; call Load before serving the webhook.
 func New(cfg Config) (*Manager, error) {
@@ -90,14 +97,20 @@ func New(cfg Config) (*Manager, error) {
 	return &Manager{cfg: cfg, subs: map[string]stored{}}, nil
 }
 
-// Load reads the stored subscriptions.
+// Load reads the stored subscriptions and whether an operator turned them
+// off.
 func (m *Manager) Load(ctx context.Context) error {
 	recs, err := records(ctx, m.cfg.Store)
 	if err != nil {
 		return err
 	}
+	off, err := Off(ctx, m.cfg.Store)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.off = off
 	m.subs = make(map[string]stored, len(recs))
 	for _, s := range recs {
 		m.subs[s.ID] = s
@@ -169,11 +182,15 @@ func (m *Manager) wanted() []string {
 
 // Ensure makes the subscriptions match the scope: it creates the missing,
 // renews those near expiry (or recreates them when Graph lost them), and
-// deletes those no longer wanted. It returns the first error after trying
-// everything.
+// deletes those no longer wanted (all of them while an operator has them
+// off). It returns the first error after trying everything.
 func (m *Manager) Ensure(ctx context.Context) error {
 	want := map[string]bool{}
-	for _, r := range m.wanted() {
+	wanted := m.wanted()
+	if m.Off() {
+		wanted = nil
+	}
+	for _, r := range wanted {
 		want[r] = true
 	}
 	var errs []error
@@ -192,7 +209,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 			have[s.Resource] = true
 		}
 	}
-	for _, r := range m.wanted() {
+	for _, r := range wanted {
 		if !have[r] {
 			if _, err := m.create(ctx, r); err != nil {
 				errs = append(errs, err)
@@ -306,17 +323,93 @@ func (m *Manager) Recreate(ctx context.Context, id string) error {
 		return err
 	}
 	_ = m.cfg.Graph.Delete(ctx, id) // gone already, most likely
+	if m.Off() {
+		return nil
+	}
 	_, err := m.create(ctx, s.Resource)
 	return err
 }
 
-// Unsubscribe deletes every subscription xtsync made.
-func (m *Manager) Unsubscribe(ctx context.Context) error {
+// Off reports whether an operator turned the subscriptions off.
+func (m *Manager) Off() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.off
+}
+
+// Unsubscribe turns the subscriptions off (recorded first, so that no
+// Ensure in this or another process makes them again) and deletes every
+// subscription xtsync made. It returns how many it deleted.
+func (m *Manager) Unsubscribe(ctx context.Context) (int, error) {
+	if err := m.setOff(ctx, true); err != nil {
+		return 0, err
+	}
+	n := 0
 	var errs []error
 	for _, s := range m.List() {
-		errs = append(errs, m.remove(ctx, s.ID))
+		err := m.remove(ctx, s.ID)
+		if err == nil {
+			n++
+		}
+		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	m.cfg.Log.Info("subscriptions off", "deleted", n)
+	return n, errors.Join(errs...)
+}
+
+// Subscribe turns the subscriptions on again after Unsubscribe and makes
+// them (Ensure).
+func (m *Manager) Subscribe(ctx context.Context) error {
+	if err := m.setOff(ctx, false); err != nil {
+		return err
+	}
+	m.cfg.Log.Info("subscriptions on")
+	return m.Ensure(ctx)
+}
+
+// setOff records whether the subscriptions are off.
+func (m *Manager) setOff(ctx context.Context, off bool) error {
+	rec, err := m.cfg.Store.Get(ctx, engine.RecordMeta, offKey)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		if off {
+			_, err = m.cfg.Store.Put(ctx, engine.RecordMeta, offKey, 0, []byte(`{"off":true}`))
+		} else {
+			err = nil
+		}
+	case err == nil && !off:
+		err = m.cfg.Store.Delete(ctx, engine.RecordMeta, offKey, rec.Version)
+		if errors.Is(err, engine.ErrNotFound) {
+			err = nil
+		}
+	}
+	if err != nil && !errors.Is(err, engine.ErrConflict) { // a conflict: another process set the same
+		return fmt.Errorf("record subscriptions %s: %w", onOff(off), err)
+	}
+	m.mu.Lock()
+	m.off = off
+	m.mu.Unlock()
+	return nil
+}
+
+func onOff(off bool) string {
+	if off {
+		return "off"
+	}
+	return "on"
+}
+
+// Off reports whether an operator turned the subscriptions of a store's
+// state off (xtsync unsubscribe).
+func Off(ctx context.Context, store engine.Store) (bool, error) {
+	_, err := store.Get(ctx, engine.RecordMeta, offKey)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("load subscriptions off: %w", err)
+	}
+	return true, nil
 }
 
 // Stored lists the subscriptions recorded in a store, without a manager

@@ -264,7 +264,7 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 			if got, ok := newManager(t, g, store, c, 2).Lookup(ctx, now.ID); !ok || !got.OnUsers() {
 				t.Fatal("reloaded manager does not know the users subscription")
 			}
-			if err := m.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m.List()) != 0 {
+			if _, err := m.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m.List()) != 0 {
 				t.Fatalf("unsubscribe: %v, %d left", err, len(g.subs))
 			}
 		})
@@ -315,11 +315,69 @@ func TestRenewRecreateAndReload(t *testing.T) {
 		t.Fatalf("shrink: %v, %d known, %d in graph", err, len(m3.List()), len(g.subs))
 	}
 	usersSub(t, m3.List())
-	if err := m3.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m3.List()) != 0 {
+	if _, err := m3.Unsubscribe(ctx); err != nil || len(g.subs) != 0 || len(m3.List()) != 0 {
 		t.Fatalf("unsubscribe: %v, %d left", err, len(g.subs))
 	}
-	if recs, _ := store.List(ctx, engine.RecordMeta); len(recs) != 0 {
-		t.Fatalf("%d subscription records left", len(recs))
+	if subs, _ := subscribe.Stored(ctx, store); len(subs) != 0 {
+		t.Fatalf("%d subscription records left", len(subs))
+	}
+}
+
+// TestUnsubscribeStaysOff: an operator's unsubscribe is kept in the state:
+// another manager on it (serve after a restart, the next reconcile
+// function) creates nothing, a lifecycle event's recreate makes nothing,
+// and Subscribe turns them on again for every manager.
+func TestUnsubscribeStaysOff(t *testing.T) {
+	ctx := context.Background()
+	g := &fakeGraph{subs: map[string]engine.Subscription{}}
+	store := memstore.New()
+	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	a := newManager(t, g, store, c, 3)
+	must(t, a.Ensure(ctx))
+	stale := newManager(t, g, store, c, 3) // loaded before the unsubscribe
+	kept := stale.List()[0]
+	n, err := a.Unsubscribe(ctx)
+	if err != nil || n != 4 || len(g.subs) != 0 || !a.Off() {
+		t.Fatalf("unsubscribe: deleted %d, %v; %d left in graph, off %t", n, err, len(g.subs), a.Off())
+	}
+	if off, err := subscribe.Off(ctx, store); err != nil || !off {
+		t.Fatalf("the state says off %t (%v), want true", off, err)
+	}
+	b := newManager(t, g, store, c, 3)
+	must(t, b.Ensure(ctx))
+	if g.creates != 4 || len(g.subs) != 0 {
+		t.Errorf("a manager loaded after the unsubscribe created %d (total creates %d, want 4)", len(g.subs), g.creates)
+	}
+	// A worker's lifecycle event after the unsubscribe: it loads the state,
+	// the recreate finds nothing, and its fallback Ensure makes nothing.
+	must(t, stale.Load(ctx))
+	if err := stale.Recreate(ctx, kept.ID); !errors.Is(err, engine.ErrNotFound) {
+		t.Fatalf("recreate of an unsubscribed subscription: %v, want ErrNotFound", err)
+	}
+	must(t, stale.Ensure(ctx))
+	if len(g.subs) != 0 {
+		t.Errorf("a recreate while off made %d subscription(s)", len(g.subs))
+	}
+	if _, err := a.Unsubscribe(ctx); err != nil { // again: nothing to do, still off
+		t.Fatal(err)
+	}
+	must(t, b.Subscribe(ctx))
+	if len(g.subs) != 4 || b.Off() {
+		t.Fatalf("subscribe: %d in graph, off %t; want 4, false", len(g.subs), b.Off())
+	}
+	if off, _ := subscribe.Off(ctx, store); off {
+		t.Error("the state still says off after Subscribe")
+	}
+	must(t, a.Load(ctx))
+	if a.Off() {
+		t.Error("a reloaded manager is still off")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -349,7 +407,7 @@ func TestStoredLookup(t *testing.T) {
 		}
 	}
 	// A deleted subscription stays known until the TTL passes.
-	if err := m.Unsubscribe(ctx); err != nil {
+	if _, err := m.Unsubscribe(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := l.Lookup(ctx, s.ID); !ok {
