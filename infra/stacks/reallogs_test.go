@@ -62,7 +62,7 @@ func TestAlarmsMatchRealLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := eng.HoldDeletions(ctx, "run1", 12); err != nil {
+	if err := eng.HoldDeletions(ctx, "run1", &engine.Plan{Deletions: 12}); err != nil {
 		t.Fatal(err)
 	}
 	if err := eng.ApproveDeletions(ctx, "run2", 12); err != nil {
