@@ -62,7 +62,7 @@ func runCheck(ctx context.Context, e env, args []string) error {
 		section string
 		tenant  config.Tenant
 	}{{"source", cfg.Source}, {"target", cfg.Target}} {
-		cl, err := msgraph.ForTenant(side.section, side.tenant, e.log)
+		cl, err := msgraph.ForTenant(side.section, side.tenant, e.log, nil)
 		if err != nil {
 			c.fail("%s: %v", side.section, err)
 			continue

@@ -13,6 +13,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/memqueue"
+	"github.com/xtsync/xtsync/pkg/metrics"
 	"github.com/xtsync/xtsync/pkg/task"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
@@ -47,8 +48,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 // server is a running `xtsync serve`.
 type server struct {
-	cfg       *config.Config
-	local     *local
+	cfg   *config.Config
+	local *local
+	// history keeps a snapshot of local's metrics every 10 s for the last
+	// hour (the console's charts).
+	history   *metrics.History
 	queue     *memqueue.Queue
 	hook      *webhook.Handler
 	http      *http.Server
@@ -106,7 +110,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &server{
-		cfg: cfg, local: l, queue: q, hook: hook, log: log, cancel: cancel, base: context.WithoutCancel(ctx), done: make(chan struct{}),
+		cfg: cfg, local: l, queue: q, history: metrics.NewHistory(l.metrics, 360), hook: hook, log: log, cancel: cancel, base: context.WithoutCancel(ctx), done: make(chan struct{}),
 		addr: ln.Addr().String(), adminAddr: aln.Addr().String(),
 		http: &http.Server{Handler: hook, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 	}
@@ -131,7 +135,23 @@ func (srv *server) serve(hs *http.Server, ln net.Listener) {
 // schedule runs the periodic tasks until ctx is done.
 func (srv *server) schedule(ctx context.Context, every time.Duration) {
 	defer close(srv.done)
+	go srv.sample(ctx, 10*time.Second)
 	schedule(ctx, srv.queue, every)
+}
+
+// sample records the metrics' history every `every` until ctx is done.
+func (srv *server) sample(ctx context.Context, every time.Duration) {
+	srv.history.Record(time.Now())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			srv.history.Record(now)
+		}
+	}
 }
 
 // schedule queues the full reconcile every `every` and the subscription

@@ -151,6 +151,7 @@ func (srv *server) adminHandler() http.Handler {
 		}
 		writeJSON(w, entries)
 	})
+	mux.Handle("GET /metrics", srv.metricsHandler())
 	mux.HandleFunc("POST /reconcile", srv.serveReconcile)
 	mux.HandleFunc("POST /unsubscribe", srv.serveSubscriptions(true))
 	mux.HandleFunc("POST /subscribe", srv.serveSubscriptions(false))

@@ -16,6 +16,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memstore"
+	"github.com/xtsync/xtsync/pkg/metrics"
 	"github.com/xtsync/xtsync/pkg/msgraph"
 	"github.com/xtsync/xtsync/pkg/task"
 )
@@ -26,6 +27,8 @@ type local struct {
 	*app.App
 	store    stateStore
 	src, dst *msgraph.Client
+	// metrics counts what this process does (serve's /metrics).
+	metrics *metrics.Set
 }
 
 // stateStore is the state a local run opens: the bbolt file, or, for a
@@ -62,11 +65,12 @@ func openLocal(ctx context.Context, cfg *config.Config, log *slog.Logger, queue 
 // openLocalDry is openLocal; with dry, a missing state file is not
 // created: the run sees an empty state in memory.
 func openLocalDry(ctx context.Context, cfg *config.Config, log *slog.Logger, queue func(process func(ctx context.Context, t task.Task) error) app.Queue, dry bool) (*local, error) {
-	src, err := msgraph.ForTenant("source", cfg.Source, log)
+	m := metrics.New()
+	src, err := msgraph.ForTenant("source", cfg.Source, log, m)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("source: %w", err)}
 	}
-	dst, err := msgraph.ForTenant("target", cfg.Target, log)
+	dst, err := msgraph.ForTenant("target", cfg.Target, log, m)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("target: %w", err)}
 	}
@@ -94,11 +98,11 @@ func openLocalDry(ctx context.Context, cfg *config.Config, log *slog.Logger, que
 	a, err := app.Build(app.Deps{
 		Config: cfg, Source: msgraph.NewSource(src, schema), Target: msgraph.NewTarget(dst, schema),
 		Subscriptions: msgraph.NewSubscriptionAPI(src), Store: store, Queue: queue,
-		Approve: app.ApproveServe, Log: log, Clock: engine.SystemClock{},
+		Approve: app.ApproveServe, Metrics: m, Log: log, Clock: engine.SystemClock{},
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &local{App: a, store: store, src: src, dst: dst}, nil
+	return &local{App: a, store: store, src: src, dst: dst, metrics: m}, nil
 }

@@ -101,7 +101,7 @@ func (s *subs) Recreate(_ context.Context, id string) error {
 
 func TestRouter(t *testing.T) {
 	q := &queue{}
-	r := app.NewRouter(scope{}, q, testlog.New(t, slog.LevelDebug))
+	r := app.NewRouter(scope{}, q, nil, testlog.New(t, slog.LevelDebug))
 	ctx := t.Context()
 	if !r.InScope(ctx, "a1") || r.InScope(ctx, "out") {
 		t.Fatal("InScope does not follow the scope")
@@ -143,7 +143,7 @@ func TestRouter(t *testing.T) {
 
 func TestWorker(t *testing.T) {
 	e, su := &eng{}, &subs{}
-	w := app.NewWorker(e, su, app.ApproveServe, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
+	w := app.NewWorker(e, su, app.ApproveServe, nil, testlog.New(t, slog.LevelDebug), engine.SystemClock{})
 	ctx := t.Context()
 	for _, k := range []string{"shard:s-a", "sync-shard:s-b", "sync-unscoped", "users", "reconcile", "subscriptions", "renew:sub1", "recreate:sub1"} {
 		tk, err := task.Parse(k)
@@ -193,7 +193,7 @@ func TestWorkerOutcome(t *testing.T) {
 			t.Run(tt.name+"/"+k, func(t *testing.T) {
 				e := &eng{err: tt.err, rep: &engine.Report{Plan: &engine.Plan{Deletions: 3}, Summary: engine.Summary{Failures: tt.failures}}}
 				logs := &strings.Builder{}
-				w := app.NewWorker(e, &subs{}, app.ApproveServe, slog.New(slog.NewTextHandler(logs, nil)), engine.SystemClock{})
+				w := app.NewWorker(e, &subs{}, app.ApproveServe, nil, slog.New(slog.NewTextHandler(logs, nil)), engine.SystemClock{})
 				tk, _ := task.Parse(k)
 				err := w.Process(t.Context(), tk)
 				if (err != nil) != tt.wantErr || errors.Is(err, task.ErrPermanent) != tt.wantPermanent {
@@ -234,7 +234,7 @@ func TestFanOut(t *testing.T) {
 			q := &queue{}
 			e := &eng{err: tt.err, rep: &engine.Report{Plan: &engine.Plan{Deletions: 7, Actions: actions}}}
 			logs := &strings.Builder{}
-			w := app.NewWorker(e, &subs{}, app.ApproveAWS, slog.New(slog.NewTextHandler(logs, nil)), engine.SystemClock{})
+			w := app.NewWorker(e, &subs{}, app.ApproveAWS, nil, slog.New(slog.NewTextHandler(logs, nil)), engine.SystemClock{})
 			if _, err := w.FanOut(t.Context(), q, sharding, tt.approve); err != nil {
 				t.Fatal(err)
 			}

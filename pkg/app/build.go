@@ -32,6 +32,9 @@ type Deps struct {
 	// Approve tells operators how to approve a plan the deletion guard
 	// holds (ApproveServe, ApproveAWS).
 	Approve string
+	// Metrics, optional, counts changes received and applied and held
+	// runs (pkg/metrics.Set).
+	Metrics Metrics
 	Log     *slog.Logger
 	Clock   engine.Clock
 }
@@ -67,11 +70,11 @@ func Build(d Deps) (*App, error) {
 	}
 	a := &App{
 		Config: c, Engine: eng, Subscriptions: subs, Sharding: engine.NewSharding(c.Scope.Groups),
-		Worker: NewWorker(eng, subs, d.Approve, d.Log, d.Clock),
+		Worker: NewWorker(eng, subs, d.Approve, d.Metrics, d.Log, d.Clock),
 	}
 	if d.Queue != nil {
 		a.Queue = d.Queue(a.Worker.Process)
-		a.Router = NewRouter(Sharding{a.Sharding}, a.Queue, d.Log)
+		a.Router = NewRouter(Sharding{a.Sharding}, a.Queue, d.Metrics, d.Log)
 	}
 	return a, nil
 }

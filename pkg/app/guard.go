@@ -23,6 +23,7 @@ const (
 type guardLog struct {
 	log     *slog.Logger
 	approve string
+	metrics Metrics // nil: none
 }
 
 // held reports whether err is the deletion guard holding a run's
@@ -36,5 +37,8 @@ func (g guardLog) held(t task.Task, rep *engine.Report, err error) bool {
 		deletions = rep.Plan.Deletions
 	}
 	g.log.Warn(LogHeld, "task", t.Key(), "deletions", deletions, "approve", g.approve, "err", err)
+	if g.metrics != nil {
+		g.metrics.GuardHeld()
+	}
 	return true
 }

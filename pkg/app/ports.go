@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/task"
@@ -27,6 +28,18 @@ type Engine interface {
 }
 
 var _ Engine = (*engine.Engine)(nil)
+
+// Metrics is told what the router and the worker do (pkg/metrics.Set);
+// nil counts nothing.
+type Metrics interface {
+	// ChangesReceived is n changes queued from notifications.
+	ChangesReceived(n int)
+	// ChangesApplied is n queued changes applied, the oldest queued
+	// latency ago.
+	ChangesApplied(n int, latency time.Duration)
+	// GuardHeld is one run the deletion guard held.
+	GuardHeld()
+}
 
 // SubscriptionManager keeps the Graph subscriptions alive (pkg/subscribe).
 type SubscriptionManager interface {

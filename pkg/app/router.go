@@ -17,9 +17,10 @@ var _ webhook.Sink = (*Router)(nil)
 // changed users into the users pass, a lifecycle event into subscription
 // upkeep. It only enqueues; it never calls Graph.
 type Router struct {
-	scope Scope
-	queue Queue
-	log   *slog.Logger
+	scope   Scope
+	queue   Queue
+	metrics Metrics // nil: none
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	status RouterStatus
@@ -45,8 +46,8 @@ func Webhook(lookup webhook.SubscriptionLookup, r *Router, log *slog.Logger) (*w
 }
 
 // NewRouter returns a router of scope's groups onto q.
-func NewRouter(scope Scope, q Queue, log *slog.Logger) *Router {
-	return &Router{scope: scope, queue: q, log: log}
+func NewRouter(scope Scope, q Queue, m Metrics, log *slog.Logger) *Router {
+	return &Router{scope: scope, queue: q, metrics: m, log: log}
 }
 
 // Status returns a copy of the router's counts.
@@ -116,5 +117,8 @@ func (r *Router) enqueue(ctx context.Context, changes int, tasks ...task.Task) e
 		return err
 	}
 	r.status.ChangesQueued += changes
+	if r.metrics != nil && changes > 0 {
+		r.metrics.ChangesReceived(changes)
+	}
 	return nil
 }

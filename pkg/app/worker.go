@@ -16,11 +16,12 @@ import (
 // Worker runs tasks: each kind with the engine or the subscription
 // manager. Process is what both queues call.
 type Worker struct {
-	eng   Engine
-	subs  SubscriptionManager
-	guard guardLog
-	log   *slog.Logger
-	clock engine.Clock
+	eng     Engine
+	subs    SubscriptionManager
+	guard   guardLog
+	metrics Metrics // nil: none
+	log     *slog.Logger
+	clock   engine.Clock
 
 	mu     sync.Mutex
 	status WorkerStatus
@@ -38,8 +39,8 @@ type WorkerStatus struct {
 // NewWorker returns a worker over the engine and the subscription manager.
 // approve tells operators how to approve a plan the deletion guard holds
 // on this deployment (it goes into the log line).
-func NewWorker(eng Engine, subs SubscriptionManager, approve string, log *slog.Logger, clock engine.Clock) *Worker {
-	return &Worker{eng: eng, subs: subs, guard: guardLog{log: log, approve: approve}, log: log, clock: clock}
+func NewWorker(eng Engine, subs SubscriptionManager, approve string, m Metrics, log *slog.Logger, clock engine.Clock) *Worker {
+	return &Worker{eng: eng, subs: subs, guard: guardLog{log: log, approve: approve, metrics: m}, metrics: m, log: log, clock: clock}
 }
 
 // Status returns a copy of the worker's status.
@@ -56,6 +57,15 @@ func (w *Worker) Status() WorkerStatus {
 // the reconcile and the AWS reconcile's parts (sync-shard, sync-unscoped)
 // TriggerSchedule.
 func (w *Worker) Process(ctx context.Context, t task.Task) error {
+	err := w.process(ctx, t)
+	if r, ok := task.ReceivedFrom(ctx); ok && err == nil && w.metrics != nil && (t.Kind == task.Delta || t.Kind == task.Users) {
+		w.metrics.ChangesApplied(r.N, w.clock.Now().Sub(r.At))
+	}
+	return err
+}
+
+// process is Process without the metrics.
+func (w *Worker) process(ctx context.Context, t task.Task) error {
 	switch t.Kind {
 	case task.Delta:
 		rep, err := w.eng.DeltaShard(ctx, t.Arg, engine.RunOptions{Trigger: engine.TriggerNotification})

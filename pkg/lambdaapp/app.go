@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xtsync/xtsync/pkg/metrics"
 	"log/slog"
 	"net/http"
 	"time"
@@ -76,7 +77,7 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, err
 	// its delta read would leave a change to the next reconcile; a spare
 	// message costs one empty delta read.
 	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond})
-	return app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewRouter(sc, q, log), log)
+	return app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewRouter(sc, q, nil, log), log)
 }
 
 // ---- worker and reconcile ----
@@ -86,14 +87,16 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, err
 type App struct {
 	*app.App
 	Store *dynamostore.Store
-	log   *slog.Logger
+	// Metrics counts what this function instance does.
+	Metrics *metrics.Set
+	log     *slog.Logger
 }
 
 // GraphPorts builds the Graph side of a configuration: the engine's source
 // and target, and the source's subscriptions. The worker and reconcile mains
 // pass msgraph.Ports; this package does not import msgraph, so the webhook
 // function, which also imports it, links no Graph SDK.
-type GraphPorts func(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, engine.SubscriptionAPI, error)
+type GraphPorts func(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Source, engine.Target, engine.SubscriptionAPI, error)
 
 // New loads the configuration and secrets (once per container) and builds
 // the application with app.Build.
@@ -103,7 +106,8 @@ func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, grap
 		return nil, err
 	}
 	c.ShareQuota(s.QuotaShare) // the function's instances share each tenant's quota
-	src, dst, subs, err := graph(c, log)
+	m := metrics.New()
+	src, dst, subs, err := graph(c, log, m)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +118,12 @@ func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, grap
 		// The worker is the Lambda function on the queue: SQS does not run
 		// the process itself.
 		Queue:   func(func(context.Context, task.Task) error) app.Queue { return q },
-		Approve: app.ApproveAWS, Log: log, Clock: engine.SystemClock{},
+		Approve: app.ApproveAWS, Metrics: m, Log: log, Clock: engine.SystemClock{},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{App: a, Store: store, log: log}, nil
+	return &App{App: a, Store: store, Metrics: m, log: log}, nil
 }
 
 // HandleSQS is the worker function: one FIFO batch, with partial batch

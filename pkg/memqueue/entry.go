@@ -26,4 +26,22 @@ type entry struct {
 	lastErr  string
 	parkedAt time.Time
 	stop     func() bool // stops the retry timer, while retrying
+	// received are the enqueues the next run covers (the oldest's time and
+	// their count); next those made while a run was running.
+	received, next task.Received
+}
+
+// merge is the enqueues of a and b together.
+func merge(a, b task.Received) task.Received {
+	switch {
+	case a.N == 0:
+		return b
+	case b.N == 0:
+		return a
+	}
+	at := a.At
+	if b.At.Before(at) {
+		at = b.At
+	}
+	return task.Received{At: at, N: a.N + b.N}
 }

@@ -119,12 +119,15 @@ func (q *Queue) enqueueLocked(t task.Task) error {
 	}
 	key := t.Key()
 	e, known := q.entries[key]
+	one := task.Received{At: q.opts.Clock.Now(), N: 1}
 	if known {
 		switch e.state {
 		case statePending, stateRetrying:
+			e.received = merge(e.received, one)
 			return nil
 		case stateRunning:
 			e.dirty = true
+			e.next = merge(e.next, one)
 			return nil
 		}
 	}
@@ -133,10 +136,11 @@ func (q *Queue) enqueueLocked(t task.Task) error {
 		return ErrFull
 	}
 	if known { // parked
+		e.received = merge(e.received, one)
 		q.unparkLocked(key, e)
 		return nil
 	}
-	e = &entry{task: t}
+	e = &entry{task: t, received: one}
 	q.entries[key] = e
 	q.pushLocked(key, e)
 	return nil

@@ -19,22 +19,34 @@ func (q *Queue) work() {
 		e.state = stateRunning
 		q.running++
 		ctx := q.runCtx
+		run := e.received
+		e.received = task.Received{}
 		q.mu.Unlock()
 
+		if run.N > 0 {
+			ctx = task.WithReceived(ctx, run)
+		}
 		err := q.process(ctx, e.task)
-		q.finish(key, e, err)
+		q.finish(key, e, run, err)
 	}
 }
 
-// finish records the outcome of one run of key: done, run again (dirty),
-// retry later, or park.
-func (q *Queue) finish(key string, e *entry, err error) {
+// finish records the outcome of one run of key, which covered the
+// enqueues run: done, run again (dirty), retry later (the run's enqueues
+// still to cover), or park.
+func (q *Queue) finish(key string, e *entry, run task.Received, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	defer q.updateSettledLocked()
 	q.running--
 	dirty := e.dirty
 	e.dirty = false
+	if err == nil {
+		e.received = merge(e.received, e.next)
+	} else {
+		e.received = merge(merge(e.received, run), e.next)
+	}
+	e.next = task.Received{}
 
 	if err == nil {
 		q.processed++

@@ -57,6 +57,17 @@ type Config struct {
 	// reads), under Graph's throttling limits; the zero value takes the
 	// defaults, NoPace() turns pacing off.
 	Pace Pace
+	// Observer, optional, is told of every request attempt and retry
+	// (metrics), under Section's name.
+	Observer Observer
+}
+
+// Observer is told of Graph requests (pkg/metrics.Set is one).
+type Observer interface {
+	// GraphRequest is one attempt and its answer's status (0: none).
+	GraphRequest(tenant, method, route string, status int)
+	// GraphRetry is one request sent again.
+	GraphRetry(tenant string)
 }
 
 // Client is a signed-in Microsoft Graph client for one tenant: the
@@ -116,10 +127,12 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 		}
 	}
 	counter := NewCounter(base)
+	counter.observe(cfg.Section, cfg.Observer)
 	hinted := &denied{next: counter, section: cfg.Section, clientID: cfg.ClientID, tenantID: cfg.TenantID}
 	pacer := NewPacer(hinted, cfg.Pace)
 	retry := NewRetry(hinted, policy, log)
 	retry.pace = pacer
+	retry.tenant, retry.obs = cfg.Section, cfg.Observer
 	clientOpts := msgraphsdk.GetDefaultClientOptions()
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(retry, graphMiddlewares(&clientOpts)...),

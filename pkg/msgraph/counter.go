@@ -17,6 +17,15 @@ type Counter struct {
 	next   http.RoundTripper
 	mu     sync.Mutex
 	counts map[string]int
+	// obs, when set, is told of each attempt and its status under
+	// tenant's name.
+	obs    Observer
+	tenant string
+}
+
+// observe has c tell obs (when not nil) of each attempt.
+func (c *Counter) observe(tenant string, obs Observer) {
+	c.tenant, c.obs = tenant, obs
 }
 
 // NewCounter counts the requests sent through next (http.DefaultTransport
@@ -30,11 +39,19 @@ func NewCounter(next http.RoundTripper) *Counter {
 
 // RoundTrip counts req and sends it on.
 func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := req.Method + " " + RouteTemplate(req.URL.Path)
+	route := RouteTemplate(req.URL.Path)
 	c.mu.Lock()
-	c.counts[key]++
+	c.counts[req.Method+" "+route]++
 	c.mu.Unlock()
-	return c.next.RoundTrip(req)
+	resp, err := c.next.RoundTrip(req)
+	if c.obs != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.obs.GraphRequest(c.tenant, req.Method, route, status)
+	}
+	return resp, err
 }
 
 // Snapshot returns a copy of the counts so far.

@@ -762,7 +762,7 @@ func TestForTenantPace(t *testing.T) {
 	c, err := msgraph.ForTenant("source", config.Tenant{
 		TenantID: graphemu.SampleSourceTenant, ClientID: graphemu.SampleSourceClientID, ClientSecret: graphemu.SampleSourceSecret,
 		WriteRate: &rate, WriteBurst: &burst, ReadRate: &reads,
-	}, testLogger(t))
+	}, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

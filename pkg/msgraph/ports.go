@@ -6,12 +6,13 @@ import (
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/metrics"
 )
 
 // ForTenant signs in to one configured tenant (its CA file trusted too),
 // paced by the tenant's write_rate, write_burst, invitation_rate and
 // read_rate (the defaults when unset).
-func ForTenant(section string, t config.Tenant, log *slog.Logger) (*Client, error) {
+func ForTenant(section string, t config.Tenant, log *slog.Logger, obs Observer) (*Client, error) {
 	hc, err := HTTPClientWithCA(t.CAFile)
 	if err != nil {
 		return nil, err
@@ -20,7 +21,7 @@ func ForTenant(section string, t config.Tenant, log *slog.Logger) (*Client, erro
 		Section:  section,
 		TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
 		Cloud: t.Cloud, GraphEndpoint: t.GraphEndpoint, AuthorityHost: t.AuthorityHost, HTTPClient: hc,
-		Pace: tenantPace(t),
+		Pace: tenantPace(t), Observer: obs,
 	}, log.With("tenant", section))
 }
 
@@ -46,12 +47,16 @@ func tenantPace(t config.Tenant) Pace {
 // configuration: the source and target adapters and the source's
 // subscriptions. Mains that sync pass it to the wiring, which itself does
 // not import this package (the webhook function must not link the SDK).
-func Ports(c *config.Config, log *slog.Logger) (engine.Source, engine.Target, engine.SubscriptionAPI, error) {
-	src, err := ForTenant("source", c.Source, log)
+func Ports(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Source, engine.Target, engine.SubscriptionAPI, error) {
+	var obs Observer // not a nil *metrics.Set in an interface
+	if m != nil {
+		obs = m
+	}
+	src, err := ForTenant("source", c.Source, log, obs)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("source: %w", err)
 	}
-	dst, err := ForTenant("target", c.Target, log)
+	dst, err := ForTenant("target", c.Target, log, obs)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("target: %w", err)
 	}

@@ -97,6 +97,9 @@ type Retry struct {
 	policy RetryPolicy
 	log    *slog.Logger
 	pace   *Pacer // nil: unpaced
+	// obs, when set, is told of each retry under tenant's name.
+	obs    Observer
+	tenant string
 }
 
 // NewRetry wraps next (http.DefaultTransport when nil) with retries under
@@ -230,6 +233,9 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		drain(resp)
+		if r.obs != nil {
+			r.obs.GraphRetry(r.tenant)
+		}
 		r.log.Info("graph retry", "method", req.Method, "url", redactURL(req), "status", resp.StatusCode,
 			"retryAfter", resp.Header.Get("Retry-After"), "wait", wait, "attempt", attempt+1, "of", p.MaxAttempts)
 		if err := p.Sleep(ctx, wait); err != nil {

@@ -3,6 +3,8 @@ package sqsqueue
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -78,7 +80,7 @@ func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Co
 		}
 		t, err := task.Decode(rec.Body)
 		if err == nil {
-			err = process(ctx, t)
+			err = process(received(ctx, rec), t)
 		}
 		key := t.Key() // "" when the body did not decode
 		switch {
@@ -94,4 +96,14 @@ func Handle(ctx context.Context, ev events.SQSEvent, process func(ctx context.Co
 		}
 	}
 	return resp
+}
+
+// received is ctx carrying when the message was sent (its SentTimestamp,
+// milliseconds since the epoch), for the change's latency.
+func received(ctx context.Context, rec events.SQSMessage) context.Context {
+	ms, err := strconv.ParseInt(rec.Attributes["SentTimestamp"], 10, 64)
+	if err != nil || ms <= 0 {
+		return ctx
+	}
+	return task.WithReceived(ctx, task.Received{At: time.UnixMilli(ms), N: 1})
 }
