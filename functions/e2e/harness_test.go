@@ -106,6 +106,7 @@ server: {public_url: %q}
 		"XTSYNC_SOURCE_CLIENT_SECRET=" + graphemu.SampleSourceSecret, "XTSYNC_TARGET_CLIENT_SECRET=" + graphemu.SampleTargetSecret,
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_SQS=" + sqsURL,
 		"AWS_REGION=" + cfg.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"XTSYNC_METRICS_NAMESPACE=" + metricsNamespace,
 	}
 	w.webhook = rie.Start(t, rie.Build(t, "github.com/xtsync/xtsync/functions/webhook"), w.env)
 	w.worker = rie.Start(t, rie.Build(t, "github.com/xtsync/xtsync/functions/worker"), w.env)

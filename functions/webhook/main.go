@@ -11,13 +11,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/lambdaapp"
 	"github.com/xtsync/xtsync/pkg/lambdahttp"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := lambdaapp.WebhookFromEnv(context.Background(), os.Getenv, log)
+	h, err := lambdaapp.WebhookFromEnv(context.Background(), os.Getenv, log, lambdaapp.MetricsOut{W: os.Stdout, Clock: engine.SystemClock{}})
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

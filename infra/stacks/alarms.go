@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xtsync/xtsync/pkg/metrics"
 )
 
 // AlarmsProps are what the alarms watch and where they notify.
@@ -23,7 +25,8 @@ type AlarmsProps struct {
 	API             awsapigatewayv2.IHttpApi
 	// Functions by name (webhook, worker, reconcile).
 	Functions map[string]awslambda.IFunction
-	Reconcile *ReconcileMetrics
+	// Metrics are the functions' own metrics (EMF).
+	Metrics FunctionMetrics
 	// DriftThreshold: alarm when one run repairs more than this.
 	DriftThreshold int
 	// QueueAgeThreshold: alarm when the oldest message is older.
@@ -61,6 +64,8 @@ func NewAlarms(scope constructs.Construct, id string, props AlarmsProps) *Alarms
 	}
 	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	above := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	below := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+	m := props.Metrics
 
 	add("DeadLetterQueueNotEmpty",
 		"xtsync: work failed repeatedly and is parked in the dead-letter queue; inspect, then redrive (docs/deploy.md)",
@@ -82,20 +87,28 @@ func NewAlarms(scope constructs.Construct, id string, props AlarmsProps) *Alarms
 		props.API.MetricServerError(sum), 1, atLeast)
 	add("ReconcileDrift",
 		fmt.Sprintf("xtsync: a reconcile found more than %d repairs to make: notifications are not keeping the target in step, or the target is being edited", props.DriftThreshold),
-		props.Reconcile.Drift, float64(props.DriftThreshold), above)
+		m.Sum(metrics.CWReconcileActions), float64(props.DriftThreshold), above)
 	add("ReconcileFailedReads",
 		"xtsync: a reconcile could not read some groups and left them alone (Graph errors or throttling); the next run retries",
-		props.Reconcile.FailedReads, 1, atLeast)
+		m.Sum(metrics.CWReconcileFailedReads), 1, atLeast)
 	add("DeletionGuardHolding",
 		"xtsync: the deletion guard is holding: member removals, user deletes and disables, and group deletes went over sync.deletion_threshold within sync.deletion_window, "+
 			"so every reconcile and worker pass holds them (additions still apply) until approved. "+
 			"Review the held plan: xtsync reconcile --dry-run --config <the deployed configuration> (and the deletion guard holding line in the worker's or reconcile's log). "+
 			"If intended, approve: aws lambda invoke --function-name "+*props.Functions[FunctionReconcile].FunctionName()+
 			` --cli-binary-format raw-in-base64-out --payload '{"detail":{"allowDeletions":true}}' out.json; else fix the source (docs/deploy.md)`,
-		props.Reconcile.GuardHolding, 1, atLeast)
+		m.Sum(metrics.CWGuardHeld), 1, atLeast)
 	add("SubscriptionErrors",
 		"xtsync: the reconcile could not create or renew the Graph subscriptions: change notifications stop until it can (check server.public_url, the source app's Group.Read.All, the webhook)",
-		props.Reconcile.SubscriptionErrors, 1, atLeast)
+		m.Sum(metrics.CWSubscriptionErrors), 1, atLeast)
+	add("SubscriptionExpiring",
+		fmt.Sprintf("xtsync: a Graph subscription expires in less than %s: the reconcile has not renewed it (it renews 3 days ahead); change notifications stop when it expires (see the SubscriptionErrors alarm and the reconcile's log)", shortDuration(SubscriptionExpiryThreshold)),
+		m.SubscriptionExpiry(), SubscriptionExpiryThreshold.Seconds(), below)
+	for _, tenant := range Tenants() {
+		add("GraphThrottled"+titleCase(tenant),
+			fmt.Sprintf("xtsync: Graph answered more than %d requests to the %s tenant with 429 in 5 minutes: the functions are over its quota (fewer workers, xtsync:workerMaxConcurrency, or a lower pace); work is retried and delayed", GraphThrottledThreshold, tenant),
+			m.TenantSum(metrics.CWGraphThrottled, tenant), GraphThrottledThreshold, above)
+	}
 	return a
 }
 

@@ -2,9 +2,10 @@ package stacks
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/xtsync/xtsync/pkg/metrics"
 )
 
 // alarmKey names an alarm by what it watches.
@@ -45,10 +46,10 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		{"AWS/SQS ApproximateNumberOfMessagesVisible " + dim("QueueName", getAtt(logicalID(st, s.dep.Sync.Queue.DeadLetterQueue), "QueueName")), 1, "GreaterThanOrEqualToThreshold"},
 		{"AWS/SQS ApproximateAgeOfOldestMessage " + dim("QueueName", getAtt(logicalID(st, s.dep.Sync.Queue.Queue), "QueueName")), 3600, "GreaterThanThreshold"},
 		{"AWS/ApiGateway 5xx " + dim("ApiId", ref(logicalID(st, s.dep.Sync.API.API))), 1, "GreaterThanOrEqualToThreshold"},
-		{"xtsync/Xtsync ReconcileActions null", 100, "GreaterThanThreshold"},
-		{"xtsync/Xtsync ReconcileFailedReads null", 1, "GreaterThanOrEqualToThreshold"},
-		{"xtsync/Xtsync DeletionGuardHolding null", 1, "GreaterThanOrEqualToThreshold"},
-		{"xtsync/Xtsync SubscriptionErrors null", 1, "GreaterThanOrEqualToThreshold"},
+	}
+	// The functions' own metrics (EMF): the names are pkg/metrics'.
+	for _, w := range emfAlarms() {
+		wants = append(wants, want{"xtsync/Xtsync " + w.name + " " + w.dims(), w.threshold, w.op})
 	}
 	for _, fn := range []*Function{s.dep.Sync.Webhook, s.dep.Sync.Worker, s.dep.Sync.Reconcile} {
 		d := dim("FunctionName", ref(logicalID(st, fn.Function)))
@@ -58,7 +59,7 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 	}
 	// The guard's alarm tells the operator how to review and approve, with
 	// this deployment's reconcile function in the command.
-	if p, ok := alarms["xtsync/Xtsync DeletionGuardHolding null"]; ok {
+	if p, ok := alarms["xtsync/Xtsync "+metrics.CWGuardHeld+" null"]; ok {
 		want := []any{"", []any{
 			"xtsync: the deletion guard is holding: member removals, user deletes and disables, and group deletes went over sync.deletion_threshold within sync.deletion_window, " +
 				"so every reconcile and worker pass holds them (additions still apply) until approved. " +
@@ -87,24 +88,9 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 		t.Errorf("unexpected alarms: %v", sortedKeys(alarms))
 	}
 
-	filters := metricFilters(t, s, st)
-	// The lines pkg/lambdaapp's reconcile writes, and pkg/engine's
-	// deletion guard in either function: both publish to the one
-	// DeletionGuardHolding metric the alarm watches.
-	wantFilters := map[string]string{
-		"reconcile ReconcileActions":     `{ $.msg = "reconcile planned" } -> $.actions`,
-		"reconcile ReconcileFailedReads": `{ $.msg = "reconcile planned" } -> $.failed_reads`,
-		"reconcile SubscriptionErrors":   `{ ($.level = "ERROR") && ($.msg = "subscriptions") } -> 1`,
-		"reconcile DeletionGuardHolding": `{ $.msg = "deletion guard holding" } -> 1`,
-		"worker DeletionGuardHolding":    `{ $.msg = "deletion guard holding" } -> 1`,
-	}
-	for key, want := range wantFilters {
-		if got := filters[key]; got != want {
-			t.Errorf("filter %s = %q, want %q", key, got, want)
-		}
-	}
-	if len(filters) != len(wantFilters) {
-		t.Errorf("metric filters %v", sortedKeys(filters))
+	// The functions write their metrics: no filter reads the logs.
+	if fs := resources(s.syncJSON, "AWS::Logs::MetricFilter"); len(fs) != 0 {
+		t.Errorf("log metric filters remain: %v", sortedKeys(fs))
 	}
 	if n := len(resources(s.syncJSON, "AWS::CloudWatch::Dashboard")); n != 1 {
 		t.Errorf("%d dashboards, want 1", n)
@@ -115,41 +101,92 @@ func TestAlarmsWatchTheQueuesFunctionsWebhookAndReconcile(t *testing.T) {
 	}
 }
 
-// metricFilters are the stack's log metric filters, "<log group> <metric>"
-// to "<pattern> -> <value>" (the log group "reconcile" or "worker").
-func metricFilters(t *testing.T, s *synthesized, st awscdk.Stack) map[string]string {
-	t.Helper()
-	// The metric filters read the reconcile's log lines, and the deletion
-	// guard's from the worker's log too.
-	reconcileLogs := ref(logicalID(st, s.dep.Sync.Reconcile.LogGroup))
-	workerLogs := ref(logicalID(st, s.dep.Sync.Worker.LogGroup))
-	logNames := map[string]string{}
-	for name, lg := range map[string]any{"reconcile": reconcileLogs, "worker": workerLogs} {
-		b, _ := json.Marshal(lg)
-		logNames[string(b)] = name
+// emfAlarm is an alarm on a metric the functions write (EMF).
+type emfAlarm struct {
+	name      string
+	tenant    string // the Tenant dimension's value; "" for none
+	statistic string
+	period    float64 // seconds
+	threshold float64
+	op        string
+}
+
+// dims is the alarm's Dimensions as the template writes them.
+func (a emfAlarm) dims() string {
+	if a.tenant == "" {
+		return "null"
 	}
-	filters := map[string]string{}
-	for id, f := range resources(s.syncJSON, "AWS::Logs::MetricFilter") {
-		p := props(f)
-		b, _ := json.Marshal(p["LogGroupName"])
-		logs, ok := logNames[string(b)]
+	b, _ := json.Marshal([]any{map[string]any{"Name": metrics.CWTenant, "Value": a.tenant}})
+	return string(b)
+}
+
+// emfAlarms are the alarms on the functions' own metrics the main app's
+// stack has (reconcile every hour, the default settings).
+func emfAlarms() []emfAlarm {
+	atLeast, above := "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
+	out := []emfAlarm{
+		{metrics.CWReconcileActions, "", "Sum", 300, 100, above},
+		{metrics.CWReconcileFailedReads, "", "Sum", 300, 1, atLeast},
+		{metrics.CWGuardHeld, "", "Sum", 300, 1, atLeast},
+		{metrics.CWSubscriptionErrors, "", "Sum", 300, 1, atLeast},
+		{metrics.CWSubscriptionExpiry, "", "Minimum", 7200, 86400, "LessThanThreshold"},
+	}
+	for _, tenant := range []string{"source", "target"} {
+		out = append(out, emfAlarm{metrics.CWGraphThrottled, tenant, "Sum", 300, 20, above})
+	}
+	return out
+}
+
+// TestEMFAlarmsStatistics checks the statistic and period of the alarms on
+// the functions' own metrics, in their namespace.
+func TestEMFAlarmsStatistics(t *testing.T) {
+	s := mainApp(t)
+	alarms := map[string]map[string]any{}
+	for _, a := range resources(s.syncJSON, "AWS::CloudWatch::Alarm") {
+		p := props(a)
+		if p["MetricName"] != nil {
+			alarms[alarmKey(p)] = p
+		}
+	}
+	for _, w := range emfAlarms() {
+		key := "xtsync/Xtsync " + w.name + " " + w.dims()
+		p, ok := alarms[key]
 		if !ok {
-			t.Errorf("metric filter %s on %v, want the reconcile's or the worker's log group", id, p["LogGroupName"])
+			t.Errorf("no alarm on %s", key)
 			continue
 		}
-		mts := p["MetricTransformations"].([]any)
-		if len(mts) != 1 {
-			t.Errorf("metric filter %s has %d transformations", id, len(mts))
+		if p["Statistic"] != w.statistic || p["Period"] != w.period {
+			t.Errorf("alarm on %s: %v over %v s, want %v over %v s", key, p["Statistic"], p["Period"], w.statistic, w.period)
 		}
-		mt := mts[0].(map[string]any)
-		if mt["MetricNamespace"] != "xtsync/Xtsync" {
-			t.Errorf("metric filter %s publishes to %v", id, mt["MetricNamespace"])
-		}
-		key := logs + " " + mt["MetricName"].(string)
-		if _, dup := filters[key]; dup {
-			t.Errorf("two filters for %s", key)
-		}
-		filters[key] = p["FilterPattern"].(string) + " -> " + mt["MetricValue"].(string)
 	}
-	return filters
+}
+
+// TestDashboardShowsTheFunctionsMetrics checks that the dashboard graphs
+// the functions' own metrics (names from pkg/metrics), the Graph ones per
+// tenant, and the latency's percentiles.
+func TestDashboardShowsTheFunctionsMetrics(t *testing.T) {
+	s := mainApp(t)
+	_, d := only(t, s.syncJSON, "AWS::CloudWatch::Dashboard")
+	body, _ := json.Marshal(props(d)["DashboardBody"])
+	text := string(body)
+	for _, name := range []string{
+		metrics.CWChangesReceived, metrics.CWChangesApplied, metrics.CWGuardHeld, metrics.CWReconcileActions,
+		metrics.CWReconcileFailedReads, metrics.CWSubscriptionErrors, metrics.CWSubscriptionExpiry,
+	} {
+		if want := `\"xtsync/Xtsync\",\"` + name + `\"`; !strings.Contains(text, want) {
+			t.Errorf("the dashboard does not graph %s (no %s)", name, want)
+		}
+	}
+	for _, name := range []string{metrics.CWGraphRequests, metrics.CWGraphWrites, metrics.CWGraphThrottled, metrics.CWGraphRetries} {
+		for _, tenant := range []string{"source", "target"} {
+			if want := `\"` + name + `\",\"` + metrics.CWTenant + `\",\"` + tenant + `\"`; !strings.Contains(text, want) {
+				t.Errorf("the dashboard does not graph %s of %s (no %s)", name, tenant, want)
+			}
+		}
+	}
+	for _, p := range []string{"p50", "p95", "p99"} {
+		if want := `\"` + metrics.CWChangeLatency + `\",{\"label\":\"` + p + `\",\"stat\":\"` + p + `\"`; !strings.Contains(text, want) {
+			t.Errorf("the dashboard does not graph the latency's %s (no %s)", p, want)
+		}
+	}
 }

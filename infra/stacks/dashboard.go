@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xtsync/xtsync/pkg/metrics"
 )
 
 // DashboardProps are what the dashboard shows.
@@ -18,9 +20,11 @@ type DashboardProps struct {
 
 // NewDashboard creates the CloudWatch dashboard: alarm states, the webhook
 // (requests, errors, latency), the queue (depth, age, dead letters), the
-// functions (invocations, errors, throttles, duration), the reconcile
-// (repairs, failed reads, subscription errors) and the deletion guard's
-// holds (worker and reconcile).
+// functions (invocations, errors, throttles, duration), and what the
+// functions write themselves (EMF): changes received and applied, the
+// change latency (p50, p95, p99), Graph requests, writes and 429s per
+// tenant, the reconcile (repairs, failed reads, subscription errors and
+// expiry) and the deletion guard's held runs (worker and reconcile).
 func NewDashboard(scope constructs.Construct, id string, props DashboardProps) awscloudwatch.Dashboard {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
@@ -36,6 +40,14 @@ func NewDashboard(scope constructs.Construct, id string, props DashboardProps) a
 		var ms []awscloudwatch.IMetric
 		for _, name := range FunctionNames() {
 			ms = append(ms, metric(props.Functions[name]))
+		}
+		return ms
+	}
+	m := props.Metrics
+	perTenant := func(name string) []awscloudwatch.IMetric {
+		var ms []awscloudwatch.IMetric
+		for _, t := range Tenants() {
+			ms = append(ms, m.TenantGraph(name, t))
 		}
 		return ms
 	}
@@ -65,7 +77,17 @@ func NewDashboard(scope constructs.Construct, id string, props DashboardProps) a
 				graph("Throttles", perFunction(func(fn awslambda.IFunction) awscloudwatch.IMetric { return fn.MetricThrottles(sum) })...),
 				graph("Duration p99 (ms)", perFunction(func(fn awslambda.IFunction) awscloudwatch.IMetric { return fn.MetricDuration(p99) })...),
 				graph("Reconcile and deletion guard: repairs, failed reads, guard holds, subscription errors",
-					props.Reconcile.Drift, props.Reconcile.FailedReads, props.Reconcile.GuardHolding, props.Reconcile.SubscriptionErrors),
+					m.Sum(metrics.CWReconcileActions), m.Sum(metrics.CWReconcileFailedReads), m.Sum(metrics.CWGuardHeld), m.Sum(metrics.CWSubscriptionErrors)),
+			},
+			{
+				graph("Changes received and applied", m.Sum(metrics.CWChangesReceived), m.Sum(metrics.CWChangesApplied)),
+				graph("Change latency, notification to applied (s)", m.Latency("p50"), m.Latency("p95"), m.Latency("p99")),
+				graph("Soonest subscription expiry (s)", m.SubscriptionExpiry()),
+			},
+			{
+				graph("Graph requests per tenant", perTenant(metrics.CWGraphRequests)...),
+				graph("Graph writes per tenant", perTenant(metrics.CWGraphWrites)...),
+				graph("Graph 429s and retries per tenant", append(perTenant(metrics.CWGraphThrottled), perTenant(metrics.CWGraphRetries)...)...),
 			},
 		},
 	})

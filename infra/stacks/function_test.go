@@ -64,6 +64,8 @@ func TestFunctionsAreArm64AL2023WithJSONLogsAndRetention(t *testing.T) {
 			contract.EnvQueueURL:        ref(logicalID(st, s.dep.Sync.Queue.Queue)),
 			// A configuration change restarts the functions.
 			contract.EnvConfigDigest: mustTemplate(t, exampleConfig).Digest(),
+			// The functions write their metrics (EMF) where the alarms read.
+			contract.EnvMetricsNamespace: "xtsync/Xtsync",
 		}
 		if c.secrets {
 			want[contract.EnvSourceSecretARN] = ref(logicalID(st, s.dep.Sync.SourceSecret))

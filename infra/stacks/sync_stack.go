@@ -23,8 +23,8 @@ type SyncStackProps struct {
 	Settings Settings
 	// Table is the State stack's table.
 	Table awsdynamodb.ITable
-	// MetricNamespace receives the metrics read from the reconcile's and
-	// the worker's logs.
+	// MetricNamespace receives the metrics the functions write (EMF; the
+	// stack sets contract.EnvMetricsNamespace to it).
 	MetricNamespace string
 	// Config is the configuration document to store; nil references the
 	// existing parameter Settings.ConfigParameterName.
@@ -76,6 +76,8 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 		e := map[string]*string{
 			contract.EnvTable:    props.Table.TableName(),
 			contract.EnvQueueURL: st.Queue.Queue.QueueUrl(),
+			// The functions write their metrics there (EMF on stdout).
+			contract.EnvMetricsNamespace: jsii.String(props.MetricNamespace),
 		}
 		if withSecrets {
 			e[contract.EnvSourceSecretARN] = st.SourceSecret.SecretArn()
@@ -166,11 +168,7 @@ func NewSyncStack(scope constructs.Construct, id string, props *SyncStackProps) 
 			FunctionWorker:    st.Worker.Function,
 			FunctionReconcile: st.Reconcile.Function,
 		},
-		Reconcile: NewReconcileMetrics(stack, "ReconcileMetrics", ReconcileMetricsProps{
-			ReconcileLogs: st.Reconcile.LogGroup,
-			WorkerLogs:    st.Worker.LogGroup,
-			Namespace:     props.MetricNamespace,
-		}),
+		Metrics:           FunctionMetrics{Namespace: props.MetricNamespace, ReconcileRate: s.ReconcileRate},
 		DriftThreshold:    s.DriftThreshold,
 		QueueAgeThreshold: s.QueueAgeThreshold,
 	}

@@ -45,6 +45,7 @@ type Function struct {
 	invoking sync.Mutex
 
 	mu      sync.Mutex
+	output  []string // the RIE's stdout lines: the function's and the RIE's
 	reports []Report
 	added   chan struct{} // closed and replaced when a report is added
 }
@@ -222,13 +223,25 @@ func (f *Function) log(prefix, line string) {
 // the RIE's START, END and REPORT lines.
 func (f *Function) stdoutLine(line string) {
 	f.log("fn| ", line)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.output = append(f.output, line)
 	if r, ok := parseReport(line); ok {
-		f.mu.Lock()
 		f.reports = append(f.reports, r)
 		close(f.added)
 		f.added = make(chan struct{})
-		f.mu.Unlock()
 	}
+}
+
+// Output returns the lines of the RIE's stdout so far, in order: what the
+// function wrote to its stdout and stderr (its logs, and its metrics in
+// the embedded metric format), and the RIE's START, END and REPORT lines.
+// The function's lines written during an invoke that returned are there
+// (Invoke waits for the invoke's REPORT, which comes after them).
+func (f *Function) Output() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.output)
 }
 
 // stderrLine handles a line of the RIE's own log.

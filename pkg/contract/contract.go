@@ -1,6 +1,7 @@
 // Package contract is what the AWS functions and the CDK app (infra/) must
 // agree on: the environment variables the stack sets and the functions read,
-// and the log lines and fields the stack's metric filters and alarms match.
+// and the log lines and fields the alarms' descriptions and operators refer
+// to (the alarms read the metrics the functions write, pkg/metrics' names).
 // Both sides import these names, so renaming one renames both; it imports
 // only pkg/engine (standard library only), so the CDK app links no Graph SDK.
 package contract
@@ -39,10 +40,14 @@ const (
 	// its client-side pace by it, so that together they stay under each
 	// tenant's quota (Graph's limits are per app per tenant).
 	EnvQuotaShare = "XTSYNC_QUOTA_SHARE"
+	// EnvMetricsNamespace is the CloudWatch namespace the functions write
+	// their metrics to, in the embedded metric format on stdout (pkg/emf);
+	// unset, they write no metrics.
+	EnvMetricsNamespace = "XTSYNC_METRICS_NAMESPACE"
 )
 
-// The log lines (JSON from log/slog, message in "msg") the metric filters
-// read.
+// The log lines (JSON from log/slog, message in "msg") an operator reads
+// when an alarm fires.
 const (
 	// LogReconcilePlanned is logged by the reconcile function after it
 	// plans the scope, with FieldActions and FieldFailedReads.
@@ -58,8 +63,7 @@ const (
 )
 
 // LogPlanned writes the reconcile function's LogReconcilePlanned line for
-// a plan: the one place that line is written, so the metric filters read
-// what the function logs.
+// a plan: the one place that line is written.
 func LogPlanned(ctx context.Context, log *slog.Logger, p *engine.Plan) {
 	log.InfoContext(ctx, LogReconcilePlanned, FieldActions, len(p.Actions), "deletions", p.Deletions, FieldFailedReads, len(p.Failed))
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/contract"
 	"github.com/xtsync/xtsync/pkg/dynamostore"
+	"github.com/xtsync/xtsync/pkg/emf"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/sqsqueue"
 	"github.com/xtsync/xtsync/pkg/subscribe"
@@ -66,8 +67,10 @@ func (s *scope) ShardOf(ctx context.Context, groupID string) string {
 
 // NewWebhook builds the webhook function's HTTP handler: the application's
 // router to SQS behind pkg/webhook, over the subscriptions stored in
-// DynamoDB. It makes no AWS call until a notification needs one.
-func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, error) {
+// DynamoDB. It makes no AWS call until a notification needs one. After
+// each request it writes the changes it received to out as EMF (none
+// without s.MetricsNamespace).
+func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger, out MetricsOut) (http.Handler, error) {
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
 	sc := newScope(func(ctx context.Context) (*config.Config, error) {
 		return LoadConfig(ctx, s, ssm.NewFromConfig(cfg), nil, false)
@@ -77,7 +80,12 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger) (http.Handler, err
 	// its delta read would leave a change to the next reconcile; a spare
 	// message costs one empty delta read.
 	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond})
-	return app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewRouter(sc, q, nil, log), log)
+	m := metrics.New()
+	h, err := app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewRouter(sc, q, m, log), log)
+	if err != nil {
+		return nil, err
+	}
+	return flushAfter(h, NewFlusher(m, s.MetricsNamespace, out, log)), nil
 }
 
 // ---- worker and reconcile ----
@@ -89,6 +97,9 @@ type App struct {
 	Store *dynamostore.Store
 	// Metrics counts what this function instance does.
 	Metrics *metrics.Set
+	// Flusher writes Metrics after each invocation (EMF).
+	Flusher *Flusher
+	clock   engine.Clock
 	log     *slog.Logger
 }
 
@@ -99,8 +110,10 @@ type App struct {
 type GraphPorts func(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Source, engine.Target, engine.SubscriptionAPI, error)
 
 // New loads the configuration and secrets (once per container) and builds
-// the application with app.Build.
-func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, graph GraphPorts) (*App, error) {
+// the application with app.Build. After each invocation the handlers write
+// what the function counted to out as EMF (none without
+// s.MetricsNamespace).
+func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, graph GraphPorts, out MetricsOut) (*App, error) {
 	c, err := LoadConfig(ctx, s, ssm.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg), true)
 	if err != nil {
 		return nil, err
@@ -123,12 +136,14 @@ func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, grap
 	if err != nil {
 		return nil, err
 	}
-	return &App{App: a, Store: store, Metrics: m, log: log}, nil
+	return &App{App: a, Store: store, Metrics: m, Flusher: NewFlusher(m, s.MetricsNamespace, out, log), clock: out.Clock, log: log}, nil
 }
 
 // HandleSQS is the worker function: one FIFO batch, with partial batch
-// failures. A message dropped as permanent is audited.
+// failures. A message dropped as permanent is audited. It writes its
+// metrics before it returns.
 func (a *App) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	defer func() { _ = a.Flusher.Flush(ctx) }()
 	if err := a.Subscriptions.Load(ctx); err != nil { // subscription work needs the current set
 		return events.SQSEventResponse{}, err
 	}
@@ -156,8 +171,11 @@ type ScheduleDetail struct {
 
 // HandleSchedule is the reconcile function: under a lease, it keeps the
 // subscriptions alive, plans the whole scope, puts the whole plan through
-// the deletion guard and fans the work out to the queue by shard.
+// the deletion guard and fans the work out to the queue by shard. It writes
+// its metrics, with the run's plan and subscriptions, before it returns.
 func (a *App) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) error {
+	var run []emf.Value // the run's one-off values, when it planned
+	defer func() { _ = a.Flusher.Flush(ctx, run...) }()
 	var detail ScheduleDetail
 	if len(ev.Detail) > 0 && string(ev.Detail) != "null" {
 		if err := json.Unmarshal(ev.Detail, &detail); err != nil {
@@ -194,13 +212,17 @@ func (a *App) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) er
 		a.log.Info("subscriptions switched by an operator", "off", false)
 		return a.Subscriptions.Subscribe(ctx)
 	}
-	if err := a.Subscriptions.Ensure(ctx); err != nil {
-		contract.LogSubscriptionsFailed(ctx, a.log, err) // the sync goes on; the next run retries
+	subsErr := a.Subscriptions.Ensure(ctx)
+	if subsErr != nil {
+		contract.LogSubscriptionsFailed(ctx, a.log, subsErr) // the sync goes on; the next run retries
 	}
 	rep, err := a.FanOut(ctx, detail.AllowDeletions)
+	var plan *engine.Plan
 	if rep != nil && rep.Plan != nil {
+		plan = rep.Plan
 		contract.LogPlanned(ctx, a.log, rep.Plan)
 	}
+	run = ReconcileValues(plan, subsErr != nil, a.Subscriptions.List(), a.clock)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
@@ -219,12 +241,12 @@ func newOwner(ctx context.Context) string {
 // FromEnv is what the worker and reconcile mains run at start: the
 // environment, the AWS configuration (read from the environment), and the
 // application.
-func FromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger, graph GraphPorts) (*App, error) {
+func FromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger, graph GraphPorts, out MetricsOut) (*App, error) {
 	settings, cfg, err := environment(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, settings, cfg, log, graph)
+	return New(ctx, settings, cfg, log, graph, out)
 }
 
 // environment reads the function's settings and the AWS configuration
@@ -244,10 +266,10 @@ func environment(ctx context.Context, getenv func(string) string) (Settings, aws
 // WebhookFromEnv is what the webhook main runs at start: the environment,
 // the AWS configuration (read from the environment only: no AWS call), and
 // the handler.
-func WebhookFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+func WebhookFromEnv(ctx context.Context, getenv func(string) string, log *slog.Logger, out MetricsOut) (http.Handler, error) {
 	settings, cfg, err := environment(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return NewWebhook(settings, cfg, log)
+	return NewWebhook(settings, cfg, log, out)
 }

@@ -19,6 +19,9 @@ const (
 	EnvSourceSecretARN = contract.EnvSourceSecretARN
 	EnvTargetSecretARN = contract.EnvTargetSecretARN
 	EnvQuotaShare      = contract.EnvQuotaShare
+	// EnvMetricsNamespace is optional: unset, the functions write no
+	// metrics (EMF).
+	EnvMetricsNamespace = contract.EnvMetricsNamespace
 	// SourceSecretVar and TargetSecretVar are what the configuration
 	// writes for the secrets: client_secret: "${XTSYNC_SOURCE_CLIENT_SECRET}".
 	// Outside Lambda (tests, local invokes) they may be set in the
@@ -40,6 +43,9 @@ type Settings struct {
 	// QuotaShare is how many instances share each tenant's Graph quota
 	// (1 when unset).
 	QuotaShare int
+	// MetricsNamespace is the CloudWatch namespace of the functions'
+	// metrics (EMF on stdout); "" writes none.
+	MetricsNamespace string
 }
 
 // ReadSettings reads the environment; errors name the variable.
@@ -48,7 +54,7 @@ func ReadSettings(getenv func(string) string) (Settings, error) {
 		Config: getenv(EnvConfig), ConfigParameter: getenv(EnvConfigParameter),
 		Table: getenv(EnvTable), QueueURL: getenv(EnvQueueURL),
 		SourceSecretARN: getenv(EnvSourceSecretARN), TargetSecretARN: getenv(EnvTargetSecretARN),
-		Secrets: map[string]string{},
+		Secrets: map[string]string{}, MetricsNamespace: getenv(EnvMetricsNamespace),
 	}
 	for _, v := range []string{SourceSecretVar, TargetSecretVar} {
 		if val := getenv(v); val != "" {

@@ -62,3 +62,25 @@ const (
 func LatencyBuckets() []float64 {
 	return []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}
 }
+
+// CloudWatch names of what only the reconcile function writes, once a run,
+// in the functions' namespace (EMF, no dimension).
+const (
+	// CWReconcileActions is the number of actions a run planned: each a
+	// change the notifications did not carry, or an edit of the target.
+	CWReconcileActions = "ReconcileActions"
+	// CWReconcileDeletions is the number of destructive actions planned.
+	CWReconcileDeletions = "ReconcileDeletions"
+	// CWReconcileFailedReads is the number of groups a run could not read
+	// (and left alone).
+	CWReconcileFailedReads = "ReconcileFailedReads"
+	// CWSubscriptionErrors is 1 for a run that could not create or renew
+	// the Graph subscriptions, else 0.
+	CWSubscriptionErrors = "SubscriptionErrors"
+)
+
+// Values of CWTenant: the tenants the Graph metrics are counted by.
+const (
+	CWTenantSource = "source"
+	CWTenantTarget = "target"
+)
