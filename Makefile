@@ -5,7 +5,10 @@
 #                each functions/<name>/main.go as bin/functions/<name>/bootstrap
 #                for Lambda (linux, GOARCH=$(FUNCTIONS_ARCH), default arm64)
 #   make test    npm ci (when node_modules is missing or stale), the Lambda
-#                Runtime Interface Emulator into bin/ (when missing), then
+#                Runtime Interface Emulator into bin/ (when missing), Debian's
+#                chromium for the browser tests (scripts/ensure-chromium.sh:
+#                apt-get as root or via sudo, when /usr/bin/chromium is
+#                missing), then
 #                scripts/testenv.mjs: dynalite + fauxqs on loopback and
 #                go test ./... against them. TESTARGS replaces go test's
 #                arguments, e.g. make test TESTARGS='-run TestDemo ./cmd/...'
@@ -58,6 +61,7 @@ $(RIE):
 	GOBIN=$(CURDIR)/bin $(GO) install $(RIE_PKG)
 
 test: $(NPM_STAMP) $(RIE)
+	@scripts/ensure-chromium.sh
 	$(NODE) scripts/testenv.mjs $(TESTARGS)
 
 demo: build

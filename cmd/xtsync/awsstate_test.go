@@ -40,26 +40,12 @@ func TestCommandsReadTheAWSState(t *testing.T) {
 	env := newReconcileEnv(t, []string{"finance", "sales"}, "")
 	cfg, err := config.Load(env.cfg)
 	must(t, err)
-	log := testlog.New(t, slog.LevelInfo)
-	src, err := msgraph.ForTenant("source", cfg.Source, log, nil)
-	must(t, err)
-	dst, err := msgraph.ForTenant("target", cfg.Target, log, nil)
-	must(t, err)
-	schema := msgraph.SchemaOf(cfg.EngineOptions())
-	eng, err := engine.New(msgraph.NewSource(src, schema), msgraph.NewTarget(dst, schema), store, cfg.EngineOptions(), log, engine.SystemClock{})
-	must(t, err)
+	eng := tableEngine(t, cfg, store)
 	_, err = eng.Reconcile(context.Background(), engine.RunOptions{})
 	must(t, err)
 
 	// The operator's configuration names the table instead of a file.
-	raw, err := os.ReadFile(env.cfg)
-	must(t, err)
-	doc := regexp.MustCompile(`(?m)^state:\n  path: .*$`).ReplaceAllString(string(raw), "state:\n  dynamodb_table: "+table+"\n  region: "+awslocal.Config(t).Region)
-	must(t, os.WriteFile(env.cfg, []byte(doc), 0o600))
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-	creds, _ := awslocal.Config(t).Credentials.Retrieve(ctx)
-	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	useAWSState(t, env, table, endpoint, "")
 
 	fin, _ := mirrorOf(env.em, env.nick["finance"])
 	code, out, errs := xtsync(t, "status", "--config", env.cfg)
@@ -103,7 +89,9 @@ func TestCommandsReadTheAWSState(t *testing.T) {
 		Attributes: map[string]string{"FifoQueue": "true"},
 	})
 	must(t, err)
-	must(t, os.WriteFile(env.cfg, []byte(strings.Replace(doc, "state:\n", "state:\n  queue_url: "+*q.QueueUrl+"\n", 1)), 0o600))
+	raw, err := os.ReadFile(env.cfg)
+	must(t, err)
+	must(t, os.WriteFile(env.cfg, []byte(strings.Replace(string(raw), "state:\n", "state:\n  queue_url: "+*q.QueueUrl+"\n", 1)), 0o600))
 	t.Setenv("AWS_ENDPOINT_URL_SQS", awslocal.SQSEndpoint(t))
 	code, out, errs = xtsync(t, "sync", "--config", env.cfg, "--group", env.nick["finance"])
 	if code != 0 || !strings.Contains(out, "sent") {
@@ -122,4 +110,34 @@ func TestCommandsReadTheAWSState(t *testing.T) {
 	if got := env.em.Stats(graphemu.SampleTargetTenant).Writes(); got != writes {
 		t.Errorf("sync to the queue wrote %d times itself", got-writes)
 	}
+}
+
+// tableEngine is the engine of cfg's tenants over store, as the AWS
+// functions build it.
+func tableEngine(t *testing.T, cfg *config.Config, store engine.Store) *engine.Engine {
+	t.Helper()
+	log := testlog.New(t, slog.LevelInfo)
+	src, err := msgraph.ForTenant("source", cfg.Source, log, nil)
+	must(t, err)
+	dst, err := msgraph.ForTenant("target", cfg.Target, log, nil)
+	must(t, err)
+	schema := msgraph.SchemaOf(cfg.EngineOptions())
+	eng, err := engine.New(msgraph.NewSource(src, schema), msgraph.NewTarget(dst, schema), store, cfg.EngineOptions(), log, engine.SystemClock{})
+	must(t, err)
+	return eng
+}
+
+// useAWSState rewrites env's configuration to name the table (in
+// dynalite at endpoint) instead of a state file, with extra YAML lines
+// under state:, and sets the AWS environment the CLI reads.
+func useAWSState(t *testing.T, env *reconcileEnv, table, endpoint, extra string) {
+	t.Helper()
+	raw, err := os.ReadFile(env.cfg)
+	must(t, err)
+	doc := regexp.MustCompile(`(?m)^state:\n  path: .*$`).ReplaceAllString(string(raw), "state:\n  dynamodb_table: "+table+"\n  region: "+awslocal.Config(t).Region+extra)
+	must(t, os.WriteFile(env.cfg, []byte(doc), 0o600))
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	creds, _ := awslocal.Config(t).Credentials.Retrieve(awslocal.Context(t))
+	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
 }

@@ -41,6 +41,7 @@ func commands() []command {
 		{"approve", "show what the deletion guard holds, and apply it with --yes", runApprove},
 		{"explain", "tell what xtsync knows and would do about one user (--user MAIL|ID)", runExplain},
 		{"check", "try the configuration: sign-in, Graph permissions, scoped groups, public_url; writes nothing", runCheck},
+		{"console", "serve the web console of the AWS deployment on a loopback address (serve has it on server.admin_listen)", runConsole},
 		{"status", "show the synced groups, subscriptions, pending and parked work", runStatus},
 		{"audit", "list the applied actions (--group, --since)", runAudit},
 		{"unsubscribe", "turn change notifications off: delete xtsync's subscriptions, and keep them off", runUnsubscribe},

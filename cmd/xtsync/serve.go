@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -74,6 +75,9 @@ type server struct {
 // (on ln when given, else on server.listen) before the subscriptions are
 // created, since Graph validates the endpoint.
 func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener) (*server, error) {
+	if err := checkAdminListen("server.admin_listen", cfg.Server.AdminListen, os.Getenv(adminTokenEnv)); err != nil {
+		return nil, err
+	}
 	var q *memqueue.Queue
 	l, err := openLocal(ctx, cfg, log, func(process func(ctx context.Context, t task.Task) error) app.Queue {
 		q = memqueue.New(process, memqueue.Options{Workers: cfg.Server.Workers, Log: log})

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -125,17 +125,16 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	return r, nil
 }
 
-// adminHandler serves /status and /audit to local operator commands.
+// adminHandler serves /status and /audit to local operator commands, and
+// the web console (console.go) at /.
 func (srv *server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := storedStatus(r.Context(), srv.local.store, srv.cfg)
+		rep, err := srv.status(r.Context())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		qs, ss, hs := srv.queue.Stats(), srv.local.Status(), srv.hook.Stats()
-		rep.Running, rep.Queue, rep.Parked, rep.App, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
 		writeJSON(w, rep)
 	})
 	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
@@ -156,28 +155,27 @@ func (srv *server) adminHandler() http.Handler {
 	mux.HandleFunc("POST /unsubscribe", srv.serveSubscriptions(true))
 	mux.HandleFunc("POST /subscribe", srv.serveSubscriptions(false))
 	srv.operatorRoutes(mux)
-	return adminOnly(mux)
+	token := os.Getenv(adminTokenEnv)
+	c, err := newConsole(serveConsole{srv}, srv.log)
+	if err != nil {
+		srv.log.Error("console off", "err", err)
+	} else {
+		c.routes(mux)
+		c.loginRoutes(mux, token)
+	}
+	return adminOnly(token, mux)
 }
 
-// adminOnly lets through requests to a loopback Host only (no DNS
-// rebinding) and, for anything but GET, only those carrying the operator
-// header (no cross-site request from a browser).
-func adminOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.Host)
-		if err != nil {
-			host = r.Host
-		}
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			http.Error(w, "admin requests must address a loopback host", http.StatusForbidden)
-			return
-		}
-		if r.Method != http.MethodGet && r.Header.Get(operatorHeader) == "" {
-			http.Error(w, "admin changes need the "+operatorHeader+" header (use the xtsync CLI)", http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// status is what xtsync status shows of the running serve: the stored
+// status, and its queue, workers and webhook.
+func (srv *server) status(ctx context.Context) (statusReport, error) {
+	rep, err := storedStatus(ctx, srv.local.store, srv.cfg)
+	if err != nil {
+		return rep, err
+	}
+	qs, ss, hs := srv.queue.Stats(), srv.local.Status(), srv.hook.Stats()
+	rep.Running, rep.Queue, rep.Parked, rep.App, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
+	return rep, nil
 }
 
 // reconcileAnswer is serve's answer to POST /reconcile: the run's report,
@@ -250,6 +248,9 @@ func fromServer(ctx context.Context, cfg *config.Config, path string, v any) (bo
 func callServer(ctx context.Context, cfg *config.Config, method, path string, v any) (bool, error) {
 	req, _ := http.NewRequestWithContext(ctx, method, "http://"+cfg.Server.AdminListen+path, nil)
 	req.Header.Set(operatorHeader, "1")
+	if tok := os.Getenv(adminTokenEnv); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return false, nil // not running

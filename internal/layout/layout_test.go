@@ -45,16 +45,18 @@ func TestDependencyRules(t *testing.T) {
 }
 
 // The packages under pkg/, by role. Adapters are named after what they
-// adapt (Graph, bbolt, DynamoDB, SQS, HTTP, Lambda's HTTP events, memory)
+// adapt (Graph, bbolt, DynamoDB, SQS, HTTP, Lambda's HTTP events, memory,
+// Prometheus, CloudWatch's embedded metric format)
 // and import only the core; the core declares the ports; the application
 // and the wiring import what they assemble.
 var (
 	core = map[string]bool{
-		"engine": true, "task": true, "config": true, "contract": true,
+		"engine": true, "task": true, "config": true, "contract": true, "metrics": true,
 	}
 	adapters = map[string]bool{
 		"msgraph": true, "graphemu": true, "boltstore": true, "dynamostore": true, "memstore": true,
 		"memqueue": true, "sqsqueue": true, "webhook": true, "lambdahttp": true,
+		"prommetrics": true, "emf": true,
 	}
 	// application packages: the flow (app), subscription upkeep
 	// (subscribe), and the AWS wiring (lambdaapp).

@@ -109,7 +109,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"short interval", "scope:", "server: {reconcile_interval: 5s}\nscope:", "server.reconcile_interval"},
 		{"bad interval", "scope:", "server: {reconcile_interval: hourly}\nscope:", "server.reconcile_interval"},
 		{"zero workers", "scope:", "server: {workers: -1}\nscope:", "server.workers"},
-		{"public admin", "scope:", "server: {admin_listen: \"0.0.0.0:9\"}\nscope:", "server.admin_listen"},
+		{"bad admin", "scope:", "server: {admin_listen: \"8079\"}\nscope:", "server.admin_listen"},
 		{"bad listen", "scope:", "server: {listen: \"8080\"}\nscope:", "server.listen"},
 		{"same tenant", "tenant_id: c4e8a1d7-5b2f-4e9c-8a3d-7f1b6c0e9d42", "tenant_id: 6f1c2b9e-3d4a-4c8e-9b1f-2a7d5e8c0b31", "target.tenant_id"},
 	}

@@ -29,7 +29,7 @@ type Collector struct {
 	gauges func() Gauges
 
 	received, applied, latency, requests, throttled, retries, writes, held *prometheus.Desc
-	depth, parked, halted, expiry                                         *prometheus.Desc
+	depth, parked, halted, expiry                                          *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -61,7 +61,9 @@ func New(set *metrics.Set, gauges func() Gauges) *Collector {
 func (c *Collector) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil { // a new registry: only a bad descriptor could fail
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, err.Error(), http.StatusInternalServerError) })
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		})
 	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
