@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/metrics"
@@ -105,7 +104,7 @@ func Records(namespace string, now time.Time, d metrics.Snapshot, extra ...Value
 	if namespace == "" {
 		return nil, errors.New("emf: no namespace")
 	}
-	tenants := tenantsOf(d)
+	tenants := d.Tenants()
 	latency := latencyValues(d.Latency)
 	if d.ChangesReceived == 0 && d.ChangesApplied == 0 && d.GuardHeld == 0 && len(latency) == 0 && len(tenants) == 0 && len(extra) == 0 {
 		return nil, nil
@@ -162,27 +161,6 @@ func (b *builder) add(name, unit string, value any) {
 	dir := &b.rec.AWS.CloudWatchMetrics[0]
 	dir.Metrics = append(dir.Metrics, Definition{Name: name, Unit: unit})
 	b.rec.Members[name] = value
-}
-
-// tenantsOf are the tenants d counts anything of, sorted.
-func tenantsOf(d metrics.Snapshot) []string {
-	seen := map[string]bool{}
-	for t, n := range d.RequestsBy() {
-		seen[t] = seen[t] || n != 0
-	}
-	for _, m := range []map[string]int64{d.Throttled, d.Retries, d.Writes} {
-		for t, n := range m {
-			seen[t] = seen[t] || n != 0
-		}
-	}
-	var out []string
-	for t, counted := range seen {
-		if counted {
-			out = append(out, t)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // latencyValues are the histogram's observations, one value each, in

@@ -62,13 +62,11 @@ func (s *Set) ChangesApplied(n int, latency time.Duration) {
 	defer s.mu.Unlock()
 	s.applied += int64(n)
 	sec := latency.Seconds()
-	for range n {
-		s.latency.Count++
-		s.latency.Sum += sec
-		for i, b := range s.latency.Bounds {
-			if sec <= b {
-				s.latency.Counts[i]++
-			}
+	s.latency.Count += int64(n)
+	s.latency.Sum += sec * float64(n)
+	for i, b := range s.latency.Bounds {
+		if sec <= b {
+			s.latency.Counts[i] += int64(n)
 		}
 	}
 }
@@ -135,11 +133,23 @@ func (s Snapshot) RequestsBy() map[string]int64 {
 	return out
 }
 
-// Tenants are the tenants the snapshot saw requests of, sorted.
+// Tenants are the tenants the snapshot counts anything of (requests,
+// 429s, retries or writes), sorted.
 func (s Snapshot) Tenants() []string {
+	seen := map[string]bool{}
+	for t, n := range s.RequestsBy() {
+		seen[t] = seen[t] || n != 0
+	}
+	for _, m := range []map[string]int64{s.Throttled, s.Retries, s.Writes} {
+		for t, n := range m {
+			seen[t] = seen[t] || n != 0
+		}
+	}
 	var out []string
-	for t := range s.RequestsBy() {
-		out = append(out, t)
+	for t, counted := range seen {
+		if counted {
+			out = append(out, t)
+		}
 	}
 	sort.Strings(out)
 	return out
