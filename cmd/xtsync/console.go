@@ -170,7 +170,12 @@ type overviewData struct {
 type consoleGroup struct {
 	groupStatus
 	Target string
+	// Source is the source's member count the last sync read, "-" before.
+	Source string
+	Lag    string
 	Note   string
+	// Behind is whether changes wait (Lag tells since when).
+	Behind bool
 }
 
 func (c *console) overview(w http.ResponseWriter, r *http.Request) {
@@ -180,16 +185,36 @@ func (c *console) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := overviewData{Status: st}
+	now := time.Now()
 	for _, g := range st.Groups {
-		d.Groups = append(d.Groups, consoleGroup{groupStatus: g, Target: dash(g.TargetID), Note: groupNote(g)})
+		row := consoleGroup{groupStatus: g, Target: dash(g.TargetID), Source: "-", Lag: groupLag(g, now), Note: groupNote(g), Behind: !g.Behind.IsZero()}
+		if !g.LastSync.IsZero() {
+			row.Source = fmt.Sprint(g.SourceMembers)
+		}
+		d.Groups = append(d.Groups, row)
 	}
 	c.render(w, http.StatusOK, "overview", page{Title: "Overview", Nav: "/", Data: d})
 }
 
-// groupNote is the note status shows for a group: why it is not mirrored,
-// or that the guard holds its removals.
+// groupLag is how far the group's mirror is behind its source: since when
+// notified changes wait for its delta pass (of its shard: up to 50 groups
+// share one), else how long the last notified change took.
+func groupLag(g groupStatus, now time.Time) string {
+	switch {
+	case !g.Behind.IsZero():
+		return "WAITING " + now.Sub(g.Behind).Round(time.Second).String() + ": its delta pass has changes queued since " + consoleTime(g.Behind)
+	case g.Lag > 0:
+		return g.Lag.Round(time.Millisecond).String() + " (the last change)"
+	}
+	return "-"
+}
+
+// groupNote is the state the console shows for a group: that its work is
+// parked, that the guard holds its removals, why it is not mirrored.
 func groupNote(g groupStatus) string {
 	switch {
+	case g.Parked != "":
+		return "PARKED: " + g.Parked
 	case g.Held:
 		return "HOLDING removals"
 	case g.TargetID != "" && g.Skipped == "":

@@ -85,6 +85,7 @@ var (
 	groupRe = regexp.MustCompile(`(?s)<tr data-group="([^"]+)">(.*?)</tr>`)
 	cellRe  = regexp.MustCompile(`(?s)<td class="([a-z-]+)">(.*?)</td>`)
 	tagRe   = regexp.MustCompile(`<[^>]*>`)
+	lagRe   = regexp.MustCompile(`^[0-9.]+(ms|s|m[0-9.]+s) \(the last change\)$`)
 )
 
 // csrfOf is the CSRF token of a page's forms.
@@ -132,8 +133,8 @@ func TestConsoleServePages(t *testing.T) {
 	for _, gid := range srv.cfg.Scope.Groups {
 		m, ok := mirrorOf(env.em, gid)
 		sg, _ := env.em.Group(src, gid)
-		if r := rows[gid]; !ok || r["target"] != m.ID || r["name"] != sg.DisplayName || r["members"] == "0" || r["last-sync"] == "never" {
-			t.Errorf("overview row of %s: %v; want target %s, name %q", gid, r, m.ID, sg.DisplayName)
+		if r := rows[gid]; !ok || r["target"] != m.ID || r["name"] != sg.DisplayName || r["target-name"] != m.DisplayName || r["members"] != strconv.Itoa(len(m.Members)) || r["source-members"] != strconv.Itoa(len(sg.Members)) || r["last-sync"] == "never" || r["lag"] != "-" {
+			t.Errorf("overview row of %s: %v; want target %s %q, name %q, members %d in the source, %d in the mirror, no lag yet", gid, r, m.ID, m.DisplayName, sg.DisplayName, len(sg.Members), len(m.Members))
 		}
 	}
 	for _, id := range []string{`id="subscriptions"`, `id="queue"`, `id="guard"`, `<nav`, `href="/charts"`, `id="user-search"`} {
@@ -228,6 +229,20 @@ func TestConsoleServePages(t *testing.T) {
 	waitfor.WaitFor(t, 20*time.Second, "converged", func() bool {
 		return srv.queue.Stats().Pending == 0 && verifyMirror(env.em, srv.cfg.Scope.Groups) == nil
 	})
+
+	// A notified change: its row shows the new counts and the lag.
+	newcomer, err := env.em.CreateUser(src, graphemu.User{UserPrincipalName: "newcomer@contoso.onmicrosoft.com", Mail: "newcomer@contoso.com", AccountEnabled: true})
+	must(t, err)
+	must(t, env.em.AddMember(src, fin, newcomer.ID))
+	waitfor.WaitFor(t, 20*time.Second, "the newcomer mirrored", func() bool {
+		return verifyMirror(env.em, []string{fin}) == nil && srv.queue.Idle()
+	})
+	_, body = c.get("/", http.StatusOK)
+	sg, _ := env.em.Group(src, fin)
+	mg, _ := mirrorOf(env.em, fin)
+	if r := overviewRows(body)[fin]; r["source-members"] != strconv.Itoa(len(sg.Members)) || r["members"] != strconv.Itoa(len(mg.Members)) || !lagRe.MatchString(r["lag"]) {
+		t.Errorf("finance after a notified addition: %v; want %d in the source, %d in the mirror, a lag", r, len(sg.Members), len(mg.Members))
+	}
 
 	// Charts: a sample after the work above.
 	srv.history.Record(time.Now())

@@ -19,6 +19,7 @@ import (
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memqueue"
 	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/task"
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
@@ -59,10 +60,24 @@ type groupStatus struct {
 	// group's mirror.
 	Held bool `json:"held,omitempty"`
 	// Skipped is why the last full reconcile did not mirror the group.
-	Skipped  string    `json:"skipped,omitempty"`
-	TargetID string    `json:"targetId,omitempty"`
-	LastSync time.Time `json:"lastSync,omitzero"`
-	Members  int       `json:"members"`
+	Skipped  string `json:"skipped,omitempty"`
+	TargetID string `json:"targetId,omitempty"`
+	// TargetName is the mirror's name the last sync set.
+	TargetName string    `json:"targetName,omitempty"`
+	LastSync   time.Time `json:"lastSync,omitzero"`
+	// Members is the mirror's member count the last sync left;
+	// SourceMembers what it read in the source group.
+	Members       int `json:"members"`
+	SourceMembers int `json:"sourceMembers,omitempty"`
+	// Lag is how long after its notification the last notified change
+	// was applied.
+	Lag time.Duration `json:"lag,omitempty"`
+	// Behind is when the oldest change notification not applied yet of
+	// the group's delta shard (up to 50 groups) was queued (serve only:
+	// its queue).
+	Behind time.Time `json:"behindSince,omitzero"`
+	// Parked is the last error of the group's parked work (serve only).
+	Parked string `json:"parked,omitempty"`
 }
 
 type subStatus struct {
@@ -100,7 +115,7 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 	}
 	for _, id := range scope {
 		m := byID[id]
-		gs := groupStatus{SourceID: id, Name: m.SourceName, Kind: string(m.Kind), TargetID: m.TargetID, LastSync: m.LastSync, Members: m.Members}
+		gs := groupStatus{SourceID: id, Name: m.SourceName, Kind: string(m.Kind), TargetID: m.TargetID, TargetName: m.TargetName, LastSync: m.LastSync, Members: m.Members, SourceMembers: m.SourceMembers, Lag: m.Lag}
 		if sk, ok := skipped[id]; ok && m.TargetID == "" {
 			gs.Name, gs.Skipped = sk.Name, sk.Reason
 			if sk.Kind != "" {
@@ -175,7 +190,26 @@ func (srv *server) status(ctx context.Context) (statusReport, error) {
 	}
 	qs, ss, hs := srv.queue.Stats(), srv.local.Status(), srv.hook.Stats()
 	rep.Running, rep.Queue, rep.Parked, rep.App, rep.Webhook = true, &qs, srv.queue.Parked(), &ss, &hs
+	queueByGroup(rep, engine.NewSharding(srv.cfg.Scope.Groups), srv.queue.Behind())
 	return rep, nil
+}
+
+// queueByGroup marks each group of rep with its delta shard's work in the
+// queue: the oldest change not applied yet (behind) and the error of its
+// parked work (rep.Parked).
+func queueByGroup(rep statusReport, sh engine.Sharding, behind map[task.Task]time.Time) {
+	parked := map[string]string{}
+	for _, p := range rep.Parked {
+		if p.Task.Kind == task.Delta || p.Task.Kind == task.SyncShard {
+			parked[p.Task.Arg] = p.LastError
+		}
+	}
+	for i := range rep.Groups {
+		g := &rep.Groups[i]
+		key := sh.ShardOf(g.SourceID)
+		g.Behind = behind[task.Of(task.Delta, key)]
+		g.Parked = parked[key]
+	}
 }
 
 // reconcileAnswer is serve's answer to POST /reconcile: the run's report,

@@ -68,7 +68,11 @@ func (w *Worker) Process(ctx context.Context, t task.Task) error {
 func (w *Worker) process(ctx context.Context, t task.Task) error {
 	switch t.Kind {
 	case task.Delta:
-		rep, err := w.eng.DeltaShard(ctx, t.Arg, engine.RunOptions{Trigger: engine.TriggerNotification})
+		ro := engine.RunOptions{Trigger: engine.TriggerNotification}
+		if r, ok := task.ReceivedFrom(ctx); ok {
+			ro.Changed = r.At
+		}
+		rep, err := w.eng.DeltaShard(ctx, t.Arg, ro)
 		w.mu.Lock()
 		w.status.LastDelta = w.clock.Now()
 		w.status.DeltaPasses++

@@ -900,15 +900,44 @@ func (a *applier) writeRefs(ctx context.Context) {
 // markSynced records the last sync time and member count of synced groups.
 func (a *applier) markSynced(ctx context.Context) {
 	now := a.e.clock.Now()
+	written := a.memberWrites()
 	for _, gid := range slices.Sorted(maps.Keys(a.rep.Plan.synced)) {
 		m := a.st.groups[gid]
-		if !m.live() {
-			continue
-		}
 		sg := a.rep.Plan.synced[gid]
-		m.LastSync, m.Members, m.Kind = now, sg.members, sg.kind
+		switch {
+		case !m.live():
+			continue
+		case sg.delta && a.rep.Failed():
+			// The delta link stays: the next pass applies the round
+			// again and counts it then.
+			continue
+		case sg.delta:
+			sg.members = max(0, m.Members+written[gid])
+			sg.source = max(0, m.SourceMembers+sg.source)
+		}
+		m.LastSync, m.Members, m.SourceMembers, m.TargetName, m.Kind = now, sg.members, sg.source, sg.name, sg.kind
+		if !a.ro.Changed.IsZero() {
+			m.Lag = now.Sub(a.ro.Changed)
+		}
 		if err := a.st.putGroup(ctx, m); err != nil {
 			a.e.log.Warn("save group sync time", "group", gid, "err", err)
 		}
 	}
+}
+
+// memberWrites is, per group, the members the run's applied member
+// writes added to its mirror less those they removed.
+func (a *applier) memberWrites() map[string]int {
+	out := map[string]int{}
+	for _, r := range a.rep.Results {
+		n := len(r.Action.Users) - len(r.Failed)
+		switch {
+		case r.Outcome != OutcomeOK:
+		case r.Action.Kind == ActAddMembers:
+			out[r.Action.Group] += n
+		case r.Action.Kind == ActRemoveMembers:
+			out[r.Action.Group] -= n
+		}
+	}
+	return out
 }

@@ -441,10 +441,12 @@ func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync b
 	if !m.live() {
 		return true
 	}
+	sg := syncedGroup{delta: true, name: m.TargetName, kind: m.Kind}
 	if ch.Group != nil {
 		if !ch.Group.Kind().Syncable() {
 			return true
 		}
+		sg.kind = ch.Group.Kind()
 		if ch.Group.DisplayName != m.SourceName {
 			spec, err := pl.opts.targetSpec(*ch.Group)
 			if err != nil {
@@ -452,12 +454,18 @@ func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync b
 				return false
 			}
 			pl.p.Actions = append(pl.p.Actions, Action{Kind: ActUpdateGroup, Group: gid, GroupName: ch.Group.DisplayName, Target: m.TargetID, Spec: &spec, Reason: "renamed in the source"})
+			sg.name = spec.DisplayName
 		}
 	}
 	var add, remove []string
 	var n skipCounts
 	for _, mc := range ch.Members {
 		uid := mc.Member.ID
+		if mc.Removed {
+			sg.source--
+		} else {
+			sg.source++
+		}
 		if mc.Member.Type == TypeGroup {
 			if pl.opts.NestedGroups == NestedFlatten {
 				return true
@@ -503,5 +511,6 @@ func (pl *planner) deltaGroup(ch GroupChange, users map[string]Member) (resync b
 		slices.Sort(remove)
 		pl.p.Actions = append(pl.p.Actions, Action{Kind: ActRemoveMembers, Group: gid, GroupName: m.SourceName, Users: remove})
 	}
+	pl.p.synced[gid] = sg
 	return false
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Engine mirrors the scoped source groups into the target tenant.
@@ -51,6 +52,10 @@ type RunOptions struct {
 	// it is empty; the other entry points record it as given (empty: not
 	// known).
 	Trigger string
+	// Changed, when set, is when the change that started the run was
+	// notified (the oldest the run covers); the groups it syncs record
+	// their lag from it (GroupMapping.Lag).
+	Changed time.Time
 }
 
 // Triggers: what started a run (RunOptions.Trigger), as its audit entries

@@ -111,10 +111,15 @@ type Skip struct {
 	Reason string    `json:"reason"`
 }
 
-// syncedGroup is a group a plan syncs: its synced member count and kind.
+// syncedGroup is a group a plan syncs: its synced member count, the
+// members read in the source, the mirror's name and the source's kind. A
+// delta round's (delta) has the change of the source's count instead, and
+// the mirror's is counted from the member writes it applied.
 type syncedGroup struct {
-	members int
-	kind    GroupKind
+	members, source int
+	name            string
+	kind            GroupKind
+	delta           bool
 }
 
 // Plan is what a run will do.

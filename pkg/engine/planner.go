@@ -300,7 +300,7 @@ func (pl *planner) group(gid string) {
 		}
 		pl.p.Actions = append(pl.p.Actions, a)
 	}
-	pl.p.synced[gid] = syncedGroup{members: len(eligible), kind: g.Kind()}
+	pl.p.synced[gid] = syncedGroup{members: len(eligible), source: len(sg.Members), name: spec.DisplayName, kind: g.Kind()}
 	// References: who is a synced member of gid after this plan.
 	isEligible := make(map[string]bool, len(eligible))
 	for _, uid := range eligible {

@@ -27,6 +27,15 @@ type GroupMapping struct {
 	LastSync   time.Time `json:"lastSync"`
 	// Members is how many target members the last sync left.
 	Members int `json:"members"`
+	// SourceMembers is how many members (of any type, nested groups
+	// flattened when configured) the last sync read in the source group;
+	// those it does not mirror are in the plan's skips.
+	SourceMembers int `json:"sourceMembers,omitempty"`
+	// TargetName is the mirror's display name the last sync set.
+	TargetName string `json:"targetName,omitempty"`
+	// Lag is how long after the source change was notified the last sync
+	// that a notification started had applied it (zero until one has).
+	Lag time.Duration `json:"lag,omitempty"`
 	// Kind is the source group's kind at the last sync.
 	Kind GroupKind `json:"kind,omitempty"`
 	// Pending is when a run set out to create the mirror; TargetID is

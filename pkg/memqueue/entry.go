@@ -29,6 +29,8 @@ type entry struct {
 	// received are the enqueues the next run covers (the oldest's time and
 	// their count); next those made while a run was running.
 	received, next task.Received
+	// running are the enqueues the run under way covers.
+	running task.Received
 }
 
 // merge is the enqueues of a and b together.

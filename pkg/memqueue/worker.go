@@ -20,7 +20,7 @@ func (q *Queue) work() {
 		q.running++
 		ctx := q.runCtx
 		run := e.received
-		e.received = task.Received{}
+		e.received, e.running = task.Received{}, run
 		q.mu.Unlock()
 
 		if run.N > 0 {
@@ -39,6 +39,7 @@ func (q *Queue) finish(key string, e *entry, run task.Received, err error) {
 	defer q.mu.Unlock()
 	defer q.updateSettledLocked()
 	q.running--
+	e.running = task.Received{}
 	dirty := e.dirty
 	e.dirty = false
 	if err == nil {
