@@ -30,7 +30,7 @@ var consolePNG = flag.String("console-png", "", "TestConsoleInBrowser writes the
 
 // consoleRowCells are the classes of the cells of each row of the
 // overview's #groups table.
-var consoleRowCells = []string{"name", "kind", "target", "members", "last-sync", "note"}
+var consoleRowCells = []string{"name", "kind", "target-name", "target", "source-members", "members", "last-sync", "lag", "note"}
 
 // consoleRow is one tr[data-group] of the overview, as the browser shows
 // it: each cell's text (whitespace collapsed) and the cells it lacks.
@@ -190,8 +190,11 @@ func TestConsoleInBrowser(t *testing.T) {
 			if got, want := r.Cells["members"], strconv.Itoa(len(m.Members)); got != want {
 				t.Errorf("the row of %s (%s) shows %q members, its mirror has %s", sg.DisplayName, r.Group, got, want)
 			}
-			if r.Cells["target"] == "" {
-				t.Errorf("the row of %s (%s) shows no target for its mirror %s", sg.DisplayName, r.Group, m.ID)
+			if got, want := r.Cells["source-members"], strconv.Itoa(len(sg.Members)); got != want {
+				t.Errorf("the row of %s (%s) shows %q members in the source, it has %s", sg.DisplayName, r.Group, got, want)
+			}
+			if r.Cells["target"] != m.ID || r.Cells["target-name"] != m.DisplayName {
+				t.Errorf("the row of %s (%s) shows the mirror %q %q, want %s %q", sg.DisplayName, r.Group, r.Cells["target"], r.Cells["target-name"], m.ID, m.DisplayName)
 			}
 		}
 	}

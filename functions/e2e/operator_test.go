@@ -21,7 +21,8 @@ import (
 // TestOperatorOnAWS: the operator's xtsync, with the deployment's state
 // table, queue and reconcile function in its configuration, against the
 // functions under the RIE: status reads the halt the workers' guard set,
-// approve shows the held plan and writes nothing, approve --yes invokes the
+// approve shows the held plan and writes nothing, the console (xtsync
+// console) shows the halt and its plan and its approve button invokes the
 // reconcile function with the approval, and the workers then apply the
 // held removals; audit lists them, filtered, as CSV.
 func TestOperatorOnAWS(t *testing.T) {
@@ -58,10 +59,9 @@ func TestOperatorOnAWS(t *testing.T) {
 	if err != nil || !strings.Contains(out, "remove-members") || len(w.targetOf(eng).Members) != before {
 		t.Fatalf("approve (review): %v, mirror %d members\n%s\n%s", err, len(w.targetOf(eng).Members), out, errs)
 	}
-	out, errs, err = xtsync("approve", "--config", cfgPath, "--yes")
-	if err != nil || !strings.Contains(out, "approved") {
-		t.Fatalf("approve --yes: %v\n%s\n%s", err, out, errs)
-	}
+	// The approval from the console's button (approve --yes is tested
+	// while the workers run, below).
+	w.approveFromConsole(eng, before)
 	w.settle(w.worker)
 	if n := len(w.targetOf(eng).Members); n != 0 {
 		t.Errorf("after the approval the mirror has %d members, want 0", n)
