@@ -32,7 +32,7 @@ func (w *world) approveFromConsole(group string, members int) {
 		}
 		return string(b)
 	}
-	if body := page("/"); !regexp.MustCompile(`(?s)<tr data-group="`+group+`">.*?HOLDING removals.*?</tr>`).MatchString(body) {
+	if body := page("/"); !regexp.MustCompile(`(?s)<tr data-group="` + group + `">.*?HOLDING removals.*?</tr>`).MatchString(body) {
 		t.Errorf("the console's overview does not show the group HOLDING:\n%s", body)
 	}
 	body := page("/halt")
