@@ -13,6 +13,7 @@ import (
 
 	"github.com/xtsync/xtsync/pkg/app"
 	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/memqueue"
 	"github.com/xtsync/xtsync/pkg/metrics"
 	"github.com/xtsync/xtsync/pkg/task"
@@ -98,7 +99,7 @@ func startServer(ctx context.Context, cfg *config.Config, log *slog.Logger, ln n
 	}
 	// The handler routes on the path's last segment, so it serves under
 	// public_url's path as it is.
-	hook, err := app.Webhook(l.Subscriptions, l.Router, log)
+	hook, err := app.Webhook(l.Subscriptions, app.NewStoredMirrors(l.store, engine.SystemClock{}), l.Router, log)
 	if err != nil {
 		return fail(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/config"
+	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 )
 
@@ -79,7 +80,35 @@ func startServeScope(t testing.TB, all []string, extra string, seed func(*graphe
 		n = len(env.em.Subscriptions(graphemu.SampleSourceTenant))
 		return n == len(all)+1
 	})
+	// And one per mirror on the target (server.watch_mirrors).
+	if *cfg.Server.WatchMirrors {
+		waitfor.WaitFor(t, 10*time.Second, "a subscription per mirror", func() bool {
+			n := 0
+			for _, gid := range cfg.Scope.Groups {
+				if _, ok := mirrorOf(env.em, gid); ok {
+					n++
+				}
+			}
+			return n == liveMirrors(t, srv) && len(env.em.Subscriptions(graphemu.SampleTargetTenant)) == n
+		})
+	}
 	return env, srv
+}
+
+// liveMirrors is how many mirrors serve's state maps.
+func liveMirrors(t testing.TB, srv *server) int {
+	t.Helper()
+	maps, err := engine.LoadGroupMappings(context.Background(), srv.local.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range maps {
+		if m.TargetID != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // waitConverged waits (at most d) for the target to mirror the source's
@@ -284,10 +313,11 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 	must(t, srv.Close())
 	code, out, errs = xtsync(t, "status", "--config", env.cfg, "--json")
 	var rep statusReport
-	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || len(rep.Subscriptions) != len(subs) {
+	targetSubs := len(env.em.Subscriptions(graphemu.SampleTargetTenant))
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || targetSubs != 10 || len(rep.Subscriptions) != len(subs)+targetSubs {
 		t.Fatalf("status from the state file: %d %v %+v %s", code, err, rep, errs)
 	}
-	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 12") {
+	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 22") {
 		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
 	}
 	if n := len(env.em.Subscriptions(src)); n != 0 {

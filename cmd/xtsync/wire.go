@@ -94,10 +94,8 @@ func openLocalDry(ctx context.Context, cfg *config.Config, log *slog.Logger, que
 		}
 		return nil, fmt.Errorf("state.path: %w", err)
 	}
-	schema := msgraph.SchemaOf(cfg.EngineOptions())
 	a, err := app.Build(app.Deps{
-		Config: cfg, Source: msgraph.NewSource(src, schema), Target: msgraph.NewTarget(dst, schema),
-		Subscriptions: msgraph.NewSubscriptionAPI(src), Store: store, Queue: queue,
+		Config: cfg, Graph: msgraph.Graph(cfg, src, dst), Store: store, Queue: queue,
 		Approve: app.ApproveServe, Metrics: m, Log: log, Clock: engine.SystemClock{},
 	})
 	if err != nil {

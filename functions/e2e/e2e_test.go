@@ -77,15 +77,19 @@ func TestLambdaScenario(t *testing.T) {
 	}
 	// The shard's delta link, and the users delta link once a users pass
 	// has run.
+	// The shard's mirror link too (server.watch_mirrors).
 	deltas, _ := w.store.List(ctx, engine.RecordDelta)
-	shardLinks := 0
+	shardLinks, mirrorLinks := 0, 0
 	for _, r := range deltas {
-		if r.Key != "users" {
+		switch {
+		case strings.HasPrefix(r.Key, "mirrors:"):
+			mirrorLinks++
+		case r.Key != "users":
 			shardLinks++
 		}
 	}
-	if shardLinks != 1 || len(deltas) > 2 {
-		t.Errorf("delta links: %d (%d of shards), want the shard's and at most the users one", len(deltas), shardLinks)
+	if shardLinks != 1 || mirrorLinks != 1 || len(deltas) > 3 {
+		t.Errorf("delta links: %d (%d of shards, %d of mirrors), want the shard's, its mirrors' and at most the users one", len(deltas), shardLinks, mirrorLinks)
 	}
 	meta, _ := w.store.List(ctx, engine.RecordMeta)
 	subs := 0
@@ -94,8 +98,10 @@ func TestLambdaScenario(t *testing.T) {
 			subs++
 		}
 	}
-	if subs != len(w.scope)+1 {
-		t.Errorf("subscription records: %d, want %d (one per group and the users one)", subs, len(w.scope)+1)
+	// One per group and the users one on the source, one per mirror on
+	// the target.
+	if want := len(w.scope) + 1 + len(groups); subs != want {
+		t.Errorf("subscription records: %d, want %d (one per group and the users one, one per mirror)", subs, want)
 	}
 	audit, _ := w.store.Audit(ctx, engine.AuditQuery{})
 	// Writes are audited twice: started before they are sent, then their

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xtsync/xtsync/internal/testlog"
 	"github.com/xtsync/xtsync/pkg/app"
@@ -66,6 +67,9 @@ func (s *eng) record(what string, ro engine.RunOptions) (*engine.Report, error) 
 func (s *eng) DeltaShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("delta "+k, ro)
 }
+func (s *eng) MirrorShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("mirrors "+k, ro)
+}
 func (s *eng) SyncShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("sync "+k, ro)
 }
@@ -90,6 +94,10 @@ func (s *eng) ApproveDeletions(_ context.Context, _ string, n int) error {
 type subs struct{ calls []string }
 
 func (s *subs) Ensure(context.Context) error { s.calls = append(s.calls, "ensure"); return nil }
+func (s *subs) EnsureMirrors(context.Context) error {
+	s.calls = append(s.calls, "ensure mirrors")
+	return nil
+}
 func (s *subs) Renew(_ context.Context, id string) error {
 	s.calls = append(s.calls, "renew "+id)
 	return nil
@@ -138,6 +146,75 @@ func TestRouter(t *testing.T) {
 	}
 	if got := r.Status(); got.QueueFull != 1 || got.ChangesQueued != 5 {
 		t.Errorf("after a refused hand-over, status %+v", got)
+	}
+}
+
+// metrics counts what the router reports (app.Metrics).
+type metrics struct{ received []int }
+
+func (m *metrics) ChangesReceived(n int)             { m.received = append(m.received, n) }
+func (m *metrics) ChangesApplied(int, time.Duration) {}
+func (m *metrics) GuardHeld()                        {}
+
+// TestRouterMirrors: changed mirrors, named by their source groups, become
+// one mirror pass per shard, counted apart from the source changes (not in
+// ChangesQueued, not in the metrics); groups out of scope are skipped.
+func TestRouterMirrors(t *testing.T) {
+	q, m := &queue{}, &metrics{}
+	r := app.NewRouter(scope{}, q, m, testlog.New(t, slog.LevelDebug))
+	ctx := t.Context()
+	steps := []struct {
+		name      string
+		mirrors   []string // MirrorsChanged's argument; nil: Changed(changed)
+		changed   []string
+		full      bool
+		wantErr   bool
+		wantTasks []string // queued so far
+		wantCalls int      // hand-overs so far
+		want      app.RouterStatus
+		wantRecv  []int // ChangesReceived calls so far
+	}{
+		{
+			name:    "three mirrors of two shards and one out of scope: one pass per shard, one hand-over",
+			mirrors: []string{"a1", "a2", "b1", "out"}, wantTasks: []string{"mirrors:s-a", "mirrors:s-b"}, wantCalls: 1,
+			want: app.RouterStatus{MirrorChanges: 4},
+		},
+		{
+			name:    "only out of scope: nothing queued, nothing counted",
+			mirrors: []string{"out"}, wantTasks: []string{"mirrors:s-a", "mirrors:s-b"}, wantCalls: 1,
+			want: app.RouterStatus{MirrorChanges: 4},
+		},
+		{
+			name:    "a source change still counts as one, in the metrics too",
+			changed: []string{"a1"}, wantTasks: []string{"mirrors:s-a", "mirrors:s-b", "shard:s-a"}, wantCalls: 2,
+			want: app.RouterStatus{ChangesQueued: 1, MirrorChanges: 4}, wantRecv: []int{1},
+		},
+		{
+			name:    "queue full: reported and counted as such, not as changes",
+			mirrors: []string{"c1"}, full: true, wantErr: true, wantTasks: []string{"mirrors:s-a", "mirrors:s-b", "shard:s-a"}, wantCalls: 3,
+			want: app.RouterStatus{ChangesQueued: 1, MirrorChanges: 4, QueueFull: 1}, wantRecv: []int{1},
+		},
+	}
+	for _, s := range steps {
+		q.full = s.full
+		var err error
+		if s.mirrors != nil {
+			err = r.MirrorsChanged(ctx, s.mirrors)
+		} else {
+			err = r.Changed(ctx, s.changed)
+		}
+		if (err != nil) != s.wantErr {
+			t.Fatalf("%s: err %v, want error %t", s.name, err, s.wantErr)
+		}
+		if !slices.Equal(q.tasks, s.wantTasks) || q.calls != s.wantCalls {
+			t.Fatalf("%s: queued %q in %d hand-overs, want %q in %d", s.name, q.tasks, q.calls, s.wantTasks, s.wantCalls)
+		}
+		if got := r.Status(); got != s.want {
+			t.Errorf("%s: status %+v, want %+v", s.name, got, s.want)
+		}
+		if !slices.Equal(m.received, s.wantRecv) {
+			t.Errorf("%s: ChangesReceived calls %v, want %v", s.name, m.received, s.wantRecv)
+		}
 	}
 }
 

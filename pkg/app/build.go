@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
@@ -17,11 +18,10 @@ import (
 type Deps struct {
 	// Config is the loaded configuration.
 	Config *config.Config
-	// Source and Target are the two tenants' Graph adapters; Subscriptions
-	// is the source tenant's /subscriptions.
-	Source        engine.Source
-	Target        engine.Target
-	Subscriptions engine.SubscriptionAPI
+	// Graph are the two tenants' Graph adapters: the source, the target,
+	// the source's /subscriptions and, to watch the mirrors, the target's
+	// group delta and /subscriptions.
+	Graph engine.Graph
 	// Store is the state (bbolt, or DynamoDB).
 	Store engine.Store
 	// Queue builds the queue tasks go through; process is the worker's
@@ -44,7 +44,7 @@ type Deps struct {
 type App struct {
 	Config        *config.Config
 	Engine        *engine.Engine
-	Subscriptions *subscribe.Manager
+	Subscriptions *Subscriptions
 	Sharding      engine.Sharding
 	Queue         Queue
 	Worker        *Worker
@@ -53,20 +53,36 @@ type App struct {
 
 // Build assembles the App of a deployment from its adapters.
 func Build(d Deps) (*App, error) {
-	if d.Config == nil || d.Source == nil || d.Target == nil || d.Subscriptions == nil || d.Store == nil || d.Log == nil || d.Clock == nil {
+	g := d.Graph
+	if d.Config == nil || g.Source == nil || g.Target == nil || g.Subscriptions == nil || d.Store == nil || d.Log == nil || d.Clock == nil {
 		return nil, errors.New("app: config, source, target, subscriptions, store, log and clock are required")
 	}
+	if (g.Mirrors == nil) != (g.MirrorSubscriptions == nil) {
+		return nil, errors.New("app: watching the mirrors needs both the target's group delta and its subscriptions")
+	}
 	c := d.Config
-	eng, err := engine.New(d.Source, d.Target, d.Store, c.EngineOptions(), d.Log, d.Clock)
+	eng, err := engine.New(g.Source, g.Target, d.Store, c.EngineOptions(), d.Log, d.Clock)
 	if err != nil {
 		return nil, err
 	}
-	subs, err := subscribe.New(subscribe.Config{
-		Graph: d.Subscriptions, Store: d.Store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
+	subs := &Subscriptions{}
+	subs.Source, err = subscribe.New(subscribe.Config{
+		Graph: g.Subscriptions, Store: d.Store, TenantID: c.Source.TenantID, Scope: c.Scope.Groups,
 		PublicURL: c.Server.PublicURL, Clock: d.Clock, Log: d.Log,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if g.Mirrors != nil {
+		eng.WatchMirrors(g.Mirrors)
+		subs.Mirrors, err = subscribe.New(subscribe.Config{
+			Graph: g.MirrorSubscriptions, Store: d.Store, TenantID: c.Target.TenantID,
+			Mirrors:   func(ctx context.Context) ([]string, error) { return mirrorIDs(ctx, d.Store, c.Scope.Groups) },
+			PublicURL: c.Server.PublicURL, Clock: d.Clock, Log: d.Log.With("tenant", "target"),
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	a := &App{
 		Config: c, Engine: eng, Subscriptions: subs, Sharding: engine.NewSharding(c.Scope.Groups),
@@ -77,6 +93,21 @@ func Build(d Deps) (*App, error) {
 		a.Router = NewRouter(Sharding{a.Sharding}, a.Queue, d.Metrics, d.Log)
 	}
 	return a, nil
+}
+
+// mirrorIDs are the target ids of the mirrors of the scoped groups.
+func mirrorIDs(ctx context.Context, store engine.Store, scope []string) ([]string, error) {
+	maps, err := engine.LoadGroupMappings(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range maps {
+		if m.TargetID != "" && slices.Contains(scope, m.SourceID) {
+			out = append(out, m.TargetID)
+		}
+	}
+	return out, nil
 }
 
 // Status is what the router and the worker have done since start.

@@ -19,6 +19,7 @@ type Queue interface {
 // Engine is the engine as the worker and the fan-out use it.
 type Engine interface {
 	DeltaShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	MirrorShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	Reconcile(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
@@ -44,6 +45,8 @@ type Metrics interface {
 // SubscriptionManager keeps the Graph subscriptions alive (pkg/subscribe).
 type SubscriptionManager interface {
 	Ensure(ctx context.Context) error
+	// EnsureMirrors subscribes to the mirrors there are now.
+	EnsureMirrors(ctx context.Context) error
 	Renew(ctx context.Context, id string) error
 	Recreate(ctx context.Context, id string) error
 }

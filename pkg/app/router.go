@@ -13,9 +13,10 @@ import (
 var _ webhook.Sink = (*Router)(nil)
 
 // Router turns what the webhook accepts into tasks: a changed group into
-// the delta pass of its shard (so a burst for one group costs one pass),
-// changed users into the users pass, a lifecycle event into subscription
-// upkeep. It only enqueues; it never calls Graph.
+// the delta pass of its shard (so a burst for one group costs one pass), a
+// changed mirror into the mirror pass of its source group's shard, changed
+// users into the users pass, a lifecycle event into subscription upkeep.
+// It only enqueues; it never calls Graph.
 type Router struct {
 	scope   Scope
 	queue   Queue
@@ -28,9 +29,11 @@ type Router struct {
 
 // RouterStatus is what the router has done since it started.
 type RouterStatus struct {
-	// ChangesQueued counts the changed groups and users whose task was
-	// queued.
+	// ChangesQueued counts the changed source groups and users whose task
+	// was queued.
 	ChangesQueued int `json:"changesQueued"`
+	// MirrorChanges counts the changed mirrors whose task was queued.
+	MirrorChanges int `json:"mirrorChanges"`
 	// Lifecycle counts the lifecycle events.
 	Lifecycle int `json:"lifecycleEvents"`
 	// QueueFull counts the tasks the queue refused (the reconcile repairs
@@ -40,9 +43,15 @@ type RouterStatus struct {
 
 // Webhook is the Graph change-notification endpoint over r: the
 // notifications of the subscriptions lookup knows, checked against r's
-// scope, become r's tasks.
-func Webhook(lookup webhook.SubscriptionLookup, r *Router, log *slog.Logger) (*webhook.Handler, error) {
-	return webhook.New(webhook.Config{Lookup: lookup, InScope: r.InScope, Sink: r, Log: log})
+// scope, and those of the mirrors subscriptions, mapped to their source
+// groups by mirrors, become r's tasks. A nil mirrors (not a nil pointer in
+// a MirrorIndex) makes every mirror notification out of scope.
+func Webhook(lookup webhook.SubscriptionLookup, mirrors MirrorIndex, r *Router, log *slog.Logger) (*webhook.Handler, error) {
+	cfg := webhook.Config{Lookup: lookup, InScope: r.InScope, Sink: r, Log: log}
+	if mirrors != nil {
+		cfg.MirrorOf = mirrors.SourceOf
+	}
+	return webhook.New(cfg)
 }
 
 // NewRouter returns a router of scope's groups onto q.
@@ -66,21 +75,34 @@ func (r *Router) InScope(ctx context.Context, groupID string) bool {
 // Changed queues the delta passes of the shards of changed source groups,
 // which the webhook checked with InScope.
 func (r *Router) Changed(ctx context.Context, groupIDs []string) error {
+	return r.enqueue(ctx, len(groupIDs), 0, r.shardTasks(ctx, task.Delta, groupIDs)...)
+}
+
+// MirrorsChanged queues the mirror passes of the shards of the source
+// groups of changed mirrors (the webhook mapped each mirror to its source
+// group); a group out of scope is skipped.
+func (r *Router) MirrorsChanged(ctx context.Context, sourceGroupIDs []string) error {
+	return r.enqueue(ctx, 0, len(sourceGroupIDs), r.shardTasks(ctx, task.Mirrors, sourceGroupIDs)...)
+}
+
+// shardTasks are the tasks of kind, one per distinct shard of groupIDs, in
+// the order of the groups; groups out of scope have none.
+func (r *Router) shardTasks(ctx context.Context, kind task.Kind, groupIDs []string) []task.Task {
 	var tasks []task.Task
 	seen := map[string]bool{}
 	for _, id := range groupIDs {
 		if sh := r.scope.ShardOf(ctx, id); sh != "" && !seen[sh] {
 			seen[sh] = true
-			tasks = append(tasks, task.Of(task.Delta, sh))
+			tasks = append(tasks, task.Of(kind, sh))
 		}
 	}
-	return r.enqueue(ctx, len(groupIDs), tasks...)
+	return tasks
 }
 
 // UsersChanged queues the users pass (one task: the pass reads
 // /users/delta and acts only on the users xtsync maps).
 func (r *Router) UsersChanged(ctx context.Context, userIDs []string) error {
-	return r.enqueue(ctx, len(userIDs), task.Of(task.Users, ""))
+	return r.enqueue(ctx, len(userIDs), 0, task.Of(task.Users, ""))
 }
 
 // Lifecycle queues the answer to a lifecycle event: renew on
@@ -93,17 +115,19 @@ func (r *Router) Lifecycle(ctx context.Context, subscriptionID, event string) er
 	r.log.Info("lifecycle event", "subscription", subscriptionID, "event", event)
 	switch event {
 	case "reauthorizationRequired":
-		return r.enqueue(ctx, 0, task.Of(task.Renew, subscriptionID))
+		return r.enqueue(ctx, 0, 0, task.Of(task.Renew, subscriptionID))
 	case "subscriptionRemoved":
-		return r.enqueue(ctx, 0, task.Of(task.Recreate, subscriptionID), task.Of(task.Reconcile, ""))
+		return r.enqueue(ctx, 0, 0, task.Of(task.Recreate, subscriptionID), task.Of(task.Reconcile, ""))
 	case "missed":
-		return r.enqueue(ctx, 0, task.Of(task.Reconcile, ""))
+		return r.enqueue(ctx, 0, 0, task.Of(task.Reconcile, ""))
 	}
 	return fmt.Errorf("unknown lifecycle event %q", event)
 }
 
-// enqueue queues tasks for changes changed objects and counts the outcome.
-func (r *Router) enqueue(ctx context.Context, changes int, tasks ...task.Task) error {
+// enqueue queues tasks for changes changed source objects (counted in
+// ChangesQueued and the metrics) and mirrors changed mirrors (counted in
+// MirrorChanges only), and counts the outcome.
+func (r *Router) enqueue(ctx context.Context, changes, mirrors int, tasks ...task.Task) error {
 	if len(tasks) == 0 {
 		return nil
 	}
@@ -117,6 +141,7 @@ func (r *Router) enqueue(ctx context.Context, changes int, tasks ...task.Task) e
 		return err
 	}
 	r.status.ChangesQueued += changes
+	r.status.MirrorChanges += mirrors
 	if r.metrics != nil && changes > 0 {
 		r.metrics.ChangesReceived(changes)
 	}

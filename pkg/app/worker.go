@@ -34,6 +34,8 @@ type WorkerStatus struct {
 	LastReconcileRun string    `json:"lastReconcileRun,omitempty"`
 	LastDelta        time.Time `json:"lastDelta"`
 	DeltaPasses      int       `json:"deltaPasses"`
+	// MirrorPasses counts the mirror passes (task.Mirrors).
+	MirrorPasses int `json:"mirrorPasses,omitempty"`
 }
 
 // NewWorker returns a worker over the engine and the subscription manager.
@@ -77,16 +79,26 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 		w.status.LastDelta = w.clock.Now()
 		w.status.DeltaPasses++
 		w.mu.Unlock()
-		return w.outcome(t, rep, err)
+		return w.outcome(ctx, t, rep, err)
+	case task.Mirrors:
+		ro := engine.RunOptions{Trigger: engine.TriggerMirrorNotification}
+		if r, ok := task.ReceivedFrom(ctx); ok {
+			ro.Changed = r.At
+		}
+		rep, err := w.eng.MirrorShard(ctx, t.Arg, ro)
+		w.mu.Lock()
+		w.status.MirrorPasses++
+		w.mu.Unlock()
+		return w.outcome(ctx, t, rep, err)
 	case task.SyncShard:
 		rep, err := w.eng.SyncShard(ctx, t.Arg, engine.RunOptions{Trigger: engine.TriggerSchedule})
-		return w.outcome(t, rep, err)
+		return w.outcome(ctx, t, rep, err)
 	case task.SyncUnscoped:
 		rep, err := w.eng.SyncUnscoped(ctx, engine.RunOptions{Trigger: engine.TriggerSchedule})
-		return w.outcome(t, rep, err)
+		return w.outcome(ctx, t, rep, err)
 	case task.Users:
 		rep, err := w.eng.UserDelta(ctx, engine.RunOptions{Trigger: engine.TriggerUserNotification})
-		return w.outcome(t, rep, err)
+		return w.outcome(ctx, t, rep, err)
 	case task.Reconcile:
 		return w.reconcile(ctx, t)
 	case task.Subscriptions:
@@ -109,11 +121,25 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 	return fmt.Errorf("task %s: unknown kind: %w", t, task.ErrPermanent)
 }
 
+// newMirrors subscribes to the mirrors a run created, restored or
+// adopted, so that their changes in the target are watched from now on
+// (not from the next hourly upkeep). A failure is logged: the upkeep
+// tries again.
+func (w *Worker) newMirrors(ctx context.Context, t task.Task, rep *engine.Report) {
+	if rep == nil || rep.DryRun || rep.Summary.GroupsCreated+rep.Summary.GroupsRestored+rep.Summary.GroupsAdopted == 0 {
+		return
+	}
+	if err := w.subs.EnsureMirrors(ctx); err != nil {
+		w.log.Warn("subscribe to new mirrors", "task", t.Key(), "err", err)
+	}
+}
+
 // outcome turns a run's result into Process's answer: a run the deletion
 // guard held is done (its additions applied; the guard keeps the rest
 // until an operator approves), a shard of an older scope is permanent, and
 // failures are retried.
-func (w *Worker) outcome(t task.Task, rep *engine.Report, err error) error {
+func (w *Worker) outcome(ctx context.Context, t task.Task, rep *engine.Report, err error) error {
+	w.newMirrors(ctx, t, rep)
 	switch {
 	case w.guard.held(t, rep, err):
 		return nil
@@ -132,7 +158,7 @@ func (w *Worker) reconcile(ctx context.Context, t task.Task) error {
 	start := w.clock.Now()
 	w.log.Info("reconcile started")
 	rep, err := w.eng.Reconcile(ctx, engine.RunOptions{Trigger: engine.TriggerSchedule, Progress: LogProgress(w.log)})
-	err = w.outcome(t, rep, err)
+	err = w.outcome(ctx, t, rep, err)
 	w.mu.Lock()
 	w.status.LastReconcile = start
 	w.status.LastReconcileErr = ""

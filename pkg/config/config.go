@@ -152,6 +152,10 @@ type Server struct {
 	// only with XTSYNC_ADMIN_TOKEN set, and then requires it on every
 	// request.
 	AdminListen string `yaml:"admin_listen"`
+	// WatchMirrors subscribes to the target's changes of the mirrors too,
+	// so that what others change in them is put back within seconds
+	// (default true; false leaves that to the reconcile).
+	WatchMirrors *bool `yaml:"watch_mirrors"`
 }
 
 // Config is the whole file.
@@ -257,6 +261,10 @@ func (c *Config) defaults() {
 		c.State.Path = "./xtsync.db"
 	}
 	sv := &c.Server
+	if sv.WatchMirrors == nil {
+		v := true
+		sv.WatchMirrors = &v
+	}
 	if sv.Listen == "" {
 		sv.Listen = "127.0.0.1:8080"
 	}

@@ -81,6 +81,7 @@ func (e *Engine) apply(ctx context.Context, st *state, rep *Report, ro RunOption
 	if !refsWritten {
 		a.writeRefs(ctx)
 	}
+	a.recordEcho(ctx)
 	a.markSynced(ctx)
 	// Results in the plan's order, whatever order the actions finished in.
 	sort.SliceStable(rep.Results, func(i, j int) bool { return actionLess(rep.Results[i].Action, rep.Results[j].Action) })

@@ -15,10 +15,13 @@ import (
 
 // Engine mirrors the scoped source groups into the target tenant.
 type Engine struct {
-	src      Source
-	dst      Target
-	store    Store
-	opts     Options
+	src   Source
+	dst   Target
+	store Store
+	opts  Options
+	// mirrors, when set (WatchMirrors), reads the target's changes to the
+	// mirrors.
+	mirrors  MirrorWatch
 	log      *slog.Logger
 	clock    Clock
 	locks    *groupLocks
@@ -80,6 +83,10 @@ const (
 	// TriggerOnDemand is an operator's sync of one group (xtsync sync
 	// --group).
 	TriggerOnDemand = "on-demand"
+	// TriggerMirrorNotification is the sync of a source group whose
+	// mirror someone changed in the target, found by a mirror pass that
+	// change notifications on the mirrors queued.
+	TriggerMirrorNotification = "mirror-notification"
 )
 
 func (ro RunOptions) progress(stage string, done, total int) {

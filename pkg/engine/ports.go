@@ -95,3 +95,14 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 // AfterFunc runs f in its own goroutine after d (time.AfterFunc).
 func (SystemClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+// Graph is a deployment's Graph adapters: the two tenants, the source's
+// subscriptions, and, to watch the mirrors, the target's group delta and
+// subscriptions (both nil: the mirrors are not watched).
+type Graph struct {
+	Source              Source
+	Target              Target
+	Subscriptions       SubscriptionAPI
+	Mirrors             MirrorWatch
+	MirrorSubscriptions SubscriptionAPI
+}

@@ -237,8 +237,8 @@ func (st *state) deleteUser(ctx context.Context, m *UserMapping) error {
 
 // LoadGroupMappings lists the stored group mappings (for status reports).
 func LoadGroupMappings(ctx context.Context, s Store) ([]GroupMapping, error) {
-	st, err := loadState(ctx, s)
-	if err != nil {
+	st := newState(s)
+	if err := st.loadGroups(ctx, nil, true, 1); err != nil {
 		return nil, err
 	}
 	out := make([]GroupMapping, 0, len(st.groups))

@@ -16,8 +16,9 @@ const (
 )
 
 // Subscription is one Microsoft Graph change-notification subscription
-// xtsync made on the source tenant. ClientState is the secret every
-// notification of it carries.
+// xtsync made: on the source tenant's scoped groups and users, or, with
+// Mirrors, on the target tenant's mirrors (its resource then names target
+// groups). ClientState is the secret every notification of it carries.
 type Subscription struct {
 	ID              string    `json:"id"`
 	Resource        string    `json:"resource"`
@@ -27,6 +28,9 @@ type Subscription struct {
 	ClientState     string    `json:"clientState"`
 	TenantID        string    `json:"tenantId"`
 	Expires         time.Time `json:"expires"`
+	// Mirrors marks a subscription on the target tenant watching the
+	// mirrors: its notifications name target groups (Groups/{id}).
+	Mirrors bool `json:"mirrors,omitempty"`
 }
 
 // OnUsers reports whether s is the tenant-wide users subscription, whose

@@ -81,7 +81,7 @@ func NewWebhook(s Settings, cfg aws.Config, log *slog.Logger, out MetricsOut) (h
 	// message costs one empty delta read.
 	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{Timeout: 2 * time.Second, DedupWindow: time.Millisecond})
 	m := metrics.New()
-	h, err := app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewRouter(sc, q, m, log), log)
+	h, err := app.Webhook(subscribe.NewStoredLookup(store, engine.SystemClock{}), app.NewStoredMirrors(store, engine.SystemClock{}), app.NewRouter(sc, q, m, log), log)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ type App struct {
 // and target, and the source's subscriptions. The worker and reconcile mains
 // pass msgraph.Ports; this package does not import msgraph, so the webhook
 // function, which also imports it, links no Graph SDK.
-type GraphPorts func(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Source, engine.Target, engine.SubscriptionAPI, error)
+type GraphPorts func(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Graph, error)
 
 // New loads the configuration and secrets (once per container) and builds
 // the application with app.Build. After each invocation the handlers write
@@ -120,14 +120,14 @@ func New(ctx context.Context, s Settings, cfg aws.Config, log *slog.Logger, grap
 	}
 	c.ShareQuota(s.QuotaShare) // the function's instances share each tenant's quota
 	m := metrics.New()
-	src, dst, subs, err := graph(c, log, m)
+	g, err := graph(c, log, m)
 	if err != nil {
 		return nil, err
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, dynamostore.Options{Clock: engine.SystemClock{}})
 	q := sqsqueue.New(sqs.NewFromConfig(cfg), s.QueueURL, sqsqueue.Options{DedupWindow: time.Millisecond})
 	a, err := app.Build(app.Deps{
-		Config: c, Source: src, Target: dst, Subscriptions: subs, Store: store,
+		Config: c, Graph: g, Store: store,
 		// The worker is the Lambda function on the queue: SQS does not run
 		// the process itself.
 		Queue:   func(func(context.Context, task.Task) error) app.Queue { return q },

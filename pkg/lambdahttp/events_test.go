@@ -53,6 +53,8 @@ func (s *recSink) Changed(_ context.Context, ids []string) error {
 
 func (s *recSink) UsersChanged(context.Context, []string) error { return nil }
 
+func (s *recSink) MirrorsChanged(context.Context, []string) error { return nil }
+
 func (s *recSink) Lifecycle(_ context.Context, sub, event string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -43,23 +43,34 @@ func tenantPace(t config.Tenant) Pace {
 	return p
 }
 
-// Ports are the engine's and the subscription manager's Graph ports for a
-// configuration: the source and target adapters and the source's
-// subscriptions. Mains that sync pass it to the wiring, which itself does
-// not import this package (the webhook function must not link the SDK).
-func Ports(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Source, engine.Target, engine.SubscriptionAPI, error) {
+// Ports are the engine's and the subscription managers' Graph ports for a
+// configuration: the source and target adapters, the source's
+// subscriptions and, with server.watch_mirrors, the target's group delta
+// and subscriptions. Mains that sync pass it to the wiring, which itself
+// does not import this package (the webhook function must not link the
+// SDK).
+func Ports(c *config.Config, log *slog.Logger, m *metrics.Set) (engine.Graph, error) {
 	var obs Observer // not a nil *metrics.Set in an interface
 	if m != nil {
 		obs = m
 	}
 	src, err := ForTenant("source", c.Source, log, obs)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("source: %w", err)
+		return engine.Graph{}, fmt.Errorf("source: %w", err)
 	}
 	dst, err := ForTenant("target", c.Target, log, obs)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("target: %w", err)
+		return engine.Graph{}, fmt.Errorf("target: %w", err)
 	}
+	return Graph(c, src, dst), nil
+}
+
+// Graph is Ports over the two tenants' clients.
+func Graph(c *config.Config, src, dst *Client) engine.Graph {
 	schema := SchemaOf(c.EngineOptions())
-	return NewSource(src, schema), NewTarget(dst, schema), NewSubscriptionAPI(src), nil
+	g := engine.Graph{Source: NewSource(src, schema), Target: NewTarget(dst, schema), Subscriptions: NewSubscriptionAPI(src)}
+	if c.Server.WatchMirrors != nil && *c.Server.WatchMirrors {
+		g.Mirrors, g.MirrorSubscriptions = NewSource(dst, schema), NewSubscriptionAPI(dst)
+	}
+	return g
 }

@@ -8,6 +8,19 @@
 // engine's state store, and so is an operator's unsubscribe: once off,
 // the subscriptions stay off, in every process on the state, until an
 // operator subscribes again.
+//
+// A second Manager, a mirrors manager (Config.Mirrors), does the same on
+// the target tenant for the mirror groups, for instant drift repair: an
+// edit of a mirror that xtsync did not make (a member added or removed by
+// hand, a renamed group) is notified at once, and the mirror repaired then
+// rather than at the next scheduled reconcile. Graph's quota of 100
+// subscriptions per app per tenant applies to the target on its own, and
+// the target needs no users subscription, so the mirrors are subscribed one
+// by one while there are at most MirrorLimit of them, else with one
+// tenant-wide /groups subscription, of whose notifications only the
+// mirrors' matter. Both managers share one state store, each keeping to its
+// own subscriptions (engine.Subscription.Mirrors tells them apart), and the
+// operator's off switch is one for both.
 package subscribe
 
 import (
@@ -44,6 +57,12 @@ const (
 	// the headroom free. A larger scope gets one GroupsResource
 	// subscription instead.
 	PerGroupLimit = Quota - headroom - tenantWide
+	// MirrorLimit is the largest set of mirrors a mirrors manager
+	// subscribes to group by group on the target tenant (90): the target
+	// has no users subscription, so MirrorLimit group subscriptions leave
+	// just the headroom of its own quota free. More mirrors get one
+	// GroupsResource subscription instead.
+	MirrorLimit = Quota - headroom
 )
 
 // changeType is what every subscription asks for.
@@ -51,10 +70,18 @@ const changeType = "updated,deleted"
 
 // Config configures a Manager.
 type Config struct {
-	Graph    engine.SubscriptionAPI
-	Store    engine.Store
-	TenantID string   // the source tenant
-	Scope    []string // source group ids
+	Graph engine.SubscriptionAPI
+	Store engine.Store
+	// TenantID is the tenant subscribed to: the source tenant, or the
+	// target tenant for a mirrors manager.
+	TenantID string
+	// Scope are the source group ids; a mirrors manager ignores it.
+	Scope []string
+	// Mirrors, when set, makes the Manager a mirrors manager, subscribing
+	// on the target tenant (TenantID) to the mirror groups it returns, the
+	// target group ids, at every Ensure; a mirrors manager makes no users
+	// subscription.
+	Mirrors func(ctx context.Context) ([]string, error)
 	// PublicURL is what Graph calls: PublicURL+"/notifications" and
 	// PublicURL+"/lifecycle".
 	PublicURL string
@@ -65,7 +92,9 @@ type Config struct {
 	Log         *slog.Logger
 }
 
-// Manager keeps the subscriptions alive. It is safe for concurrent use.
+// Manager keeps the subscriptions alive. It is safe for concurrent use. It
+// sees and touches only the subscriptions of its own kind: those of the
+// source tenant, or with Config.Mirrors those on the mirrors.
 type Manager struct {
 	cfg  Config
 	mu   sync.Mutex
@@ -97,8 +126,8 @@ func New(cfg Config) (*Manager, error) {
 	return &Manager{cfg: cfg, subs: map[string]stored{}}, nil
 }
 
-// Load reads the stored subscriptions and whether an operator turned them
-// off.
+// Load reads the stored subscriptions of the manager's kind and whether an
+// operator turned the subscriptions off.
 func (m *Manager) Load(ctx context.Context) error {
 	recs, err := records(ctx, m.cfg.Store)
 	if err != nil {
@@ -113,9 +142,29 @@ func (m *Manager) Load(ctx context.Context) error {
 	m.off = off
 	m.subs = make(map[string]stored, len(recs))
 	for _, s := range recs {
-		m.subs[s.ID] = s
+		if m.own(s.Subscription) {
+			m.subs[s.ID] = s
+		}
 	}
 	return nil
+}
+
+// mirrors reports whether m is a mirrors manager.
+func (m *Manager) mirrors() bool { return m.cfg.Mirrors != nil }
+
+// own reports whether a stored subscription is of m's kind: a mirrors one
+// for a mirrors manager, else a source one, and on m's tenant when the
+// record names one.
+func (m *Manager) own(s engine.Subscription) bool {
+	return s.Mirrors == m.mirrors() && (s.TenantID == "" || s.TenantID == m.cfg.TenantID)
+}
+
+// info logs at info level, marking a mirrors manager's messages.
+func (m *Manager) info(msg string, args ...any) {
+	if m.mirrors() {
+		args = append(args, "mirrors", true)
+	}
+	m.cfg.Log.Info(msg, args...)
 }
 
 // records reads the subscription records of a store.
@@ -138,14 +187,15 @@ func records(ctx context.Context, store engine.Store) ([]stored, error) {
 	return out, nil
 }
 
-// Lookup returns a subscription xtsync made (the webhook's check). It
-// answers from memory: ctx is unused.
+// Lookup returns a subscription xtsync made (the webhook's check), of the
+// manager's kind only. It answers from memory: ctx is unused.
 func (m *Manager) Lookup(_ context.Context, id string) (engine.Subscription, bool) {
 	s, ok := m.get(id)
 	return s.Subscription, ok
 }
 
-// List returns the known subscriptions, soonest expiry first.
+// List returns the known subscriptions of the manager's kind, soonest
+// expiry first.
 func (m *Manager) List() []engine.Subscription {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -162,10 +212,44 @@ func bySoonest(subs []engine.Subscription) {
 	slices.SortFunc(subs, func(a, b engine.Subscription) int { return a.Expires.Compare(b.Expires) })
 }
 
-// wanted are the resources to subscribe to for the scope: the scoped
+// wanted are the resources to subscribe to: a mirrors manager's
+// (mirrorsWanted), else the scope's (scopeWanted).
+func (m *Manager) wanted(ctx context.Context) ([]string, error) {
+	if !m.mirrors() {
+		return m.scopeWanted(), nil
+	}
+	ids, err := m.cfg.Mirrors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the mirrors: %w", err)
+	}
+	return mirrorsWanted(ids), nil
+}
+
+// mirrorsWanted are the resources to subscribe to for the mirrors: the
+// mirror groups one by one (sorted, each once) while there are at most
+// MirrorLimit, else /groups; never /users (nothing for no mirrors).
+func mirrorsWanted(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, engine.GroupsResource+"/"+id)
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	switch {
+	case len(out) == 0:
+		return nil
+	case len(out) > MirrorLimit:
+		return []string{engine.GroupsResource}
+	}
+	return out
+}
+
+// scopeWanted are the resources to subscribe to for the scope: the scoped
 // groups one by one while there are at most PerGroupLimit, else /groups;
 // and /users beside them (nothing for an empty scope).
-func (m *Manager) wanted() []string {
+func (m *Manager) scopeWanted() []string {
 	if len(m.cfg.Scope) == 0 {
 		return nil
 	}
@@ -180,15 +264,21 @@ func (m *Manager) wanted() []string {
 	return append(out, engine.UsersResource)
 }
 
-// Ensure makes the subscriptions match the scope: it creates the missing,
-// renews those near expiry (or recreates them when Graph lost them), and
-// deletes those no longer wanted (all of them while an operator has them
-// off). It returns the first error after trying everything.
+// Ensure makes the subscriptions of the manager's kind match the scope (a
+// mirrors manager's: the mirrors Config.Mirrors returns now): it creates
+// the missing, renews those near expiry (or recreates them when Graph lost
+// them), and deletes those no longer wanted (all of them while an operator
+// has them off; a mirrors manager then does not ask for the mirrors). It
+// returns the first error after trying everything; when the mirrors cannot
+// be listed, it returns that and changes nothing.
 func (m *Manager) Ensure(ctx context.Context) error {
 	want := map[string]bool{}
-	wanted := m.wanted()
-	if m.Off() {
-		wanted = nil
+	var wanted []string
+	if !m.Off() {
+		var err error
+		if wanted, err = m.wanted(ctx); err != nil {
+			return err
+		}
 	}
 	for _, r := range wanted {
 		want[r] = true
@@ -234,6 +324,7 @@ func (m *Manager) create(ctx context.Context, resource string) (engine.Subscript
 		Resource: resource, ChangeType: changeType,
 		NotificationURL: m.cfg.PublicURL + "/notifications", LifecycleURL: m.cfg.PublicURL + "/lifecycle",
 		ClientState: newClientState(), TenantID: m.cfg.TenantID, Expires: m.expiry(),
+		Mirrors: m.mirrors(),
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "validation request failed") {
@@ -242,10 +333,11 @@ func (m *Manager) create(ctx context.Context, resource string) (engine.Subscript
 		}
 		return engine.Subscription{}, fmt.Errorf("subscribe to %s: %w", resource, err)
 	}
+	s.Mirrors = m.mirrors() // kept as this manager's, whatever the API returned
 	if err := m.save(ctx, stored{Subscription: s}); err != nil {
 		return engine.Subscription{}, err
 	}
-	m.cfg.Log.Info("subscription created", "subscription", s.ID, "resource", resource, "expires", s.Expires)
+	m.info("subscription created", "subscription", s.ID, "resource", resource, "expires", s.Expires)
 	return s, nil
 }
 
@@ -281,7 +373,7 @@ func (m *Manager) remove(ctx context.Context, id string) error {
 	if err := m.cfg.Graph.Delete(ctx, s.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("delete subscription %s: %w", s.ID, err)
 	}
-	m.cfg.Log.Info("subscription deleted", "subscription", s.ID, "resource", s.Resource)
+	m.info("subscription deleted", "subscription", s.ID, "resource", s.Resource)
 	return m.forget(ctx, s)
 }
 
@@ -308,7 +400,7 @@ func (m *Manager) Renew(ctx context.Context, id string) error {
 		return fmt.Errorf("renew subscription %s: %w", id, err)
 	}
 	s.Expires = exp
-	m.cfg.Log.Info("subscription renewed", "subscription", id, "expires", exp)
+	m.info("subscription renewed", "subscription", id, "expires", exp)
 	return m.save(ctx, s)
 }
 
@@ -339,7 +431,9 @@ func (m *Manager) Off() bool {
 
 // Unsubscribe turns the subscriptions off (recorded first, so that no
 // Ensure in this or another process makes them again) and deletes every
-// subscription xtsync made. It returns how many it deleted.
+// subscription of the manager's kind. The switch is one for both kinds: a
+// caller with both managers unsubscribes on both. It returns how many it
+// deleted.
 func (m *Manager) Unsubscribe(ctx context.Context) (int, error) {
 	if err := m.setOff(ctx, true); err != nil {
 		return 0, err
@@ -353,17 +447,17 @@ func (m *Manager) Unsubscribe(ctx context.Context) (int, error) {
 		}
 		errs = append(errs, err)
 	}
-	m.cfg.Log.Info("subscriptions off", "deleted", n)
+	m.info("subscriptions off", "deleted", n)
 	return n, errors.Join(errs...)
 }
 
-// Subscribe turns the subscriptions on again after Unsubscribe and makes
-// them (Ensure).
+// Subscribe turns the subscriptions (of both kinds) on again after
+// Unsubscribe and makes those of the manager's kind (Ensure).
 func (m *Manager) Subscribe(ctx context.Context) error {
 	if err := m.setOff(ctx, false); err != nil {
 		return err
 	}
-	m.cfg.Log.Info("subscriptions on")
+	m.info("subscriptions on")
 	return m.Ensure(ctx)
 }
 
@@ -412,8 +506,9 @@ func Off(ctx context.Context, store engine.Store) (bool, error) {
 	return true, nil
 }
 
-// Stored lists the subscriptions recorded in a store, without a manager
-// (for status reports while nothing runs), soonest expiry first.
+// Stored lists the subscriptions recorded in a store, of both kinds
+// (source and mirrors), without a manager (for status reports while
+// nothing runs), soonest expiry first.
 func Stored(ctx context.Context, store engine.Store) ([]engine.Subscription, error) {
 	recs, err := records(ctx, store)
 	if err != nil {

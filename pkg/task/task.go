@@ -37,10 +37,16 @@ const (
 	Renew Kind = "renew"
 	// Recreate recreates one removed subscription (Arg: its id).
 	Recreate Kind = "recreate"
+	// Mirrors is the mirror pass of one delta shard (Arg: the shard key):
+	// it reads the target's changes to the shard's mirrors and repairs
+	// those xtsync did not make. It runs in the shard's lane.
+	Mirrors Kind = "mirrors"
 )
 
 // withArg are the kinds that take an argument.
-func withArg(k Kind) bool { return k == Delta || k == SyncShard || k == Renew || k == Recreate }
+func withArg(k Kind) bool {
+	return k == Delta || k == SyncShard || k == Renew || k == Recreate || k == Mirrors
+}
 
 // Task is one unit of work.
 type Task struct {
@@ -60,6 +66,17 @@ func (t Task) Key() string {
 	return string(t.Kind)
 }
 
+// Lane is what orders the task with others: the shard key for the work of
+// one delta shard (its delta pass, its full sync, its mirror pass), so that
+// no two of them run at once (the SQS message group); else the key.
+func (t Task) Lane() string {
+	switch t.Kind {
+	case Delta, SyncShard, Mirrors:
+		return "shard:" + t.Arg
+	}
+	return t.Key()
+}
+
 // String is the key.
 func (t Task) String() string { return t.Key() }
 
@@ -76,13 +93,13 @@ func Retryable(err error) bool { return err != nil && !errors.Is(err, ErrPermane
 func Parse(key string) (Task, error) {
 	kind, arg, hasArg := strings.Cut(key, ":")
 	k := Kind(kind)
-	switch k {
-	case Delta, SyncShard, Renew, Recreate:
+	switch {
+	case withArg(k):
 		if !hasArg || arg == "" {
 			return Task{}, fmt.Errorf("task %q: %s needs an argument: %w", key, k, ErrPermanent)
 		}
 		return Task{Kind: k, Arg: arg}, nil
-	case SyncUnscoped, Users, Reconcile, Subscriptions:
+	case k == SyncUnscoped || k == Users || k == Reconcile || k == Subscriptions:
 		if hasArg {
 			return Task{}, fmt.Errorf("task %q: %s takes no argument: %w", key, k, ErrPermanent)
 		}

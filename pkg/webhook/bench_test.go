@@ -19,6 +19,7 @@ type nopSink struct{}
 
 func (nopSink) Changed(context.Context, []string) error         { return nil }
 func (nopSink) UsersChanged(context.Context, []string) error    { return nil }
+func (nopSink) MirrorsChanged(context.Context, []string) error  { return nil }
 func (nopSink) Lifecycle(context.Context, string, string) error { return nil }
 
 // BenchmarkNotification measures one request through ServeHTTP: a typical

@@ -16,12 +16,15 @@
 // subscription, clientState compared in constant time, tenant, change type,
 // and a resource of the subscription's kind: `Groups/{guid}` within the sync
 // scope for a group subscription, `Users/{guid}` for the users subscription
-// (no scope check: the worker knows which users are synced). Items that fail
-// are dropped, logged as security events and counted by reason, but the
-// request is still answered 202 so a forger learns nothing. Items that pass
-// are handed to the Sink in one call per request and kind (Changed for
-// groups, UsersChanged for users). The handler does no network or disk work of
-// its own: the Sink only enqueues.
+// (no scope check: the worker knows which users are synced), and
+// `Groups/{guid}` naming a mirror (Config.MirrorOf) for a mirrors
+// subscription, one on the target tenant (engine.Subscription.Mirrors). Items
+// that fail are dropped, logged as security events and counted by reason,
+// but the request is still answered 202 so a forger learns nothing. Items
+// that pass are handed to the Sink in one call per request and kind
+// (Changed for source groups, UsersChanged for users, MirrorsChanged for
+// mirrors, named by their source groups). The handler does no network or
+// disk work of its own: the Sink only enqueues.
 //
 // Memory and concurrency are bounded: a body is decoded as it is read, item
 // by item, never held whole, up to MaxBody bytes and MaxItems items (413

@@ -14,8 +14,9 @@ import (
 // FuzzNotification feeds arbitrary bodies to /notifications and /lifecycle:
 // the handler must not panic, must answer one of the statuses Graph's
 // protocol allows, and may hand the sink only checked, in-scope,
-// lowercase group ids, lowercase user ids from a users subscription and
-// known lifecycle events of our subscriptions.
+// lowercase group ids, lowercase user ids from a users subscription, the
+// source groups of known mirrors from a mirrors subscription and known
+// lifecycle events of our subscriptions.
 func FuzzNotification(f *testing.F) {
 	good := goodItem(groupA)
 	seeds := [][]byte{
@@ -27,6 +28,8 @@ func FuzzNotification(f *testing.F) {
 		body(f, goodUser(userA), goodUser(userB), good, with(goodUser(userA), "resource", "Groups/"+groupA), with(good, "resource", "Users/"+userA)),
 		body(f, with(goodUser(userA), "resource", "USERS/"+strings.ToUpper(userB)), with(goodUser(userA), "clientState", secretA), userItem(subUsrB, secretV, tenantB, userB)),
 		body(f, lifecycleItem(subUsers, secretU, tenantA, "subscriptionRemoved")),
+		body(f, goodMirror(mirrorA), goodMirror(mirrorB), goodMirror(mirrorOut), with(goodMirror(mirrorA), "clientState", secretA), with(goodMirror(mirrorB), "tenantId", tenantA), goodItem(mirrorA)),
+		body(f, with(goodMirror(mirrorA), "resource", "GROUPS/"+strings.ToUpper(mirrorA)), with(goodMirror(mirrorB), "resource", "Users/"+mirrorB), good, goodUser(userA)),
 		sample(f, "change-notification-webhook-message.json", nil),
 		sample(f, "lifecycle-notification.json", map[string]any{"subscriptionId": subA, "clientState": secretA, "tenantId": tenantA, "lifecycleEvent": "missed"}),
 		[]byte(`{"value":[1,null,"x",{},[],{"resourceData":"x"}]}`),
@@ -72,8 +75,19 @@ func FuzzNotification(f *testing.F) {
 				}
 			}
 		}
+		mirrors := fx.sink.mirrorCalls()
+		for _, call := range mirrors {
+			if len(call) == 0 || !slices.IsSorted(call) || len(slices.Compact(slices.Clone(call))) != len(call) {
+				t.Errorf("Sink.MirrorsChanged(%q): want sorted distinct ids", call)
+			}
+			for _, id := range call {
+				if id != groupA && id != groupB {
+					t.Errorf("Sink.MirrorsChanged got %q: not the source group of a mirror", id)
+				}
+			}
+		}
 		for _, call := range lifecycle {
-			if call.Sub != subA && call.Sub != subB && call.Sub != subUsers && call.Sub != subUsrB {
+			if call.Sub != subA && call.Sub != subB && call.Sub != subUsers && call.Sub != subUsrB && call.Sub != subM {
 				t.Errorf("Sink.Lifecycle got subscription %q", call.Sub)
 			}
 			if call.Event != "reauthorizationRequired" && call.Event != "subscriptionRemoved" && call.Event != "missed" {
@@ -82,7 +96,7 @@ func FuzzNotification(f *testing.F) {
 		}
 		st := fx.h.Stats()
 		if w.Code != 202 {
-			if len(changed)+len(users)+len(lifecycle) != 0 {
+			if len(changed)+len(users)+len(mirrors)+len(lifecycle) != 0 {
 				t.Errorf("status %d but the sink was called", w.Code)
 			}
 			return
@@ -100,7 +114,7 @@ func FuzzNotification(f *testing.F) {
 		if got := st.Accepted + st.Lifecycle + st.LifecycleCoalesced + rejected; got != int64(len(env.Value)) {
 			t.Errorf("%d items accepted+rejected, body holds %d", got, len(env.Value))
 		}
-		if !slices.ContainsFunc([]string{secretA, secretB, secretU, secretV}, func(s string) bool { return strings.Contains(string(b), s) }) {
+		if !slices.ContainsFunc([]string{secretA, secretB, secretU, secretV, secretM}, func(s string) bool { return strings.Contains(string(b), s) }) {
 			fx.logs.noSecrets(t)
 		}
 	})
@@ -129,7 +143,7 @@ func FuzzValidationToken(f *testing.F) {
 		default:
 			t.Errorf("token %q: status %d", token, w.Code)
 		}
-		if changed, lifecycle := fx.sink.calls(); len(changed)+len(lifecycle)+len(fx.sink.userCalls()) != 0 {
+		if changed, lifecycle := fx.sink.calls(); len(changed)+len(lifecycle)+len(fx.sink.userCalls())+len(fx.sink.mirrorCalls()) != 0 {
 			t.Error("sink called by a validation request")
 		}
 	})

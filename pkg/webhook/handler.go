@@ -47,7 +47,8 @@ const (
 )
 
 // Config configures a Handler. Only Lookup, InScope and Sink are
-// required; every limit has a default.
+// required (and MirrorOf once there are mirrors subscriptions); every limit
+// has a default.
 type Config struct {
 	// Lookup says which subscriptions are ours. Required.
 	Lookup SubscriptionLookup
@@ -55,8 +56,16 @@ type Config struct {
 	// lowercase GUID and the request's context (bounding any I/O the check
 	// does). Required. Users are not checked against it.
 	InScope func(ctx context.Context, groupID string) bool
-	// Sink receives accepted group and user changes and lifecycle events.
-	// Required.
+	// MirrorOf maps a mirror, a target group, to its source group; it
+	// receives a lowercase GUID and the request's context (bounding any I/O
+	// the lookup does), and returns false for a target group that is not a
+	// mirror. The items of a mirrors subscription (Subscription.Mirrors)
+	// name target groups: those MirrorOf does not know are out of scope.
+	// Nil rejects every such item as out of scope; it is needed once a
+	// mirrors subscription exists.
+	MirrorOf func(ctx context.Context, targetGroupID string) (sourceGroupID string, ok bool)
+	// Sink receives accepted group, user and mirror changes and lifecycle
+	// events. Required.
 	Sink Sink
 	// Log receives security events and errors; nil discards them.
 	Log *slog.Logger
@@ -92,6 +101,7 @@ type Config struct {
 type Handler struct {
 	subs     SubscriptionLookup
 	inScope  func(context.Context, string) bool
+	mirrorOf func(context.Context, string) (string, bool) // nil: no mirrors
 	sink     Sink
 	log      *slog.Logger
 	maxBody  int64
@@ -141,6 +151,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		subs:     cfg.Lookup,
 		inScope:  cfg.InScope,
+		mirrorOf: cfg.MirrorOf,
 		sink:     cfg.Sink,
 		log:      cfg.Log,
 		maxBody:  maxBody,

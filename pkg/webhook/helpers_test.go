@@ -18,28 +18,37 @@ import (
 	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
-// Fixture ids: two tenants, our subscriptions (two group ones, the users
-// one of each tenant, one without a clientState), groups in and out of
-// scope, users.
+// Fixture ids: two source tenants and the target tenant, our
+// subscriptions (two group ones, the users one of each source tenant, one
+// without a clientState, the mirrors one of the target tenant), groups in
+// and out of scope, mirrors (target groups) of groupA and groupB and a
+// target group that is not one, users.
 const (
 	tenantA = "84bd8158-6d4d-4958-8b9f-9d6445542f95"
 	tenantB = "0b1c7a4e-3f2d-4c5b-9a8e-7d6c5b4a3f2e"
+	tenantT = "d4c3b2a1-9f8e-4d7c-a6b5-4c3d2e1f0a9b" // the target tenant
 
 	subA     = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07"
 	subB     = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 	subEmpty = "00000000-0000-4000-8000-000000000001" // a subscription with no clientState: matches nothing
 	subUsers = "5c4b3a29-1807-4f6e-9d5c-4b3a29180706" // the users subscription of tenantA
 	subUsrB  = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9" // the users subscription of tenantB
+	subM     = "a7b6c5d4-e3f2-4a1b-9c8d-7e6f5a4b3c2d" // the mirrors subscription of tenantT
 
 	secretA = "s3cr3t-client-state-A-4f9c2e"
 	secretB = "s3cr3t-client-state-B-77aa01"
 	secretU = "s3cr3t-client-state-U-5e11aa"
 	secretV = "s3cr3t-client-state-V-90bd3c"
+	secretM = "s3cr3t-client-state-M-2b7e41"
 	forged  = "forged-client-state-0badc0de"
 
 	groupA   = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 	groupB   = "6a5d2c1b-0e9f-4d8c-b7a6-958473625140"
 	groupOut = "c0ffee00-1111-4222-8333-444455556666" // not synced
+
+	mirrorA   = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d" // groupA's mirror
+	mirrorB   = "f0e1d2c3-b4a5-4697-8877-665544332211" // groupB's mirror
+	mirrorOut = "beefbeef-2222-4333-8444-555566667777" // a target group that is no mirror
 
 	userA = "3f2e1d0c-9b8a-4766-a554-433221100ffe"
 	userB = "8e7d6c5b-4a39-4281-b706-f5e4d3c2b1a0"
@@ -60,11 +69,18 @@ func newSubs() fakeSubs {
 		subEmpty: {ClientState: "", TenantID: tenantA},
 		subUsers: {ClientState: secretU, TenantID: tenantA, Resource: engine.UsersResource},
 		subUsrB:  {ClientState: secretV, TenantID: tenantB, Resource: engine.UsersResource},
+		subM:     {ClientState: secretM, TenantID: tenantT, Resource: engine.GroupsResource, Mirrors: true},
 	}
 }
 
 // inScope says groupA and groupB are synced.
 func inScope(_ context.Context, id string) bool { return id == groupA || id == groupB }
+
+// mirrorOf knows the mirrors of groupA and groupB (Config.MirrorOf).
+func mirrorOf(_ context.Context, target string) (string, bool) {
+	source, ok := map[string]string{mirrorA: groupA, mirrorB: groupB}[target]
+	return source, ok
+}
 
 // lifecycleCall is one recorded Sink.Lifecycle call.
 type lifecycleCall struct{ Sub, Event string }
@@ -75,6 +91,7 @@ type recSink struct {
 	err       error
 	changed   [][]string
 	users     [][]string
+	mirrors   [][]string
 	lifecycle []lifecycleCall
 }
 
@@ -89,6 +106,13 @@ func (s *recSink) UsersChanged(_ context.Context, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users = append(s.users, slices.Clone(ids))
+	return s.err
+}
+
+func (s *recSink) MirrorsChanged(_ context.Context, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mirrors = append(s.mirrors, slices.Clone(ids))
 	return s.err
 }
 
@@ -110,6 +134,13 @@ func (s *recSink) userCalls() [][]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.users)
+}
+
+// mirrorCalls returns the recorded Sink.MirrorsChanged calls.
+func (s *recSink) mirrorCalls() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.mirrors)
 }
 
 // logBuffer keeps what the handler logged, for assertions, and echoes each
@@ -141,7 +172,7 @@ func (l *logBuffer) String() string {
 func (l *logBuffer) noSecrets(t testing.TB) {
 	t.Helper()
 	logs := l.String()
-	for _, s := range []string{secretA, secretB, secretU, secretV, forged} {
+	for _, s := range []string{secretA, secretB, secretU, secretV, secretM, forged} {
 		if strings.Contains(logs, s) {
 			t.Errorf("log holds clientState %q", s)
 		}
@@ -167,10 +198,11 @@ func newFixtureWith(tb testing.TB, logT testing.TB, edit func(*webhook.Config)) 
 	tb.Helper()
 	fx := &fixture{sink: &recSink{}, logs: &logBuffer{t: logT}}
 	cfg := webhook.Config{
-		Lookup:  newSubs(),
-		InScope: inScope,
-		Sink:    fx.sink,
-		Log:     slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Lookup:   newSubs(),
+		InScope:  inScope,
+		MirrorOf: mirrorOf,
+		Sink:     fx.sink,
+		Log:      slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -234,6 +266,10 @@ func groupItem(sub, clientState, tenant, group string) map[string]any {
 
 // goodItem is a valid notification for group from subscription subA.
 func goodItem(group string) map[string]any { return groupItem(subA, secretA, tenantA, group) }
+
+// goodMirror is a valid notification for the target group target from the
+// mirrors subscription subM.
+func goodMirror(target string) map[string]any { return groupItem(subM, secretM, tenantT, target) }
 
 // userItem is a user change notification as Graph sends it.
 func userItem(sub, clientState, tenant, user string) map[string]any {

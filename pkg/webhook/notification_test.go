@@ -367,7 +367,7 @@ func TestStatsConcurrent(t *testing.T) {
 
 // TestNew: a configuration missing a part is refused.
 func TestNew(t *testing.T) {
-	ok := webhook.Config{Lookup: newSubs(), InScope: inScope, Sink: &recSink{}}
+	ok := webhook.Config{Lookup: newSubs(), InScope: inScope, MirrorOf: mirrorOf, Sink: &recSink{}}
 	cases := []struct {
 		name    string
 		edit    func(*webhook.Config)
@@ -375,6 +375,7 @@ func TestNew(t *testing.T) {
 	}{
 		{"complete", func(*webhook.Config) {}, ""},
 		{"no logger is fine", func(c *webhook.Config) { c.Log = nil }, ""},
+		{"no MirrorOf is fine", func(c *webhook.Config) { c.MirrorOf = nil }, ""},
 		{"no subscriptions", func(c *webhook.Config) { c.Lookup = nil }, "lookup (Config.Lookup) is nil"},
 		{"no scope", func(c *webhook.Config) { c.InScope = nil }, "InScope is nil"},
 		{"no sink", func(c *webhook.Config) { c.Sink = nil }, "Sink is nil"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Change types of a group or user subscription ("created" never comes for
@@ -15,34 +16,53 @@ const (
 	changeDeleted = "deleted"
 )
 
+// changeKind is what an accepted change notification names, and so which
+// Sink method receives it.
+type changeKind uint8
+
+const (
+	// kindGroup is a source group, from a group subscription (Sink.Changed).
+	kindGroup changeKind = iota
+	// kindUser is a source user, from the users subscription
+	// (Sink.UsersChanged).
+	kindUser
+	// kindMirror is a mirror, a target group, from a mirrors subscription,
+	// named by its source group (Sink.MirrorsChanged).
+	kindMirror
+)
+
 // serveNotifications handles POST /notifications: it checks each item,
-// hands the distinct groups of the good ones to Sink.Changed in one call and
-// the distinct users to Sink.UsersChanged in one call, and answers 202, or
-// 503 when the sink fails so that Graph retries.
+// hands the distinct source groups of the good ones to Sink.Changed in one
+// call, the distinct users to Sink.UsersChanged in one call and the
+// distinct source groups of the mirrors to Sink.MirrorsChanged in one call,
+// and answers 202, or 503 when the sink fails so that Graph retries.
 func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	items, ok := h.readItems(w, r)
 	if !ok {
 		return
 	}
 	rj := rejections{h: h, ctx: r.Context()}
-	var groups, users []string
+	var groups, users, mirrors []string
 	for i := range items {
-		id, isUser, why := h.checkChange(r.Context(), &items[i])
+		id, kind, why := h.checkChange(r.Context(), &items[i])
 		switch {
 		case why != reasonNone:
 			rj.add(&items[i], why, id)
-		case isUser:
+		case kind == kindUser:
 			users = append(users, id)
+		case kind == kindMirror:
+			mirrors = append(mirrors, id)
 		default:
 			groups = append(groups, id)
 		}
 	}
 	rj.done()
-	// Both kinds are tried: the one the sink took is queued even when the
-	// other fails (Graph's retry queues it again, which is harmless).
+	// Every kind is tried: one the sink took is queued even when another
+	// fails (Graph's retry queues it again, which is harmless).
 	err := errors.Join(
-		h.pass(r.Context(), "groups", groups, h.sink.Changed),
-		h.pass(r.Context(), "users", users, h.sink.UsersChanged),
+		h.pass(r.Context(), "groups", groups, h.sink.Changed, nil),
+		h.pass(r.Context(), "users", users, h.sink.UsersChanged, nil),
+		h.pass(r.Context(), "mirrors", mirrors, h.sink.MirrorsChanged, &h.stats.acceptedMirrors),
 	)
 	if err != nil {
 		h.stats.sinkErrors.Add(1)
@@ -52,10 +72,11 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// pass hands the distinct ids of the accepted items of one kind ("groups"
-// or "users") to the sink in one call, and counts the items once the sink
-// took them. Nothing is called for no ids.
-func (h *Handler) pass(ctx context.Context, kind string, ids []string, call func(context.Context, []string) error) error {
+// pass hands the distinct ids of the accepted items of one kind ("groups",
+// "users" or "mirrors") to the sink in one call, and counts the items, in
+// Stats.Accepted and in also when not nil, once the sink took them.
+// Nothing is called for no ids.
+func (h *Handler) pass(ctx context.Context, kind string, ids []string, call func(context.Context, []string) error, also *atomic.Int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -67,40 +88,68 @@ func (h *Handler) pass(ctx context.Context, kind string, ids []string, call func
 		return err
 	}
 	h.stats.accepted.Add(int64(accepted))
+	if also != nil {
+		also.Add(int64(accepted))
+	}
 	h.log.DebugContext(ctx, "webhook changes accepted", "items", accepted, kind, len(ids))
 	return nil
 }
 
-// checkChange checks one change notification and returns its object id,
-// lowercase, and whether that is a user (from the users subscription, with
-// resource Users/{id}) rather than a group (from a group subscription, with
-// resource Groups/{id}). The group id is also returned with
+// checkChange checks one change notification and returns what it names,
+// lowercase: a source group (from a group subscription, with resource
+// Groups/{id}), a user (from the users subscription, with resource
+// Users/{id}), or the source group of a mirror (from a mirrors
+// subscription, with resource Groups/{target id}, which MirrorOf maps). The
+// group id, or the target group id of a mirror, is also returned with
 // reasonOutOfScope, for the log. Users have no scope check here: the
 // webhook does not know which users are synced; the worker filters.
-func (h *Handler) checkChange(ctx context.Context, it *item) (id string, user bool, why reason) {
+func (h *Handler) checkChange(ctx context.Context, it *item) (id string, kind changeKind, why reason) {
 	sub, why := h.authenticate(ctx, it)
 	if why != reasonNone {
-		return "", false, why
+		return "", kindGroup, why
 	}
 	if it.ChangeType != changeUpdated && it.ChangeType != changeDeleted {
-		return "", false, reasonChangeType
+		return "", kindGroup, reasonChangeType
 	}
 	prefix := groupResourcePrefix
-	if sub.OnUsers() {
-		prefix = userResourcePrefix
+	switch {
+	case sub.Mirrors:
+		kind = kindMirror
+	case sub.OnUsers():
+		kind, prefix = kindUser, userResourcePrefix
 	}
 	id, ok := idFromResource(it.Resource, prefix)
 	if !ok {
-		return "", false, reasonResource
+		return "", kind, reasonResource
 	}
 	if it.ResourceData.ID != "" && !strings.EqualFold(it.ResourceData.ID, id) {
-		return "", false, reasonResource
+		return "", kind, reasonResource
 	}
-	if sub.OnUsers() {
-		return id, true, reasonNone
+	switch kind {
+	case kindUser:
+		return id, kind, reasonNone
+	case kindMirror:
+		source, ok := h.sourceOf(ctx, id)
+		if !ok {
+			return id, kind, reasonOutOfScope
+		}
+		return source, kind, reasonNone
 	}
 	if !h.inScope(ctx, id) {
-		return id, false, reasonOutOfScope
+		return id, kind, reasonOutOfScope
 	}
-	return id, false, reasonNone
+	return id, kind, reasonNone
+}
+
+// sourceOf returns the source group, lowercase, of the mirror targetID, and
+// false when it is not a mirror (or there is no MirrorOf).
+func (h *Handler) sourceOf(ctx context.Context, targetID string) (string, bool) {
+	if h.mirrorOf == nil {
+		return "", false
+	}
+	source, ok := h.mirrorOf(ctx, targetID)
+	if !ok || source == "" {
+		return "", false
+	}
+	return strings.ToLower(source), true
 }

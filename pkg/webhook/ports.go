@@ -7,8 +7,11 @@ import (
 )
 
 // SubscriptionLookup says which subscriptions are ours: a notification is
-// checked against the clientState and tenant of the one it names, and a
-// subscription on engine.UsersResource names users, the others groups.
+// checked against the clientState and tenant of the one it names. A
+// subscription on engine.UsersResource names source users, one with Mirrors
+// (on the target tenant) names target groups, the mirrors, and the others
+// name source groups. Lifecycle notifications name the subscription too, so
+// the lookup must know every kind.
 type SubscriptionLookup interface {
 	// Lookup returns a subscription xtsync created, and false for any other
 	// id. ctx is the request's context, bounding any I/O the lookup does.
@@ -17,10 +20,15 @@ type SubscriptionLookup interface {
 
 // Sink receives what the webhook accepts. Every call must be quick (they enqueue).
 type Sink interface {
-	// Changed reports source groups that changed.
+	// Changed reports source groups that changed, deduplicated and sorted.
 	Changed(ctx context.Context, groupIDs []string) error
-	// UsersChanged reports source users that changed or were deleted.
+	// UsersChanged reports source users that changed or were deleted,
+	// deduplicated and sorted.
 	UsersChanged(ctx context.Context, userIDs []string) error
+	// MirrorsChanged reports mirrors that changed in the target tenant, by
+	// the ids of their source groups (Config.MirrorOf), deduplicated and
+	// sorted.
+	MirrorsChanged(ctx context.Context, sourceGroupIDs []string) error
 	// Lifecycle reports a lifecycle event (reauthorizationRequired, subscriptionRemoved, missed) for a subscription.
 	Lifecycle(ctx context.Context, subscriptionID, event string) error
 }

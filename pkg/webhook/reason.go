@@ -15,8 +15,10 @@ const (
 	// ReasonResource means the resource is not Groups/{guid} (Users/{guid} for
 	// the users subscription), or resourceData.id names another object.
 	ReasonResource = "resource"
-	// ReasonOutOfScope means the group is not synced. The item is authentic, so
-	// this one is logged at debug level, not as a security event.
+	// ReasonOutOfScope means the group is not synced, or, for a mirrors
+	// subscription, the target group is not a mirror (Config.MirrorOf). The
+	// item is authentic, so this one is logged at debug level, not as a
+	// security event.
 	ReasonOutOfScope = "out_of_scope"
 	// ReasonLifecycleEvent means the lifecycleEvent is not reauthorizationRequired, subscriptionRemoved or missed.
 	ReasonLifecycleEvent = "lifecycle_event"

@@ -6,23 +6,28 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 // reqCase is one request through a fresh fixture and what must follow.
 type reqCase struct {
 	name    string
 	req     *http.Request
-	maxBody int64 // 0: the default
-	sinkErr bool  // the sink fails
+	maxBody int64                 // 0: the default
+	sinkErr bool                  // the sink fails
+	edit    func(*webhook.Config) // applied to the fixture's configuration after maxBody; nil: none
 
 	wantStatus    int
 	wantBody      string            // compared for 200 and 202
 	wantHeader    map[string]string // headers that must be set exactly
 	wantChanged   [][]string        // Sink.Changed calls
 	wantUsers     [][]string        // Sink.UsersChanged calls
+	wantMirrors   [][]string        // Sink.MirrorsChanged calls
 	wantLifecycle []lifecycleCall   // Sink.Lifecycle calls
 	wantRejected  map[string]int64  // Stats.Rejected
 	wantAccepted  int64             // Stats.Accepted
+	wantMirrored  int64             // Stats.AcceptedMirrors
 	wantBad       int64             // Stats.BadRequests
 	wantValid     int64             // Stats.Validations
 	wantSinkErrs  int64             // Stats.SinkErrors
@@ -34,7 +39,12 @@ func runCases(t *testing.T, cases []reqCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fx := newFixture(t, t, c.maxBody)
+			fx := newFixtureWith(t, t, func(cfg *webhook.Config) {
+				cfg.MaxBody = c.maxBody
+				if c.edit != nil {
+					c.edit(cfg)
+				}
+			})
 			if c.sinkErr {
 				fx.sink.err = errors.New("queue full")
 			}
@@ -59,6 +69,9 @@ func runCases(t *testing.T, cases []reqCase) {
 			if users := fx.sink.userCalls(); !reflect.DeepEqual(users, c.wantUsers) {
 				t.Errorf("Sink.UsersChanged calls = %q, want %q", users, c.wantUsers)
 			}
+			if mirrors := fx.sink.mirrorCalls(); !reflect.DeepEqual(mirrors, c.wantMirrors) {
+				t.Errorf("Sink.MirrorsChanged calls = %q, want %q", mirrors, c.wantMirrors)
+			}
 			if !reflect.DeepEqual(lifecycle, c.wantLifecycle) {
 				t.Errorf("Sink.Lifecycle calls = %v, want %v", lifecycle, c.wantLifecycle)
 			}
@@ -72,6 +85,9 @@ func runCases(t *testing.T, cases []reqCase) {
 			}
 			if st.Accepted != c.wantAccepted {
 				t.Errorf("Stats.Accepted = %d, want %d", st.Accepted, c.wantAccepted)
+			}
+			if st.AcceptedMirrors != c.wantMirrored {
+				t.Errorf("Stats.AcceptedMirrors = %d, want %d", st.AcceptedMirrors, c.wantMirrored)
 			}
 			if st.BadRequests != c.wantBad {
 				t.Errorf("Stats.BadRequests = %d, want %d", st.BadRequests, c.wantBad)

@@ -4,9 +4,13 @@ import "sync/atomic"
 
 // Stats counts what a Handler did since it was created.
 type Stats struct {
-	// Accepted counts change-notification items handed to Sink.Changed or
-	// Sink.UsersChanged (before deduplication), once the sink took them.
+	// Accepted counts change-notification items handed to Sink.Changed,
+	// Sink.UsersChanged or Sink.MirrorsChanged (before deduplication), once
+	// the sink took them.
 	Accepted int64
+	// AcceptedMirrors counts the items of Accepted that named a mirror
+	// (those of a mirrors subscription, handed to Sink.MirrorsChanged).
+	AcceptedMirrors int64
 	// Rejected counts items dropped, by reason (the Reason constants); only
 	// reasons seen at least once are present.
 	Rejected map[string]int64
@@ -44,6 +48,7 @@ type counters struct {
 	badRequests atomic.Int64
 	sinkErrors  atomic.Int64
 
+	acceptedMirrors    atomic.Int64
 	lifecycleCoalesced atomic.Int64
 	tooManyItems       atomic.Int64
 	overConcurrency    atomic.Int64
@@ -61,6 +66,7 @@ func (h *Handler) Stats() Stats {
 		BadRequests: c.badRequests.Load(),
 		SinkErrors:  c.sinkErrors.Load(),
 
+		AcceptedMirrors:    c.acceptedMirrors.Load(),
 		LifecycleCoalesced: c.lifecycleCoalesced.Load(),
 		TooManyItems:       c.tooManyItems.Load(),
 		OverConcurrency:    c.overConcurrency.Load(),

@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// MirrorWatch reads the target tenant's changes to the mirrors: Graph's
+// group delta on the target, as Source reads the source's. With one, the
+// engine's mirror pass (MirrorShard) repairs what others changed in the
+// mirrors within seconds instead of at the next reconcile.
+type MirrorWatch interface {
+	// GroupDelta runs one delta round over the target group ids from link;
+	// ErrDeltaExpired when the link is no longer valid.
+	GroupDelta(ctx context.Context, ids []string, link string) (DeltaResult, error)
+	// LatestDeltaLink returns a delta link over ids positioned at now.
+	LatestDeltaLink(ctx context.Context, ids []string) (string, error)
+}
+
+// WatchMirrors gives the engine the target's group delta: from then on
+// every run records its writes to the mirrors (the echo the mirror pass
+// recognises) and MirrorShard works. Call it before the engine runs.
+func (e *Engine) WatchMirrors(w MirrorWatch) { e.mirrors = w }
+
+// maxEcho bounds the member ids one shard's echo keeps (a DynamoDB item is
+// at most 400 KB): a run that writes more (an initial sync) marks the echo
+// stale, and the next mirror pass starts from a fresh link instead.
+const maxEcho = 5000
+
+// mirrorKeyPrefix prefixes a shard's key for its MirrorState record.
+const mirrorKeyPrefix = "mirrors:"
+
+// MirrorState is the mirror pass's record of one delta shard: the delta
+// link over the shard's mirrors (IDs, target group ids) and what xtsync
+// wrote to them since the link (Echo, by target group id), which the next
+// pass finds in the delta and recognises as its own.
+type MirrorState struct {
+	Key     string           `json:"key"`
+	IDs     []string         `json:"ids"`
+	Link    string           `json:"link"`
+	Echo    map[string]*Echo `json:"echo,omitempty"`
+	Stale   bool             `json:"stale,omitempty"`
+	Updated time.Time        `json:"updated"`
+	Version int64            `json:"-"`
+}
+
+// Echo is what xtsync wrote to one mirror since the shard's mirror link:
+// the target members it added or removed, the names it set, and Any when
+// it created, restored or deleted the mirror (every change of it is then
+// its own).
+type Echo struct {
+	Members []string `json:"members,omitempty"`
+	Names   []string `json:"names,omitempty"`
+	Any     bool     `json:"any,omitempty"`
+}
+
+// size is the ids the echo keeps.
+func (x *Echo) size() int { return len(x.Members) + len(x.Names) }
+
+// ours reports whether a change the target's delta reported for a mirror
+// is xtsync's own write: every member it names was written by xtsync, and
+// its name is the one xtsync set (name: the mirror's name at its last
+// sync).
+func (x *Echo) ours(ch GroupChange, name string) bool {
+	switch {
+	case x != nil && x.Any:
+		return true
+	case ch.Removed:
+		return false
+	case ch.Group != nil && ch.Group.DisplayName != "" && ch.Group.DisplayName != name && (x == nil || !slices.Contains(x.Names, ch.Group.DisplayName)):
+		return false
+	}
+	for _, mc := range ch.Members {
+		if x == nil || !slices.Contains(x.Members, strings.ToLower(mc.Member.ID)) {
+			return false
+		}
+	}
+	return true
+}
+
+// MirrorShard is the mirror pass of one delta shard, run when the target
+// notifies a change of one of its mirrors: it reads the target's delta of
+// the shard's mirrors (one cheap request), drops the changes xtsync made
+// itself (the echo its runs recorded), and fully syncs the source groups
+// whose mirror someone else changed (a member added or removed, renamed,
+// deleted: restored or recreated), which puts the mirror back as the
+// source says. Without a link, with other mirrors than the link's, or
+// after a run too large to record, it takes a fresh link and checks
+// nothing (the reconcile repairs what changed before). It writes nothing
+// when the changes are all xtsync's own. It is no dry run: ro goes to the
+// syncs it starts.
+func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
+	ids, ok := e.sharding.Shard(key)
+	if !ok {
+		return nil, fmt.Errorf("mirror pass of shard %s: %w", key, ErrNotFound)
+	}
+	if e.mirrors == nil {
+		return nil, fmt.Errorf("mirror pass of shard %s: the engine does not watch the mirrors", key)
+	}
+	drift, err := e.mirrorDrift(ctx, key, ids)
+	if err != nil || len(drift) == 0 {
+		return &Report{Run: newRunID(), Started: e.clock.Now(), Finished: e.clock.Now(), Plan: &Plan{}}, err
+	}
+	e.log.Info("mirrors changed in the target", "shard", key, "groups", len(drift))
+	return e.SyncGroups(ctx, drift, ro)
+}
+
+// mirrorDrift reads the shard's mirror delta under the groups' locks and
+// returns the source groups whose mirror changed other than by xtsync.
+func (e *Engine) mirrorDrift(ctx context.Context, key string, ids []string) ([]string, error) {
+	unlock := e.locks.lock(ids)
+	defer unlock()
+	st, err := loadStateOf(ctx, e.store, ids, nil, e.opts.concurrency())
+	if err != nil {
+		return nil, err
+	}
+	sourceOf := map[string]*GroupMapping{}
+	for _, m := range st.groups {
+		if m.live() {
+			sourceOf[strings.ToLower(m.TargetID)] = m
+		}
+	}
+	targets := slices.Sorted(maps.Keys(sourceOf))
+	ms, err := e.loadMirrorState(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	if ms.Link == "" || ms.Stale || !slices.Equal(ms.IDs, targets) {
+		return nil, e.freshMirrorLink(ctx, key, targets, ms.Version)
+	}
+	res, err := e.mirrors.GroupDelta(ctx, targets, ms.Link)
+	if errors.Is(err, ErrDeltaExpired) {
+		return nil, e.freshMirrorLink(ctx, key, targets, ms.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the mirrors' delta: %w", err)
+	}
+	var drift []string
+	for _, ch := range res.Changes {
+		m := sourceOf[strings.ToLower(ch.ID)]
+		if m == nil || slices.Contains(drift, m.SourceID) {
+			continue
+		}
+		if !ms.Echo[strings.ToLower(ch.ID)].ours(ch, m.TargetName) {
+			drift = append(drift, m.SourceID)
+		}
+	}
+	// The echo is spent: the delta has passed everything written before.
+	next := MirrorState{Key: key, IDs: targets, Link: res.Link, Version: ms.Version}
+	if err := e.saveMirrorState(ctx, next); err != nil {
+		return nil, err
+	}
+	slices.Sort(drift)
+	return drift, nil
+}
+
+// freshMirrorLink stores a delta link over the mirrors taken now.
+func (e *Engine) freshMirrorLink(ctx context.Context, key string, targets []string, version int64) error {
+	link, err := e.mirrors.LatestDeltaLink(ctx, targets)
+	if err != nil {
+		return fmt.Errorf("start the mirrors' delta of shard %s: %w", key, err)
+	}
+	e.log.Info("mirror link taken", "shard", key, "mirrors", len(targets))
+	return e.saveMirrorState(ctx, MirrorState{Key: key, IDs: targets, Link: link, Version: version})
+}
+
+// loadMirrorState reads a shard's mirror record (empty when none).
+func (e *Engine) loadMirrorState(ctx context.Context, key string) (MirrorState, error) {
+	rec, err := e.store.Get(ctx, RecordDelta, mirrorKeyPrefix+key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return MirrorState{Key: key}, nil
+	case err != nil:
+		return MirrorState{}, fmt.Errorf("load the mirror link of shard %s: %w", key, err)
+	}
+	var ms MirrorState
+	if err := json.Unmarshal(rec.Data, &ms); err != nil {
+		return MirrorState{}, fmt.Errorf("decode the mirror link of shard %s: %w", key, err)
+	}
+	ms.Version = rec.Version
+	return ms, nil
+}
+
+// saveMirrorState stores ms over the version it was read at.
+func (e *Engine) saveMirrorState(ctx context.Context, ms MirrorState) error {
+	ms.Updated = e.clock.Now()
+	data, _ := json.Marshal(ms)
+	if _, err := e.store.Put(ctx, RecordDelta, mirrorKeyPrefix+ms.Key, ms.Version, data); err != nil {
+		return fmt.Errorf("save the mirror link of shard %s: %w", ms.Key, err)
+	}
+	return nil
+}
+
+// recordEcho adds what the run wrote to the mirrors to the echo of their
+// shards, for the next mirror pass to recognise. A shard without a mirror
+// link records nothing (its next pass takes a fresh one); a conflict with
+// another writer is read again, a few times. Failed writes count too: a
+// batch may have applied in part.
+func (a *applier) recordEcho(ctx context.Context) {
+	if a.e.mirrors == nil {
+		return
+	}
+	byShard := map[string]map[string]*Echo{}
+	note := func(gid, target string) *Echo {
+		target = strings.ToLower(target)
+		sh := a.e.sharding.ShardOf(gid)
+		if sh == "" || target == "" {
+			return nil
+		}
+		if byShard[sh] == nil {
+			byShard[sh] = map[string]*Echo{}
+		}
+		x := byShard[sh][target]
+		if x == nil {
+			x = &Echo{}
+			byShard[sh][target] = x
+		}
+		return x
+	}
+	for _, r := range a.rep.Results {
+		act := r.Action
+		target := cmp.Or(r.Target, act.Target)
+		if m := a.st.groups[act.Group]; target == "" && m.live() {
+			target = m.TargetID
+		}
+		x := note(act.Group, target)
+		if x == nil {
+			continue
+		}
+		switch act.Kind {
+		case ActAddMembers:
+			for _, sid := range act.Users {
+				if um := a.st.users[sid]; um.mapped() {
+					x.Members = append(x.Members, strings.ToLower(um.TargetID))
+				}
+			}
+		case ActRemoveMembers:
+			for _, tid := range act.Users {
+				x.Members = append(x.Members, strings.ToLower(tid))
+			}
+		case ActUpdateGroup:
+			if act.Spec != nil {
+				x.Names = append(x.Names, act.Spec.DisplayName)
+			}
+		case ActCreateGroup, ActRestoreGroup, ActAdoptGroup, ActDeleteGroup, ActReleaseGroup:
+			x.Any = true
+		}
+	}
+	for sh, echo := range byShard {
+		for range 3 {
+			err := a.addEcho(ctx, sh, echo)
+			if !errors.Is(err, ErrConflict) {
+				if err != nil {
+					a.e.log.Warn("record the mirrors' echo", "shard", sh, "err", err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// addEcho merges echo into shard sh's mirror record.
+func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo) error {
+	ms, err := a.e.loadMirrorState(ctx, sh)
+	if err != nil || ms.Link == "" || ms.Stale {
+		return err
+	}
+	if ms.Echo == nil {
+		ms.Echo = map[string]*Echo{}
+	}
+	n := 0
+	for t, x := range echo {
+		have := ms.Echo[t]
+		if have == nil {
+			have = &Echo{}
+			ms.Echo[t] = have
+		}
+		have.Any = have.Any || x.Any
+		have.Members = slices.Compact(slices.Sorted(slices.Values(append(have.Members, x.Members...))))
+		have.Names = slices.Compact(slices.Sorted(slices.Values(append(have.Names, x.Names...))))
+	}
+	for _, x := range ms.Echo {
+		n += x.size()
+	}
+	if n > maxEcho {
+		ms.Echo, ms.Stale = nil, true
+	}
+	return a.e.saveMirrorState(ctx, ms)
+}
