@@ -283,6 +283,8 @@ func TestConsoleRefusesForgedPosts(t *testing.T) {
 	env, srv := startServeScope(t, []string{"finance"}, "", nil, nil)
 	must(t, srv.queue.WaitIdle(context.Background()))
 	fin := env.nick["finance"]
+	// The rename's notification is lost: only a sync applies it.
+	must(t, env.em.SetFaults(graphemu.SampleSourceTenant, graphemu.Faults{NotifyDropRate: 1}))
 	must(t, env.em.UpdateGroup(graphemu.SampleSourceTenant, fin, func(g *graphemu.Group) { g.DisplayName += " (renamed)" }))
 	c := newConsoleClient(t, srv.adminAddr)
 	_, body := c.get("/halt", http.StatusOK)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
@@ -77,7 +76,7 @@ func Build(d Deps) (*App, error) {
 		eng.WatchMirrors(g.Mirrors)
 		subs.Mirrors, err = subscribe.New(subscribe.Config{
 			Graph: g.MirrorSubscriptions, Store: d.Store, TenantID: c.Target.TenantID,
-			Mirrors:   func(ctx context.Context) ([]string, error) { return mirrorIDs(ctx, d.Store, c.Scope.Groups) },
+			Mirrors:   func(ctx context.Context) (map[string]string, error) { return mirrorIDs(ctx, d.Store, c.Scope.Groups) },
 			PublicURL: c.Server.PublicURL, Clock: d.Clock, Log: d.Log.With("tenant", "target"),
 		})
 		if err != nil {
@@ -95,16 +94,20 @@ func Build(d Deps) (*App, error) {
 	return a, nil
 }
 
-// mirrorIDs are the target ids of the mirrors of the scoped groups.
-func mirrorIDs(ctx context.Context, store engine.Store, scope []string) ([]string, error) {
+// mirrorIDs are the mirrors of the scoped groups: target id -> source id.
+func mirrorIDs(ctx context.Context, store engine.Store, scope []string) (map[string]string, error) {
 	maps, err := engine.LoadGroupMappings(ctx, store)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	in := make(map[string]bool, len(scope))
+	for _, id := range scope {
+		in[id] = true
+	}
+	out := map[string]string{}
 	for _, m := range maps {
-		if m.TargetID != "" && slices.Contains(scope, m.SourceID) {
-			out = append(out, m.TargetID)
+		if m.TargetID != "" && in[m.SourceID] {
+			out[m.TargetID] = m.SourceID
 		}
 	}
 	return out, nil

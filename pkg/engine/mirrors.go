@@ -29,9 +29,9 @@ type MirrorWatch interface {
 // recognises) and MirrorShard works. Call it before the engine runs.
 func (e *Engine) WatchMirrors(w MirrorWatch) { e.mirrors = w }
 
-// maxEcho bounds the member ids one shard's echo keeps (a DynamoDB item is
-// at most 400 KB): a run that writes more (an initial sync) marks the echo
-// stale, and the next mirror pass starts from a fresh link instead.
+// maxEcho bounds the ids one shard's echo keeps (a DynamoDB item is at most
+// 400 KB): a run that would keep more (an initial sync) reads the delta
+// itself at its end, recognising its writes, and stores the next link.
 const maxEcho = 5000
 
 // mirrorKeyPrefix prefixes a shard's key for its MirrorState record.
@@ -42,13 +42,16 @@ const mirrorKeyPrefix = "mirrors:"
 // wrote to them since the link (Echo, by target group id), which the next
 // pass finds in the delta and recognises as its own.
 type MirrorState struct {
-	Key     string           `json:"key"`
-	IDs     []string         `json:"ids"`
-	Link    string           `json:"link"`
-	Echo    map[string]*Echo `json:"echo,omitempty"`
-	Stale   bool             `json:"stale,omitempty"`
-	Updated time.Time        `json:"updated"`
-	Version int64            `json:"-"`
+	Key  string           `json:"key"`
+	IDs  []string         `json:"ids"`
+	Link string           `json:"link"`
+	Echo map[string]*Echo `json:"echo,omitempty"`
+	// Drift are source groups whose mirror a run found changed by someone
+	// else when it moved the link on (the mirrors changed): the next pass
+	// syncs them.
+	Drift   []string  `json:"drift,omitempty"`
+	Updated time.Time `json:"updated"`
+	Version int64     `json:"-"`
 }
 
 // Echo is what xtsync wrote to one mirror since the shard's mirror link:
@@ -113,50 +116,57 @@ func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*R
 }
 
 // mirrorDrift reads the shard's mirror delta under the groups' locks and
-// returns the source groups whose mirror changed other than by xtsync.
+// returns the source groups whose mirror changed other than by xtsync
+// (with those a run found so, MirrorState.Drift).
 func (e *Engine) mirrorDrift(ctx context.Context, key string, ids []string) ([]string, error) {
 	unlock := e.locks.lock(ids)
 	defer unlock()
-	st, err := loadStateOf(ctx, e.store, ids, nil, e.opts.concurrency())
-	if err != nil {
-		return nil, err
-	}
-	sourceOf := map[string]*GroupMapping{}
-	for _, m := range st.groups {
-		if m.live() {
-			sourceOf[strings.ToLower(m.TargetID)] = m
-		}
-	}
-	targets := slices.Sorted(maps.Keys(sourceOf))
 	ms, err := e.loadMirrorState(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if len(targets) == 0 {
-		return nil, nil
-	}
-	if ms.Link == "" || ms.Stale || !slices.Equal(ms.IDs, targets) {
-		return nil, e.freshMirrorLink(ctx, key, targets, ms.Version)
-	}
-	res, err := e.mirrors.GroupDelta(ctx, targets, ms.Link)
-	if errors.Is(err, ErrDeltaExpired) {
-		return nil, e.freshMirrorLink(ctx, key, targets, ms.Version)
-	}
+	return e.advanceMirrors(ctx, ms, ids)
+}
+
+// advanceMirrors reads the delta of ms's link, if it has a good one, and
+// stores the next link: the delta's, or a fresh one over the shard's
+// mirrors now when there was none, it expired or the mirrors changed. It
+// returns the groups whose mirror someone else changed, with ms.Drift.
+// Call it with the shard's groups locked.
+func (e *Engine) advanceMirrors(ctx context.Context, ms MirrorState, ids []string) ([]string, error) {
+	sourceOf, err := e.shardMirrors(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("read the mirrors' delta: %w", err)
+		return nil, err
 	}
-	var drift []string
-	for _, ch := range res.Changes {
-		m := sourceOf[strings.ToLower(ch.ID)]
-		if m == nil || slices.Contains(drift, m.SourceID) {
-			continue
+	targets := slices.Sorted(maps.Keys(sourceOf))
+	drift, link := ms.Drift, ""
+	if len(targets) == 0 {
+		return drift, nil
+	}
+	if ms.Link != "" {
+		res, err := e.mirrors.GroupDelta(ctx, ms.IDs, ms.Link)
+		switch {
+		case errors.Is(err, ErrDeltaExpired):
+		case err != nil:
+			return nil, fmt.Errorf("read the mirrors' delta of shard %s: %w", ms.Key, err)
+		default:
+			link = res.Link
+			for _, ch := range res.Changes {
+				m := sourceOf[strings.ToLower(ch.ID)]
+				if m != nil && !slices.Contains(drift, m.SourceID) && !ms.Echo[strings.ToLower(ch.ID)].ours(ch, m.TargetName) {
+					drift = append(drift, m.SourceID)
+				}
+			}
 		}
-		if !ms.Echo[strings.ToLower(ch.ID)].ours(ch, m.TargetName) {
-			drift = append(drift, m.SourceID)
+	}
+	if link == "" || !slices.Equal(ms.IDs, targets) {
+		if link, err = e.mirrors.LatestDeltaLink(ctx, targets); err != nil {
+			return nil, fmt.Errorf("start the mirrors' delta of shard %s: %w", ms.Key, err)
 		}
+		e.log.Info("mirror link taken", "shard", ms.Key, "mirrors", len(targets))
 	}
 	// The echo is spent: the delta has passed everything written before.
-	next := MirrorState{Key: key, IDs: targets, Link: res.Link, Version: ms.Version}
+	next := MirrorState{Key: ms.Key, IDs: targets, Link: link, Version: ms.Version}
 	if err := e.saveMirrorState(ctx, next); err != nil {
 		return nil, err
 	}
@@ -164,14 +174,19 @@ func (e *Engine) mirrorDrift(ctx context.Context, key string, ids []string) ([]s
 	return drift, nil
 }
 
-// freshMirrorLink stores a delta link over the mirrors taken now.
-func (e *Engine) freshMirrorLink(ctx context.Context, key string, targets []string, version int64) error {
-	link, err := e.mirrors.LatestDeltaLink(ctx, targets)
+// shardMirrors are the live mirrors of a shard's groups, by target id.
+func (e *Engine) shardMirrors(ctx context.Context, ids []string) (map[string]*GroupMapping, error) {
+	st, err := loadStateOf(ctx, e.store, ids, nil, e.opts.concurrency())
 	if err != nil {
-		return fmt.Errorf("start the mirrors' delta of shard %s: %w", key, err)
+		return nil, err
 	}
-	e.log.Info("mirror link taken", "shard", key, "mirrors", len(targets))
-	return e.saveMirrorState(ctx, MirrorState{Key: key, IDs: targets, Link: link, Version: version})
+	out := map[string]*GroupMapping{}
+	for _, id := range ids {
+		if m := st.groups[id]; m.live() {
+			out[strings.ToLower(m.TargetID)] = m
+		}
+	}
+	return out, nil
 }
 
 // loadMirrorState reads a shard's mirror record (empty when none).
@@ -256,9 +271,16 @@ func (a *applier) recordEcho(ctx context.Context) {
 			x.Any = true
 		}
 	}
-	for sh, echo := range byShard {
+	// Every shard the run synced a group of: one without a good link gets
+	// one now, after the run's writes.
+	for gid := range a.rep.Plan.synced {
+		if sh := a.e.sharding.ShardOf(gid); sh != "" && byShard[sh] == nil {
+			byShard[sh] = map[string]*Echo{}
+		}
+	}
+	for _, sh := range slices.Sorted(maps.Keys(byShard)) {
 		for range 3 {
-			err := a.addEcho(ctx, sh, echo)
+			err := a.addEcho(ctx, sh, byShard[sh])
 			if !errors.Is(err, ErrConflict) {
 				if err != nil {
 					a.e.log.Warn("record the mirrors' echo", "shard", sh, "err", err)
@@ -269,16 +291,19 @@ func (a *applier) recordEcho(ctx context.Context) {
 	}
 }
 
-// addEcho merges echo into shard sh's mirror record.
+// addEcho merges echo into shard sh's mirror record. A record without a
+// good link, or over other mirrors than the shard has now (the run made
+// or removed one), is moved on instead (advanceMirrors, the run's writes
+// recognised as its own): what someone else changed meanwhile is kept in
+// Drift for the next pass.
 func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo) error {
 	ms, err := a.e.loadMirrorState(ctx, sh)
-	if err != nil || ms.Link == "" || ms.Stale {
+	if err != nil {
 		return err
 	}
 	if ms.Echo == nil {
 		ms.Echo = map[string]*Echo{}
 	}
-	n := 0
 	for t, x := range echo {
 		have := ms.Echo[t]
 		if have == nil {
@@ -289,11 +314,29 @@ func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo)
 		have.Members = slices.Compact(slices.Sorted(slices.Values(append(have.Members, x.Members...))))
 		have.Names = slices.Compact(slices.Sorted(slices.Values(append(have.Names, x.Names...))))
 	}
+	ids, _ := a.e.sharding.Shard(sh)
+	mirrors, err := a.e.shardMirrors(ctx, ids)
+	if err != nil {
+		return err
+	}
+	n := 0
 	for _, x := range ms.Echo {
 		n += x.size()
 	}
-	if n > maxEcho {
-		ms.Echo, ms.Stale = nil, true
+	if ms.Link == "" || n > maxEcho || !slices.Equal(ms.IDs, slices.Sorted(maps.Keys(mirrors))) {
+		drift, err := a.e.advanceMirrors(ctx, ms, ids)
+		if err != nil || len(drift) == 0 {
+			return err
+		}
+		again, err := a.e.loadMirrorState(ctx, sh)
+		if err != nil {
+			return err
+		}
+		again.Drift = drift
+		return a.e.saveMirrorState(ctx, again)
+	}
+	if len(echo) == 0 {
+		return nil
 	}
 	return a.e.saveMirrorState(ctx, ms)
 }

@@ -31,6 +31,8 @@ type Subscription struct {
 	// Mirrors marks a subscription on the target tenant watching the
 	// mirrors: its notifications name target groups (Groups/{id}).
 	Mirrors bool `json:"mirrors,omitempty"`
+	// Source is, for a subscription on one mirror, its source group.
+	Source string `json:"source,omitempty"`
 }
 
 // OnUsers reports whether s is the tenant-wide users subscription, whose

@@ -10,7 +10,10 @@
 // refuses, its key being no valid message group id, is not sent. Each
 // message has:
 //
-//   - MessageGroupId = the task's key (task.Task.Key). SQS FIFO hands the
+//   - MessageGroupId = the task's lane (task.Task.Lane): its key, except
+//     that the work of one delta shard (its delta pass "shard:K", its full
+//     sync "sync-shard:K", its mirror pass "mirrors:K") shares the lane
+//     "shard:K". SQS FIFO hands the
 //     messages of one group to one consumer at a time, in order: while a
 //     message of a group is in flight (received, not yet deleted,
 //     visibility timeout not yet over), no other message of that group is

@@ -38,7 +38,7 @@ func workTasks() []task.Task {
 	return []task.Task{
 		task.Of(task.Delta, "0123456789abcdef"), task.Of(task.SyncShard, "0123456789abcdef"), task.Of(task.SyncUnscoped, ""),
 		task.Of(task.Users, ""), task.Of(task.Reconcile, ""), task.Of(task.Subscriptions, ""),
-		task.Of(task.Renew, sub), task.Of(task.Recreate, sub),
+		task.Of(task.Renew, sub), task.Of(task.Recreate, sub), task.Of(task.Mirrors, "0123456789abcdef"),
 	}
 }
 

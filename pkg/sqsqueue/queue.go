@@ -56,7 +56,7 @@ func (q *Queue) Enqueue(ctx context.Context, tasks ...task.Task) error {
 			continue
 		}
 		key := t.Key()
-		msgs = append(msgs, outgoing{key: key, body: body, dedup: DeduplicationID(key, now, q.opts.DedupWindow)})
+		msgs = append(msgs, outgoing{key: key, group: t.Lane(), body: body, dedup: DeduplicationID(key, now, q.opts.DedupWindow)})
 	}
 	switch {
 	case len(msgs) == 1:
@@ -71,7 +71,8 @@ func (q *Queue) Enqueue(ctx context.Context, tasks ...task.Task) error {
 
 // outgoing is one message to send.
 type outgoing struct {
-	key   string // the task's key: the message group id
+	key   string // the task's key
+	group string // the task's lane: the message group id
 	body  string
 	dedup string // the message deduplication id
 }
@@ -83,7 +84,7 @@ func (q *Queue) send(ctx context.Context, m outgoing) error {
 	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               aws.String(q.url),
 		MessageBody:            aws.String(m.body),
-		MessageGroupId:         aws.String(m.key),
+		MessageGroupId:         aws.String(m.group),
 		MessageDeduplicationId: aws.String(m.dedup),
 	})
 	if err != nil {
@@ -102,7 +103,7 @@ func (q *Queue) sendBatch(ctx context.Context, msgs []outgoing) []error {
 		entries[i] = sqstypes.SendMessageBatchRequestEntry{
 			Id:                     aws.String(strconv.Itoa(i)),
 			MessageBody:            aws.String(m.body),
-			MessageGroupId:         aws.String(m.key),
+			MessageGroupId:         aws.String(m.group),
 			MessageDeduplicationId: aws.String(m.dedup),
 		}
 	}

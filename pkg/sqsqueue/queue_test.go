@@ -24,8 +24,8 @@ import (
 )
 
 // checkReceived checks that got holds one message per task of want, with
-// its encoded body, its key as MessageGroupId and the deduplication id of
-// an enqueue at at.
+// its encoded body, its lane as MessageGroupId (a shard's work shares
+// "shard:<key>") and the deduplication id of an enqueue at at.
 func checkReceived(t *testing.T, got []sqstypes.Message, want []task.Task, at time.Time) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -44,8 +44,12 @@ func checkReceived(t *testing.T, got []sqstypes.Message, want []task.Task, at ti
 		if want, _ := tk.Encode(); body != want {
 			t.Errorf("body %s, want %s", body, want)
 		}
-		if g := attr(m, sqstypes.MessageSystemAttributeNameMessageGroupId); g != key {
-			t.Errorf("task %s: MessageGroupId %q, want the key", key, g)
+		lane := key
+		if tk.Kind == task.Delta || tk.Kind == task.SyncShard || tk.Kind == task.Mirrors {
+			lane = "shard:" + tk.Arg
+		}
+		if g := attr(m, sqstypes.MessageSystemAttributeNameMessageGroupId); g != lane {
+			t.Errorf("task %s: MessageGroupId %q, want %q", key, g, lane)
 		}
 		if d, want := dedupOf(m), sqsqueue.DeduplicationID(key, at, time.Second); d != want {
 			t.Errorf("task %s: MessageDeduplicationId %q, want %q", key, d, want)

@@ -52,12 +52,16 @@ type mirrorList struct {
 	calls int
 }
 
-func (l *mirrorList) list(context.Context) ([]string, error) {
+func (l *mirrorList) list(context.Context) (map[string]string, error) {
 	l.calls++
 	if l.err != nil {
 		return nil, l.err
 	}
-	return slices.Clone(l.ids), nil
+	out := map[string]string{}
+	for _, id := range l.ids {
+		out[id] = "source-of-" + id
+	}
+	return out, nil
 }
 
 // newMirrorsManager returns a loaded mirrors manager on the target tenant.
@@ -241,6 +245,15 @@ func TestMirrorsPerGroupThenTenantWide(t *testing.T) {
 			for _, s := range subs {
 				if !s.Mirrors || s.TenantID != "target" {
 					t.Errorf("%s: mirrors %t, tenant %q", s.Resource, s.Mirrors, s.TenantID)
+				}
+				// One mirror's subscription names its source group; the
+				// tenant-wide one none.
+				want := ""
+				if id, one := strings.CutPrefix(s.Resource, engine.GroupsResource+"/"); one {
+					want = "source-of-" + id
+				}
+				if s.Source != want {
+					t.Errorf("%s: source %q, want %q", s.Resource, s.Source, want)
 				}
 			}
 			creates := g.creates

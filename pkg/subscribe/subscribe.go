@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -78,10 +79,12 @@ type Config struct {
 	// Scope are the source group ids; a mirrors manager ignores it.
 	Scope []string
 	// Mirrors, when set, makes the Manager a mirrors manager, subscribing
-	// on the target tenant (TenantID) to the mirror groups it returns, the
-	// target group ids, at every Ensure; a mirrors manager makes no users
-	// subscription.
-	Mirrors func(ctx context.Context) ([]string, error)
+	// on the target tenant (TenantID) to the mirror groups it returns (the
+	// target group ids, each with its source group's id) at every Ensure;
+	// a mirrors manager makes no users subscription. A subscription on one
+	// mirror records its source group (engine.Subscription.Source), so
+	// that its notifications need no lookup.
+	Mirrors func(ctx context.Context) (map[string]string, error)
 	// PublicURL is what Graph calls: PublicURL+"/notifications" and
 	// PublicURL+"/lifecycle".
 	PublicURL string
@@ -214,15 +217,20 @@ func bySoonest(subs []engine.Subscription) {
 
 // wanted are the resources to subscribe to: a mirrors manager's
 // (mirrorsWanted), else the scope's (scopeWanted).
-func (m *Manager) wanted(ctx context.Context) ([]string, error) {
+// A mirror's resource comes with its source group (sources).
+func (m *Manager) wanted(ctx context.Context) (resources []string, sources map[string]string, err error) {
 	if !m.mirrors() {
-		return m.scopeWanted(), nil
+		return m.scopeWanted(), nil, nil
 	}
-	ids, err := m.cfg.Mirrors(ctx)
+	mirrors, err := m.cfg.Mirrors(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list the mirrors: %w", err)
+		return nil, nil, fmt.Errorf("list the mirrors: %w", err)
 	}
-	return mirrorsWanted(ids), nil
+	sources = make(map[string]string, len(mirrors))
+	for t, src := range mirrors {
+		sources[engine.GroupsResource+"/"+t] = src
+	}
+	return mirrorsWanted(slices.Collect(maps.Keys(mirrors))), sources, nil
 }
 
 // mirrorsWanted are the resources to subscribe to for the mirrors: the
@@ -274,9 +282,10 @@ func (m *Manager) scopeWanted() []string {
 func (m *Manager) Ensure(ctx context.Context) error {
 	want := map[string]bool{}
 	var wanted []string
+	var sources map[string]string
 	if !m.Off() {
 		var err error
-		if wanted, err = m.wanted(ctx); err != nil {
+		if wanted, sources, err = m.wanted(ctx); err != nil {
 			return err
 		}
 	}
@@ -287,7 +296,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	have := map[string]bool{}
 	for _, s := range m.List() {
 		switch {
-		case !want[s.Resource] || have[s.Resource] || s.NotificationURL != m.cfg.PublicURL+"/notifications":
+		case !want[s.Resource] || have[s.Resource] || s.NotificationURL != m.cfg.PublicURL+"/notifications" || s.Source != sources[s.Resource]:
 			errs = append(errs, m.remove(ctx, s.ID))
 		case s.Expires.Sub(m.cfg.Clock.Now()) < m.cfg.RenewBefore:
 			if err := m.Renew(ctx, s.ID); err != nil {
@@ -301,7 +310,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	}
 	for _, r := range wanted {
 		if !have[r] {
-			if _, err := m.create(ctx, r); err != nil {
+			if _, err := m.create(ctx, r, sources[r]); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -319,7 +328,7 @@ func (m *Manager) expiry() time.Time {
 	return m.cfg.Clock.Now().Add(MaxLifetime - 5*time.Minute)
 }
 
-func (m *Manager) create(ctx context.Context, resource string) (engine.Subscription, error) {
+func (m *Manager) create(ctx context.Context, resource, source string) (engine.Subscription, error) {
 	s, err := m.cfg.Graph.Create(ctx, engine.Subscription{
 		Resource: resource, ChangeType: changeType,
 		NotificationURL: m.cfg.PublicURL + "/notifications", LifecycleURL: m.cfg.PublicURL + "/lifecycle",
@@ -334,6 +343,7 @@ func (m *Manager) create(ctx context.Context, resource string) (engine.Subscript
 		return engine.Subscription{}, fmt.Errorf("subscribe to %s: %w", resource, err)
 	}
 	s.Mirrors = m.mirrors() // kept as this manager's, whatever the API returned
+	s.Source = source
 	if err := m.save(ctx, stored{Subscription: s}); err != nil {
 		return engine.Subscription{}, err
 	}
@@ -418,7 +428,7 @@ func (m *Manager) Recreate(ctx context.Context, id string) error {
 	if m.Off() {
 		return nil
 	}
-	_, err := m.create(ctx, s.Resource)
+	_, err := m.create(ctx, s.Resource, s.Source)
 	return err
 }
 

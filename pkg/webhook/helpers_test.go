@@ -34,6 +34,7 @@ const (
 	subUsers = "5c4b3a29-1807-4f6e-9d5c-4b3a29180706" // the users subscription of tenantA
 	subUsrB  = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9" // the users subscription of tenantB
 	subM     = "a7b6c5d4-e3f2-4a1b-9c8d-7e6f5a4b3c2d" // the mirrors subscription of tenantT
+	subM1    = "b8c7d6e5-f4a3-4b2c-8d1e-0f9a8b7c6d5e" // the subscription on mirrorB alone, naming groupB
 
 	secretA = "s3cr3t-client-state-A-4f9c2e"
 	secretB = "s3cr3t-client-state-B-77aa01"
@@ -70,6 +71,7 @@ func newSubs() fakeSubs {
 		subUsers: {ClientState: secretU, TenantID: tenantA, Resource: engine.UsersResource},
 		subUsrB:  {ClientState: secretV, TenantID: tenantB, Resource: engine.UsersResource},
 		subM:     {ClientState: secretM, TenantID: tenantT, Resource: engine.GroupsResource, Mirrors: true},
+		subM1:    {ClientState: secretM, TenantID: tenantT, Resource: engine.GroupsResource + "/" + mirrorB, Mirrors: true, Source: groupB},
 	}
 }
 

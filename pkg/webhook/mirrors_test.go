@@ -76,6 +76,18 @@ func TestMirrorNotifications(t *testing.T) {
 			wantRejected: map[string]int64{"out_of_scope": 2},
 		},
 		{
+			name:       "a subscription on one mirror names its source: no MirrorOf needed",
+			req:        post("/notifications", body(t, groupItem(subM1, secretM, tenantT, mirrorB))),
+			edit:       func(c *webhook.Config) { c.MirrorOf = nil },
+			wantStatus: 202, wantMirrors: [][]string{{groupB}}, wantAccepted: 1, wantMirrored: 1,
+		},
+		{
+			name:         "a subscription on one mirror speaks of no other group",
+			req:          post("/notifications", body(t, groupItem(subM1, secretM, tenantT, mirrorA))),
+			wantStatus:   202,
+			wantRejected: map[string]int64{"resource": 1},
+		},
+		{
 			name:       "the lifecycle of a mirrors subscription is passed on",
 			req:        post("/lifecycle", body(t, lifecycleItem(subM, secretM, tenantT, "reauthorizationRequired"))),
 			wantStatus: 202, wantLifecycle: []lifecycleCall{{subM, "reauthorizationRequired"}},

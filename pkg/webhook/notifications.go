@@ -129,6 +129,14 @@ func (h *Handler) checkChange(ctx context.Context, it *item) (id string, kind ch
 	case kindUser:
 		return id, kind, reasonNone
 	case kindMirror:
+		// A subscription on one mirror names its source group; it
+		// speaks of that mirror only.
+		if sub.Source != "" {
+			if !strings.EqualFold(sub.Resource, "/groups/"+id) {
+				return id, kind, reasonResource
+			}
+			return strings.ToLower(sub.Source), kind, reasonNone
+		}
 		source, ok := h.sourceOf(ctx, id)
 		if !ok {
 			return id, kind, reasonOutOfScope

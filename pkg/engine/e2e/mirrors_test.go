@@ -35,7 +35,7 @@ func TestMirrorPass(t *testing.T) {
 		_, dstOps, dstWrites := h.ops()
 		return rep, dstOps, dstWrites
 	}
-	// The first pass takes the link: one read.
+	// The reconcile took the link: the first pass reads once.
 	if _, reads, writes := pass("the initial sync"); reads != 1 || writes != 0 {
 		t.Errorf("the first mirror pass: %d target requests, %d writes; want 1 and 0", reads, writes)
 	}

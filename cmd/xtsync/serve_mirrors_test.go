@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xtsync/xtsync/internal/waitfor"
+	"github.com/xtsync/xtsync/pkg/engine"
+	"github.com/xtsync/xtsync/pkg/graphemu"
+)
+
+// TestServeRepairsMirrorsInSeconds: with the reconcile an hour away, what
+// someone does to a mirror in the target (a member added, the mirror
+// renamed, the mirror deleted) is put back by serve within seconds of the
+// target's change notification; the latency of each is measured from the
+// change (budget: p95 under 5 s, the emulator answering without delay).
+func TestServeRepairsMirrorsInSeconds(t *testing.T) {
+	env, srv := startServeScope(t, []string{"engineering", "sales", "finance"}, "", nil, nil)
+	must(t, srv.queue.WaitIdle(context.Background()))
+	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
+	lastReconcile := srv.local.Status().LastReconcile
+	eng, sales, fin := env.nick["engineering"], env.nick["sales"], env.nick["finance"]
+	mirror := func(gid string) graphemu.Group {
+		t.Helper()
+		g, ok := mirrorOf(env.em, gid)
+		if !ok {
+			t.Fatalf("no mirror of %s", gid)
+		}
+		return g
+	}
+	measure := func(what string, change func(), repaired func() bool) time.Duration {
+		t.Helper()
+		start := time.Now()
+		change()
+		waitfor.WaitFor(t, 20*time.Second, what+" put back", repaired)
+		return time.Since(start)
+	}
+	lat := map[string][]time.Duration{}
+	for i := range 5 {
+		// A member added in the target.
+		rogue, err := env.em.CreateUser(dst, graphemu.User{UserPrincipalName: fmt.Sprintf("rogue%d@fabrikam.onmicrosoft.com", i), Mail: fmt.Sprintf("rogue%d@fabrikam.com", i), AccountEnabled: true})
+		must(t, err)
+		tEng := mirror(eng)
+		lat["member added"] = append(lat["member added"], measure("a rogue member", func() {
+			must(t, env.em.AddMember(dst, tEng.ID, rogue.ID))
+		}, func() bool {
+			return !slices.Contains(mirror(eng).Members, rogue.ID) && verifyMirror(env.em, []string{eng}) == nil
+		}))
+
+		// The mirror renamed in the target.
+		tSales := mirror(sales)
+		lat["renamed"] = append(lat["renamed"], measure("a rename", func() {
+			must(t, env.em.UpdateGroup(dst, tSales.ID, func(g *graphemu.Group) { g.DisplayName = "Sales (all access)" }))
+		}, func() bool { sg, _ := env.em.Group(src, sales); return mirror(sales).DisplayName == sg.DisplayName }))
+
+		// The mirror deleted in the target: restored, same id, members.
+		tFin := mirror(fin)
+		lat["deleted"] = append(lat["deleted"], measure("a deletion", func() {
+			must(t, env.em.DeleteGroup(dst, tFin.ID))
+		}, func() bool {
+			g, ok := mirrorOf(env.em, fin)
+			return ok && g.ID == tFin.ID && verifyMirror(env.em, []string{fin}) == nil
+		}))
+		// Before the next round, the repairs' own echo passes are done.
+		must(t, srv.queue.WaitIdle(context.Background()))
+	}
+	for _, what := range []string{"member added", "renamed", "deleted"} {
+		ds := lat[what]
+		t.Logf("mirror %s -> put back: p50 %s, p95 %s, max %s over %d", what, percentile(ds, 0.5), percentile(ds, 0.95), percentile(ds, 1), len(ds))
+		if p95 := percentile(ds, 0.95); p95 > 5*time.Second {
+			t.Errorf("mirror %s: p95 %s, budget 5 s", what, p95)
+		}
+	}
+	if got := srv.local.Status().LastReconcile; !got.Equal(lastReconcile) {
+		t.Errorf("a reconcile ran (%s): the repairs are to come from the mirror passes", got)
+	}
+	if got := auditCount(t, srv, engine.TriggerMirrorNotification); got == 0 {
+		t.Error("no audit entry was made by a mirror pass")
+	}
+}
+
+// TestServeEchoCostsOneRead: xtsync's own writes come back as the target's
+// notifications; an initial sync and 20 source changes cause no write by
+// a mirror pass, and the mirror passes' reads (the target's group delta)
+// are at most one per own write.
+func TestServeEchoCostsOneRead(t *testing.T) {
+	env, srv := startServeScope(t, []string{"engineering", "sales", "finance"}, "", nil, nil)
+	must(t, srv.queue.WaitIdle(context.Background()))
+	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
+	eng := env.nick["engineering"]
+	g, _ := env.em.Group(src, env.nick["sales"])
+	var moving []string // sales members not in engineering: added, then removed
+	engGroup, _ := env.em.Group(src, eng)
+	for _, id := range g.Members {
+		if u, ok := env.em.User(src, id); ok && u.UserType != "Guest" && u.Mail != "" && !slices.Contains(engGroup.Members, id) {
+			moving = append(moving, id)
+		}
+	}
+	if len(moving) < 10 {
+		t.Fatalf("%d sales members outside engineering, want 10", len(moving))
+	}
+	for i := range 20 {
+		id := moving[i%10]
+		if i < 10 {
+			must(t, env.em.AddMember(src, eng, id))
+		} else {
+			must(t, env.em.RemoveMember(src, eng, id))
+		}
+		waitfor.WaitFor(t, 20*time.Second, fmt.Sprintf("source change %d mirrored", i+1), func() bool {
+			return verifyMirror(env.em, []string{eng}) == nil
+		})
+	}
+	// Every echo has come back and been looked at.
+	waitfor.WaitFor(t, 20*time.Second, "the echo passes done", func() bool { return srv.queue.Idle() && env.em.PendingDeliveries() == 0 })
+	must(t, srv.queue.WaitIdle(context.Background()))
+
+	if got := auditCount(t, srv, engine.TriggerMirrorNotification); got != 0 {
+		t.Errorf("mirror passes made %d writes, want 0: xtsync's own writes came back as drift", got)
+	}
+	st := env.em.Stats(dst)
+	reads := st.Routes["GET /groups/delta"]
+	writes := 0
+	for route, n := range st.Routes {
+		if route != "POST /$batch" && !strings.HasPrefix(route, "GET ") && !strings.Contains(route, "/subscriptions") {
+			writes += n
+		}
+	}
+	t.Logf("own writes to the target %d (initial sync and 20 changes), mirror pass reads %d: %.2f per write; mirror passes %d", writes, reads, float64(reads)/float64(writes), srv.local.Status().MirrorPasses)
+	if writes == 0 || reads > writes {
+		t.Errorf("%d mirror pass reads for %d own writes, budget 1 per write", reads, writes)
+	}
+}
+
+// auditCount is how many audit entries of serve's state the trigger made
+// (outcomes, not the started entries).
+func auditCount(t *testing.T, srv *server, trigger string) int {
+	t.Helper()
+	entries, err := srv.local.store.Audit(context.Background(), engine.AuditQuery{})
+	must(t, err)
+	n := 0
+	for _, e := range entries {
+		if e.Trigger == trigger && e.Outcome != engine.OutcomeStarted {
+			n++
+		}
+	}
+	return n
+}
