@@ -15,7 +15,8 @@ import (
 
 // TestServeRepairsMirrorsInSeconds: with the reconcile an hour away, what
 // someone does to a mirror in the target (a member added, the mirror
-// renamed, the mirror deleted) is put back by serve within seconds of the
+// renamed, the mirror deleted, or deleted for good) is put back by serve
+// within seconds of the
 // target's change notification; the latency of each is measured from the
 // change (budget: p95 under 5 s, the emulator answering without delay).
 func TestServeRepairsMirrorsInSeconds(t *testing.T) {
@@ -68,7 +69,30 @@ func TestServeRepairsMirrorsInSeconds(t *testing.T) {
 		// Before the next round, the repairs' own echo passes are done.
 		must(t, srv.queue.WaitIdle(context.Background()))
 	}
-	for _, what := range []string{"member added", "renamed", "deleted"} {
+	// Deleted for good (purged from deleted items): made again, and the
+	// new mirror is watched too.
+	tFin := mirror(fin)
+	lat["deleted for good"] = append(lat["deleted for good"], measure("a permanent deletion", func() {
+		must(t, env.em.DeleteGroup(dst, tFin.ID))
+		must(t, env.em.PurgeDeleted(dst, tFin.ID))
+	}, func() bool {
+		g, ok := mirrorOf(env.em, fin)
+		return ok && g.ID != tFin.ID && verifyMirror(env.em, []string{fin}) == nil
+	}))
+	waitfor.WaitFor(t, 10*time.Second, "a subscription on the new mirror", func() bool {
+		for _, s := range env.em.Subscriptions(dst) {
+			if s.Resource == "/groups/"+mirror(fin).ID {
+				return true
+			}
+		}
+		return false
+	})
+	rogue, err := env.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue-new@fabrikam.onmicrosoft.com", Mail: "rogue-new@fabrikam.com", AccountEnabled: true})
+	must(t, err)
+	lat["member added"] = append(lat["member added"], measure("a rogue member of the new mirror", func() {
+		must(t, env.em.AddMember(dst, mirror(fin).ID, rogue.ID))
+	}, func() bool { return !slices.Contains(mirror(fin).Members, rogue.ID) }))
+	for _, what := range []string{"member added", "renamed", "deleted", "deleted for good"} {
 		ds := lat[what]
 		t.Logf("mirror %s -> put back: p50 %s, p95 %s, max %s over %d", what, percentile(ds, 0.5), percentile(ds, 0.95), percentile(ds, 1), len(ds))
 		if p95 := percentile(ds, 0.95); p95 > 5*time.Second {

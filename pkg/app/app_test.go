@@ -67,6 +67,8 @@ func (s *eng) record(what string, ro engine.RunOptions) (*engine.Report, error) 
 func (s *eng) DeltaShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("delta "+k, ro)
 }
+func (s *eng) ShardOf(string) string { return "" }
+
 func (s *eng) MirrorShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("mirrors "+k, ro)
 }

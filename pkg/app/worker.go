@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,14 +124,32 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 
 // newMirrors subscribes to the mirrors a run created, restored or
 // adopted, so that their changes in the target are watched from now on
-// (not from the next hourly upkeep). A failure is logged: the upkeep
-// tries again.
+// (not from the next hourly upkeep), then runs the mirror pass of their
+// shards once: a change made to a new mirror before its subscription was
+// stored had its notification refused as of an unknown subscription, and
+// the pass finds it in the delta (the run took the link). A failure is
+// logged: the upkeep and the reconcile try again.
 func (w *Worker) newMirrors(ctx context.Context, t task.Task, rep *engine.Report) {
 	if rep == nil || rep.DryRun || rep.Summary.GroupsCreated+rep.Summary.GroupsRestored+rep.Summary.GroupsAdopted == 0 {
 		return
 	}
 	if err := w.subs.EnsureMirrors(ctx); err != nil {
 		w.log.Warn("subscribe to new mirrors", "task", t.Key(), "err", err)
+		return
+	}
+	var shards []string
+	for _, r := range rep.Results {
+		switch r.Action.Kind {
+		case engine.ActCreateGroup, engine.ActRestoreGroup, engine.ActAdoptGroup:
+			if sh := w.eng.ShardOf(r.Action.Group); sh != "" && r.Outcome == engine.OutcomeOK && !slices.Contains(shards, sh) {
+				shards = append(shards, sh)
+			}
+		}
+	}
+	for _, sh := range shards {
+		if _, err := w.eng.MirrorShard(ctx, sh, engine.RunOptions{Trigger: engine.TriggerMirrorNotification}); err != nil && !errors.Is(err, engine.ErrNoWatch) {
+			w.log.Warn("mirror pass after new mirrors", "shard", sh, "err", err)
+		}
 	}
 }
 

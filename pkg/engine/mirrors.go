@@ -24,6 +24,10 @@ type MirrorWatch interface {
 	LatestDeltaLink(ctx context.Context, ids []string) (string, error)
 }
 
+// ErrNoWatch is a mirror pass asked of an engine that does not watch the
+// mirrors (server.watch_mirrors false).
+var ErrNoWatch = errors.New("the engine does not watch the mirrors")
+
 // WatchMirrors gives the engine the target's group delta: from then on
 // every run records its writes to the mirrors (the echo the mirror pass
 // recognises) and MirrorShard works. Call it before the engine runs.
@@ -105,7 +109,7 @@ func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*R
 		return nil, fmt.Errorf("mirror pass of shard %s: %w", key, ErrNotFound)
 	}
 	if e.mirrors == nil {
-		return nil, fmt.Errorf("mirror pass of shard %s: the engine does not watch the mirrors", key)
+		return nil, fmt.Errorf("mirror pass of shard %s: %w", key, ErrNoWatch)
 	}
 	drift, err := e.mirrorDrift(ctx, key, ids)
 	if err != nil || len(drift) == 0 {

@@ -84,4 +84,16 @@ func TestMirrorPass(t *testing.T) {
 	if g, ok := h.targetGroup(eng); !ok || g.ID != tEng.ID {
 		t.Errorf("the deleted mirror came back as %q (found %t), want restored %s", g.ID, ok, tEng.ID)
 	}
+
+	// Someone deletes it for good (deleted, then purged from deleted
+	// items): a new mirror is made.
+	must(t, h.em.DeleteGroup(dst, tEng.ID))
+	must(t, h.em.PurgeDeleted(dst, tEng.ID))
+	if rep, _, writes := pass("a permanent deletion"); writes == 0 || rep.Summary.GroupsCreated != 1 {
+		t.Errorf("after a permanent deletion: %d writes, summary %+v; want the mirror made again", writes, rep.Summary)
+	}
+	h.assertMirrored(false)
+	if g, ok := h.targetGroup(eng); !ok || g.ID == tEng.ID {
+		t.Errorf("the purged mirror: found %t, id %q; want a new one", ok, g.ID)
+	}
 }
