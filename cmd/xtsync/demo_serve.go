@@ -16,7 +16,6 @@ import (
 	"github.com/xtsync/xtsync/pkg/config"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
-	"github.com/xtsync/xtsync/pkg/task"
 )
 
 // demoConfig is the configuration a user would write for the sample
@@ -49,13 +48,13 @@ server: {listen: %q, public_url: "http://%s/xtsync", admin_listen: %q}
 	return doc
 }
 
-// demoStep is one change of the demo story. Changes in the target are not
-// notified (xtsync subscribes to the source): the scheduled reconcile
-// repairs them, and the demo runs it at once.
+// demoStep is one change of the demo story: in the source, or in the
+// target (target: xtsync watches the mirrors too, and the mirror pass puts
+// them back; no reconcile runs).
 type demoStep struct {
-	title     string
-	change    func() error
-	reconcile bool
+	title  string
+	change func() error
+	target bool
 }
 
 type stepResult struct {
@@ -111,12 +110,8 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 			return nil, nil, fmt.Errorf("%s: %w", st.title, err)
 		}
 		via := "change notification, delta pass"
-		if st.reconcile {
-			via = "scheduled reconcile (run now)"
-			if err := srv.queue.Enqueue(ctx, task.Of(task.Reconcile, "")); err != nil {
-				srv.Close()
-				return nil, nil, err
-			}
+		if st.target {
+			via = "target's notification, mirror pass"
 		}
 		if _, err := waitMirror(ctx, em, cfg.Scope.Groups, 30*time.Second, nil); err != nil {
 			srv.Close()
@@ -216,7 +211,7 @@ func demoStory(em *graphemu.Emulator) []demoStep {
 		{title: "Contoso: Finance is renamed Finance & Legal", change: func() error {
 			return em.UpdateGroup(src, sampleGroupID(em, "finance"), func(g *graphemu.Group) { g.DisplayName = "Finance & Legal" })
 		}},
-		{title: "Fabrikam: an admin adds a rogue account to mirrored Engineering", reconcile: true, change: func() error {
+		{title: "Fabrikam: an admin adds a rogue account to mirrored Engineering", target: true, change: func() error {
 			u, err := em.CreateUser(dst, graphemu.User{UserPrincipalName: "mallory@" + graphemu.SampleTargetDomain, Mail: "mallory@fabrikam.com", AccountEnabled: true})
 			if err != nil {
 				return err
@@ -224,11 +219,11 @@ func demoStory(em *graphemu.Emulator) []demoStep {
 			g, _ := mirrorOf(em, sampleGroupID(em, "engineering"))
 			return em.AddMember(dst, g.ID, u.ID)
 		}},
-		{title: "Fabrikam: an admin renames mirrored Sales", reconcile: true, change: func() error {
+		{title: "Fabrikam: an admin renames mirrored Sales", target: true, change: func() error {
 			g, _ := mirrorOf(em, sampleGroupID(em, "sales"))
 			return em.UpdateGroup(dst, g.ID, func(g *graphemu.Group) { g.DisplayName = "Sales (old)" })
 		}},
-		{title: "Fabrikam: an admin deletes mirrored Marketing Team", reconcile: true, change: func() error {
+		{title: "Fabrikam: an admin deletes mirrored Marketing Team", target: true, change: func() error {
 			g, _ := mirrorOf(em, sampleGroupID(em, "marketing"))
 			return em.DeleteGroup(dst, g.ID)
 		}},

@@ -84,6 +84,16 @@ type subStatus struct {
 	ID       string    `json:"id"`
 	Resource string    `json:"resource"`
 	Expires  time.Time `json:"expires"`
+	// Mirrors marks a subscription on the target's mirrors.
+	Mirrors bool `json:"mirrors,omitempty"`
+}
+
+// Tenant is which tenant the subscription watches, as status says it.
+func (s subStatus) Tenant() string {
+	if s.Mirrors {
+		return "target"
+	}
+	return "source"
 }
 
 // storedStatus is the part of the status kept in the state store.
@@ -130,7 +140,7 @@ func storedStatus(ctx context.Context, store engine.Store, cfg *config.Config) (
 		return statusReport{}, err
 	}
 	for _, s := range subs {
-		r.Subscriptions = append(r.Subscriptions, subStatus{ID: s.ID, Resource: s.Resource, Expires: s.Expires})
+		r.Subscriptions = append(r.Subscriptions, subStatus{ID: s.ID, Resource: s.Resource, Expires: s.Expires, Mirrors: s.Mirrors})
 	}
 	if r.SubscriptionsOff, err = subscribe.Off(ctx, store); err != nil {
 		return statusReport{}, err

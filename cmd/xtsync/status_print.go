@@ -59,7 +59,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, s := range r.Subscriptions {
-		fmt.Fprintf(w, "  %s %s expires %s (in %s)\n", s.ID, s.Resource, s.Expires.UTC().Format(time.RFC3339), s.Expires.Sub(now).Round(time.Minute))
+		fmt.Fprintf(w, "  %s %s %s expires %s (in %s)\n", s.ID, s.Tenant(), s.Resource, s.Expires.UTC().Format(time.RFC3339), s.Expires.Sub(now).Round(time.Minute))
 	}
 	g := r.Guard
 	switch {
@@ -87,12 +87,12 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		if ws.LastReconcileErr != "" {
 			fmt.Fprintf(w, ", FAILED: %s", ws.LastReconcileErr)
 		}
-		fmt.Fprintf(w, "\nDelta passes: %d, the last %s\n", ws.DeltaPasses, when(ws.LastDelta))
-		fmt.Fprintf(w, "Changes queued: %d; lifecycle events: %d; refused, queue full: %d\n", rs.ChangesQueued, rs.Lifecycle, rs.QueueFull)
+		fmt.Fprintf(w, "\nDelta passes: %d, the last %s; mirror passes: %d\n", ws.DeltaPasses, when(ws.LastDelta), ws.MirrorPasses)
+		fmt.Fprintf(w, "Changes queued: %d from the source, %d from the mirrors; lifecycle events: %d; refused, queue full: %d\n", rs.ChangesQueued, rs.MirrorChanges, rs.Lifecycle, rs.QueueFull)
 	}
 	if h := r.Webhook; h != nil {
-		fmt.Fprintf(w, "Webhook: %d notifications accepted, %d validations, %d lifecycle events (%d coalesced), %d bad requests (%d too many items), %d refused over concurrency, %d over buffered bytes",
-			h.Accepted, h.Validations, h.Lifecycle, h.LifecycleCoalesced, h.BadRequests, h.TooManyItems, h.OverConcurrency, h.OverBufferedBytes)
+		fmt.Fprintf(w, "Webhook: %d notifications accepted (%d of mirrors), %d validations, %d lifecycle events (%d coalesced), %d bad requests (%d too many items), %d refused over concurrency, %d over buffered bytes",
+			h.Accepted, h.AcceptedMirrors, h.Validations, h.Lifecycle, h.LifecycleCoalesced, h.BadRequests, h.TooManyItems, h.OverConcurrency, h.OverBufferedBytes)
 		for _, reason := range slices.Sorted(maps.Keys(h.Rejected)) {
 			fmt.Fprintf(w, "; rejected %s: %d", reason, h.Rejected[reason])
 		}

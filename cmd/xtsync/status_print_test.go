@@ -22,7 +22,7 @@ func statusFixture(now time.Time) (running, halted statusReport) {
 		{SourceID: "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b"},
 		{SourceID: "6f5e4d3c-2b1a-4f0e-9d8c-7b6a5f4e3d2c", Name: "Announcements", Kind: "distribution list", Skipped: "distribution list: Exchange manages its members; not synced"},
 	}
-	subs := []subStatus{{ID: "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e", Resource: "/groups", Expires: now.Add(40 * time.Hour)}}
+	subs := []subStatus{{ID: "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e", Resource: "/groups", Expires: now.Add(40 * time.Hour)}, {ID: "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", Resource: "/groups/0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b", Expires: now.Add(41 * time.Hour), Mirrors: true}}
 	guard := guardStatus{Threshold: 500, Window: "1h0m0s", Used: 3}
 	running = statusReport{
 		Running: true, Groups: groups, Subscriptions: subs, Guard: guard,
