@@ -173,3 +173,58 @@ func auditCount(t *testing.T, srv *server, trigger string) int {
 	}
 	return n
 }
+
+// TestServeMirrorSubscriptionLifecycle: the target's subscriptions have
+// their own lifecycle: reauthorizationRequired renews the mirror's
+// subscription on the target, subscriptionRemoved makes it again there (the
+// source's are untouched), and the mirror is still watched after.
+func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
+	env, srv := startServeScope(t, []string{"engineering", "finance"}, "", nil, nil)
+	must(t, srv.queue.WaitIdle(context.Background()))
+	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
+	fin := env.nick["finance"]
+	tFin, _ := mirrorOf(env.em, fin)
+	subOf := func() (graphemu.Subscription, bool) {
+		for _, s := range env.em.Subscriptions(dst) {
+			if s.Resource == "/groups/"+tFin.ID {
+				return s, true
+			}
+		}
+		return graphemu.Subscription{}, false
+	}
+	sourceSubs := len(env.em.Subscriptions(src))
+	sub, ok := subOf()
+	if !ok {
+		t.Fatalf("no subscription on the mirror %s", tFin.ID)
+	}
+	// Renewed on reauthorizationRequired: a PATCH of it on the target,
+	// same id, none on the source.
+	patches := func(tenant string) int { return env.em.Stats(tenant).Routes["PATCH /subscriptions/{id}"] }
+	before := patches(dst)
+	must(t, env.em.FireLifecycle(dst, sub.ID, "reauthorizationRequired"))
+	waitfor.WaitFor(t, 10*time.Second, "the mirror's subscription renewed", func() bool {
+		s, ok := subOf()
+		return ok && s.ID == sub.ID && patches(dst) == before+1
+	})
+	if n := patches(src); n != 0 {
+		t.Errorf("the target's reauthorizationRequired renewed %d source subscriptions", n)
+	}
+	// Made again on subscriptionRemoved, on the target.
+	must(t, env.em.FireLifecycle(dst, sub.ID, "subscriptionRemoved"))
+	waitfor.WaitFor(t, 10*time.Second, "the mirror's subscription made again", func() bool {
+		s, ok := subOf()
+		return ok && s.ID != sub.ID
+	})
+	must(t, srv.queue.WaitIdle(context.Background()))
+	if got := len(env.em.Subscriptions(src)); got != sourceSubs {
+		t.Errorf("the target's lifecycle changed the source's subscriptions: %d, had %d", got, sourceSubs)
+	}
+	// Still watched: a rogue member is put back.
+	rogue, err := env.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue@fabrikam.onmicrosoft.com", Mail: "rogue@fabrikam.com", AccountEnabled: true})
+	must(t, err)
+	must(t, env.em.AddMember(dst, tFin.ID, rogue.ID))
+	waitfor.WaitFor(t, 10*time.Second, "the rogue member put back", func() bool {
+		g, _ := mirrorOf(env.em, fin)
+		return !slices.Contains(g.Members, rogue.ID)
+	})
+}

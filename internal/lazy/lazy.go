@@ -49,14 +49,27 @@ type Value[T any] struct {
 // the kept value is missing something), but never twice within Retry. When
 // a load fails, the last good value answers.
 func (l *Value[T]) Get(ctx context.Context, refresh bool) (T, bool) {
+	v, ok, _ := l.get(ctx, refresh)
+	return v, ok
+}
+
+// Refresh is Get asked to reload; it also reports whether the Retry
+// interval refused the reload (the value answering is then the one loaded
+// less than Retry ago).
+func (l *Value[T]) Refresh(ctx context.Context) (v T, ok, refused bool) {
+	return l.get(ctx, true)
+}
+
+func (l *Value[T]) get(ctx context.Context, refresh bool) (T, bool, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Clock.Now()
 	stale := !l.ok || l.TTL > 0 && now.Sub(l.loaded) > l.TTL
-	if (stale || refresh) && (l.tried.IsZero() || now.Sub(l.tried) >= orDefault(l.Retry, defaultRetry)) {
+	allowed := l.tried.IsZero() || now.Sub(l.tried) >= orDefault(l.Retry, defaultRetry)
+	if (stale || refresh) && allowed {
 		l.load(ctx, now)
 	}
-	return l.v, l.ok
+	return l.v, l.ok, refresh && !allowed
 }
 
 func (l *Value[T]) load(ctx context.Context, now time.Time) {

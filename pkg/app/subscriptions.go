@@ -7,13 +7,12 @@ import (
 
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/subscribe"
+	"github.com/xtsync/xtsync/pkg/webhook"
 )
 
 var (
-	_ SubscriptionManager = (*Subscriptions)(nil)
-	_ interface {
-		Lookup(ctx context.Context, id string) (engine.Subscription, bool)
-	} = (*Subscriptions)(nil)
+	_ SubscriptionManager  = (*Subscriptions)(nil)
+	_ webhook.UnsureLookup = (*Subscriptions)(nil)
 )
 
 // Subscriptions are a deployment's two subscription managers as one: the
@@ -98,6 +97,17 @@ func (s *Subscriptions) Lookup(ctx context.Context, id string) (engine.Subscript
 		}
 	}
 	return engine.Subscription{}, false
+}
+
+// Unsure reports whether an unknown id may be a subscription either
+// manager is creating now (webhook.UnsureLookup).
+func (s *Subscriptions) Unsure(ctx context.Context, id string) bool {
+	for _, m := range s.all() {
+		if m.Unsure(ctx, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // List returns both managers' subscriptions, soonest expiry first.

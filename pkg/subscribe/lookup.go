@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/xtsync/xtsync/internal/lazy"
@@ -16,12 +17,20 @@ import (
 // under the caller's context, bounded to 3 s; when it fails, the last good
 // set answers.
 type StoredLookup struct {
-	subs lazy.Value[map[string]engine.Subscription]
+	subs  lazy.Value[map[string]engine.Subscription]
+	clock engine.Clock
+	// refused is when a reload for an unknown id was last refused (the
+	// set was loaded less than 5 s before): Unsure's answer.
+	refused atomic.Int64
 }
+
+var _ interface {
+	Unsure(ctx context.Context, id string) bool
+} = (*StoredLookup)(nil)
 
 // NewStoredLookup returns a lookup over the subscriptions of store.
 func NewStoredLookup(store engine.Store, clock engine.Clock) *StoredLookup {
-	l := &StoredLookup{}
+	l := &StoredLookup{clock: clock}
 	l.subs = lazy.Value[map[string]engine.Subscription]{
 		Clock: clock, TTL: time.Minute,
 		Load: func(ctx context.Context) (map[string]engine.Subscription, error) {
@@ -45,9 +54,22 @@ func (l *StoredLookup) Lookup(ctx context.Context, id string) (engine.Subscripti
 	if s, ok := subs[id]; ok {
 		return s, true
 	}
-	subs, _ = l.subs.Get(ctx, true) // created since the last load?
+	subs, _, refused := l.subs.Refresh(ctx) // created since the last load?
 	s, ok := subs[id]
+	if !ok && refused {
+		l.refused.Store(l.clock.Now().UnixNano())
+	}
 	return s, ok
+}
+
+// Unsure reports whether an id Lookup did not know may be a subscription
+// made since the set was loaded: its reload was refused, the set being
+// less than 5 s old. The webhook then has Graph deliver the notification
+// again (by then the set reloads); an id still unknown after a reload is
+// not (webhook.UnsureLookup).
+func (l *StoredLookup) Unsure(_ context.Context, _ string) bool {
+	at := l.refused.Load()
+	return at != 0 && l.clock.Now().Sub(time.Unix(0, at)) < time.Second
 }
 
 // Err is the last load error, if the last load failed.

@@ -104,6 +104,9 @@ type Manager struct {
 	subs map[string]stored // by id
 	// off is the operator's unsubscribe, as last loaded or set.
 	off bool
+	// creating counts the creations in flight: Graph may notify on a new
+	// subscription before its creation has answered (Unsure).
+	creating int
 }
 
 // stored is a subscription with the version of its record.
@@ -195,6 +198,15 @@ func records(ctx context.Context, store engine.Store) ([]stored, error) {
 func (m *Manager) Lookup(_ context.Context, id string) (engine.Subscription, bool) {
 	s, ok := m.get(id)
 	return s.Subscription, ok
+}
+
+// Unsure reports whether an id Lookup does not know may be a subscription
+// being created now: Graph validates the endpoint and may notify on it
+// before its creation answers and is stored (webhook.UnsureLookup).
+func (m *Manager) Unsure(_ context.Context, _ string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.creating > 0
 }
 
 // List returns the known subscriptions of the manager's kind, soonest
@@ -329,6 +341,14 @@ func (m *Manager) expiry() time.Time {
 }
 
 func (m *Manager) create(ctx context.Context, resource, source string) (engine.Subscription, error) {
+	m.mu.Lock()
+	m.creating++
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.creating--
+		m.mu.Unlock()
+	}()
 	s, err := m.cfg.Graph.Create(ctx, engine.Subscription{
 		Resource: resource, ChangeType: changeType,
 		NotificationURL: m.cfg.PublicURL + "/notifications", LifecycleURL: m.cfg.PublicURL + "/lifecycle",

@@ -395,11 +395,19 @@ func TestStoredLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := m.List()[0]
-	// Asked again within MinReload: not reloaded yet.
+	// Asked again within MinReload: not reloaded yet, and unsure (the
+	// webhook has Graph deliver again).
 	if _, ok := l.Lookup(ctx, s.ID); ok {
 		t.Fatal("reloaded before MinReload passed")
 	}
+	if !l.Unsure(ctx, s.ID) {
+		t.Error("an id unknown because the reload was refused: not unsure")
+	}
 	c.now = c.now.Add(6 * time.Second)
+	// Reloaded: an id still unknown is not a new subscription.
+	if _, ok := l.Lookup(ctx, "ffffffff-0000-4000-8000-000000000002"); ok || l.Unsure(ctx, "ffffffff-0000-4000-8000-000000000002") {
+		t.Error("an id unknown after a reload: found or unsure")
+	}
 	for _, s := range m.List() {
 		want := s
 		if got, ok := l.Lookup(ctx, s.ID); !ok || got != want {
@@ -416,6 +424,52 @@ func TestStoredLookup(t *testing.T) {
 	c.now = c.now.Add(2 * time.Minute)
 	if _, ok := l.Lookup(ctx, s.ID); ok {
 		t.Fatal("kept a deleted subscription past the TTL")
+	}
+}
+
+// blockingGraph is a fakeGraph whose every Create tells entered, then
+// waits for a release.
+type blockingGraph struct {
+	*fakeGraph
+	entered, release chan struct{}
+}
+
+func (g *blockingGraph) Create(ctx context.Context, s engine.Subscription) (engine.Subscription, error) {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.fakeGraph.Create(ctx, s)
+}
+
+// TestManagerUnsureWhileCreating: while a creation is in flight (Graph
+// validates and may notify before it answers), an unknown id may be it;
+// once stored it is known, and an unknown id is not unsure any more.
+func TestManagerUnsureWhileCreating(t *testing.T) {
+	ctx := context.Background()
+	g := &blockingGraph{fakeGraph: &fakeGraph{subs: map[string]engine.Subscription{}}, entered: make(chan struct{}, 2), release: make(chan struct{}, 2)}
+	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	m, err := subscribe.New(subscribe.Config{Graph: g, Store: memstore.New(), TenantID: "tenant", Scope: scope(1), PublicURL: "https://hooks.example.com/x", Clock: c, Log: slog.New(slog.DiscardHandler)})
+	must(t, err)
+	const unknown = "ffffffff-0000-4000-8000-000000000009"
+	if m.Unsure(ctx, unknown) {
+		t.Fatal("unsure with no creation in flight")
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Ensure(ctx) }()
+	<-g.entered
+	if !m.Unsure(ctx, unknown) {
+		t.Error("not unsure while a creation is in flight")
+	}
+	g.release <- struct{}{}
+	<-g.entered // the users subscription's creation
+	g.release <- struct{}{}
+	must(t, <-done)
+	if m.Unsure(ctx, unknown) {
+		t.Error("unsure after the creations were stored")
+	}
+	for _, s := range m.List() {
+		if _, ok := m.Lookup(ctx, s.ID); !ok {
+			t.Errorf("created %s not known", s.ID)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -156,4 +157,41 @@ func TestMirrorNotificationsRejected(t *testing.T) {
 		wantRejected: want,
 	})
 	runCases(t, reqs)
+}
+
+// unsureSubs is a lookup that may not know yet the subscriptions in fresh
+// (made moments ago).
+type unsureSubs struct {
+	fakeSubs
+	fresh map[string]bool
+}
+
+func (u unsureSubs) Unsure(_ context.Context, id string) bool { return u.fresh[id] }
+
+// TestNotYetKnownSubscription: an item of a subscription the lookup does
+// not know but may have been made moments ago (webhook.UnsureLookup) is
+// neither dropped nor queued: the request is answered 503 for Graph to
+// deliver it again, the good items beside it are queued; an unknown id the
+// lookup is sure of is rejected as before, with 202.
+func TestNotYetKnownSubscription(t *testing.T) {
+	const fresh = "c9d8e7f6-a5b4-4c3d-9e2f-1a0b9c8d7e6f"
+	newItem := groupItem(fresh, "a-new-client-state", tenantT, mirrorA)
+	cases := []reqCase{
+		{
+			name:       "a subscription made moments ago: 503, the rest queued",
+			req:        post("/notifications", body(t, newItem, goodItem(groupA))),
+			edit:       func(c *webhook.Config) { c.Lookup = unsureSubs{newSubs(), map[string]bool{fresh: true}} },
+			wantStatus: 503, wantChanged: [][]string{{groupA}}, wantAccepted: 1,
+		},
+		{
+			name:         "an unknown subscription the lookup is sure of: rejected, 202",
+			req:          post("/notifications", body(t, newItem, goodItem(groupA))),
+			edit:         func(c *webhook.Config) { c.Lookup = unsureSubs{newSubs(), nil} },
+			wantStatus:   202,
+			wantChanged:  [][]string{{groupA}},
+			wantAccepted: 1,
+			wantRejected: map[string]int64{"unknown_subscription": 1},
+		},
+	}
+	runCases(t, cases)
 }

@@ -43,9 +43,12 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	}
 	rj := rejections{h: h, ctx: r.Context()}
 	var groups, users, mirrors []string
+	again := 0 // items of a subscription not known yet: Graph delivers them again
 	for i := range items {
 		id, kind, why := h.checkChange(r.Context(), &items[i])
 		switch {
+		case why == reasonUnknownSubscription && h.unsure(r.Context(), items[i].SubscriptionID):
+			again++
 		case why != reasonNone:
 			rj.add(&items[i], why, id)
 		case kind == kindUser:
@@ -69,7 +72,21 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
 	}
+	if again > 0 {
+		// The others are queued; their second delivery is coalesced.
+		h.stats.notYetKnown.Add(int64(again))
+		h.log.InfoContext(r.Context(), "webhook items of a subscription not known yet: graph delivers them again", "items", again)
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// unsure reports whether an unknown subscription id may be one made
+// moments ago (UnsureLookup).
+func (h *Handler) unsure(ctx context.Context, id string) bool {
+	u, ok := h.subs.(UnsureLookup)
+	return ok && id != "" && u.Unsure(ctx, id)
 }
 
 // pass hands the distinct ids of the accepted items of one kind ("groups",

@@ -18,6 +18,17 @@ type SubscriptionLookup interface {
 	Lookup(ctx context.Context, subscriptionID string) (engine.Subscription, bool)
 }
 
+// UnsureLookup is a SubscriptionLookup that may not know yet a
+// subscription made moments ago: its creation still in flight (Graph
+// notifies before the creating request has its answer), or its list not
+// reloaded yet. For an id it does not know, Unsure reports whether that may
+// be the case; the webhook then answers 503, so that Graph delivers the
+// notification again later, instead of dropping it.
+type UnsureLookup interface {
+	SubscriptionLookup
+	Unsure(ctx context.Context, subscriptionID string) bool
+}
+
 // Sink receives what the webhook accepts. Every call must be quick (they enqueue).
 type Sink interface {
 	// Changed reports source groups that changed, deduplicated and sorted.

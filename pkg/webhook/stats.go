@@ -37,6 +37,10 @@ type Stats struct {
 	OverBufferedBytes int64
 	// SinkErrors counts requests answered 503 because the sink failed.
 	SinkErrors int64
+	// NotYetKnown counts items of a subscription the lookup did not know
+	// yet but may have been made moments ago (UnsureLookup): their
+	// requests were answered 503, for Graph to deliver them again.
+	NotYetKnown int64
 }
 
 // counters are the live, lock-free counters behind Stats.
@@ -49,6 +53,7 @@ type counters struct {
 	sinkErrors  atomic.Int64
 
 	acceptedMirrors    atomic.Int64
+	notYetKnown        atomic.Int64
 	lifecycleCoalesced atomic.Int64
 	tooManyItems       atomic.Int64
 	overConcurrency    atomic.Int64
@@ -67,6 +72,7 @@ func (h *Handler) Stats() Stats {
 		SinkErrors:  c.sinkErrors.Load(),
 
 		AcceptedMirrors:    c.acceptedMirrors.Load(),
+		NotYetKnown:        c.notYetKnown.Load(),
 		LifecycleCoalesced: c.lifecycleCoalesced.Load(),
 		TooManyItems:       c.tooManyItems.Load(),
 		OverConcurrency:    c.overConcurrency.Load(),
