@@ -67,26 +67,29 @@ func (w *Worker) Process(ctx context.Context, t task.Task) error {
 	return err
 }
 
+// notified are the options of a run that notifications queued: the
+// trigger, and when the oldest change it covers was queued (the lag the
+// mappings record).
+func notified(ctx context.Context, trigger string) engine.RunOptions {
+	ro := engine.RunOptions{Trigger: trigger}
+	if r, ok := task.ReceivedFrom(ctx); ok {
+		ro.Changed = r.At
+	}
+	return ro
+}
+
 // process is Process without the metrics.
 func (w *Worker) process(ctx context.Context, t task.Task) error {
 	switch t.Kind {
 	case task.Delta:
-		ro := engine.RunOptions{Trigger: engine.TriggerNotification}
-		if r, ok := task.ReceivedFrom(ctx); ok {
-			ro.Changed = r.At
-		}
-		rep, err := w.eng.DeltaShard(ctx, t.Arg, ro)
+		rep, err := w.eng.DeltaShard(ctx, t.Arg, notified(ctx, engine.TriggerNotification))
 		w.mu.Lock()
 		w.status.LastDelta = w.clock.Now()
 		w.status.DeltaPasses++
 		w.mu.Unlock()
 		return w.outcome(ctx, t, rep, err)
 	case task.Mirrors:
-		ro := engine.RunOptions{Trigger: engine.TriggerMirrorNotification}
-		if r, ok := task.ReceivedFrom(ctx); ok {
-			ro.Changed = r.At
-		}
-		rep, err := w.eng.MirrorShard(ctx, t.Arg, ro)
+		rep, err := w.eng.MirrorShard(ctx, t.Arg, notified(ctx, engine.TriggerMirrorNotification))
 		w.mu.Lock()
 		w.status.MirrorPasses++
 		w.mu.Unlock()

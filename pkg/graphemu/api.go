@@ -450,6 +450,19 @@ func (s Stats) Writes() int {
 	return n
 }
 
+// ObjectWrites is the number of writes to the tenant's objects (groups,
+// members, users, invitations): Writes without the /subscriptions
+// requests.
+func (s Stats) ObjectWrites() int {
+	n := 0
+	for k, v := range s.Routes {
+		if k != routeBatch && !strings.HasPrefix(k, "GET ") && !strings.Contains(k, " /subscriptions") {
+			n += v
+		}
+	}
+	return n
+}
+
 // Stats returns a tenant's request counts.
 func (e *Emulator) Stats(tenantID string) Stats {
 	var s Stats
