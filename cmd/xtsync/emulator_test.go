@@ -129,6 +129,8 @@ func TestEmulatorServesUntilCancelled(t *testing.T) {
 
 	base := waitFor(t, &stdout, done, regexp.MustCompile(`Graph base URL:\s+(\S+)`))
 	authority := waitFor(t, &stdout, done, regexp.MustCompile(`Sign-in authority:\s+(\S+)`))
+	// The banner is written line by line: its last is the curl of /groups.
+	waitFor(t, &stdout, done, regexp.MustCompile(`(\$select=id,displayName)`))
 	out := stdout.String()
 	for _, want := range []string{caOut, graphemu.SampleSourceTenant, graphemu.SampleSourceClientID, graphemu.SampleSourceSecret, graphemu.SampleTargetTenant, "curl"} {
 		if !strings.Contains(out, want) {
