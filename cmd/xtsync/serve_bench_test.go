@@ -17,8 +17,12 @@ import (
 // initial sync run without them. Reports p50, p95 and max in seconds.
 func BenchmarkServeChanges(b *testing.B) {
 	const groups = 50
-	for _, lat := range []time.Duration{0, 100 * time.Millisecond} {
-		b.Run(fmt.Sprintf("latency=%s", lat), func(b *testing.B) {
+	for _, c := range []struct {
+		lat   time.Duration
+		watch bool
+	}{{0, true}, {100 * time.Millisecond, true}, {0, false}, {100 * time.Millisecond, false}} {
+		lat := c.lat
+		b.Run(fmt.Sprintf("latency=%s/watch_mirrors=%t", lat, c.watch), func(b *testing.B) {
 			var all []string
 			for i := range groups {
 				all = append(all, fmt.Sprintf("bench%02d", i))
@@ -38,7 +42,7 @@ func BenchmarkServeChanges(b *testing.B) {
 					}
 				}
 			}
-			env, _ := startServeScope(b, all, "", seed, nil)
+			env, _ := startServeServer(b, all, fmt.Sprintf(", watch_mirrors: %t", c.watch), "", seed, nil)
 			faults := graphemu.Realistic() // Graph's budgets: 20 writes/s, a bucket of 3,000
 			if lat > 0 {
 				faults.Latency, faults.LatencyJitter = graphemu.Duration(lat/2), graphemu.Duration(lat)

@@ -49,8 +49,15 @@ func startServeWith(t *testing.T, extra string, before func(*reconcileEnv)) (*re
 // with seed run on the emulator first (to add groups).
 func startServeScope(t testing.TB, all []string, extra string, seed func(*graphemu.Emulator), before func(*reconcileEnv)) (*reconcileEnv, *server) {
 	t.Helper()
+	return startServeServer(t, all, "", extra, seed, before)
+}
+
+// startServeServer is startServeScope with more keys of the server section
+// (", key: value" YAML flow pairs).
+func startServeServer(t testing.TB, all []string, server, extra string, seed func(*graphemu.Emulator), before func(*reconcileEnv)) (*reconcileEnv, *server) {
+	t.Helper()
 	listen, admin := freeAddr(t), freeAddr(t)
-	env := newReconcileEnvSeeded(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4}\n", listen, listen, admin)+extra, seed)
+	env := newReconcileEnvSeeded(t, all, fmt.Sprintf("server: {listen: %q, public_url: \"http://%s/xtsync\", admin_listen: %q, workers: 4%s}\n", listen, listen, admin, server)+extra, seed)
 	if before != nil {
 		before(env)
 	}

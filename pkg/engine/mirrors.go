@@ -59,22 +59,31 @@ type MirrorState struct {
 }
 
 // Echo is what xtsync wrote to one mirror since the shard's mirror link:
-// the target members it added or removed, the names it set, and Any when
-// it created, restored or deleted the mirror (every change of it is then
-// its own).
+// the target members it added and those it removed, the names it set, and
+// Any when it created, restored or deleted the mirror (every change of it
+// is then its own).
 type Echo struct {
-	Members []string `json:"members,omitempty"`
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
 	Names   []string `json:"names,omitempty"`
 	Any     bool     `json:"any,omitempty"`
 }
 
 // size is the ids the echo keeps.
-func (x *Echo) size() int { return len(x.Members) + len(x.Names) }
+func (x *Echo) size() int { return len(x.Added) + len(x.Removed) + len(x.Names) }
+
+// merge adds o's writes to x.
+func (x *Echo) merge(o *Echo) {
+	union := func(a, b []string) []string { return slices.Compact(slices.Sorted(slices.Values(append(a, b...)))) }
+	x.Any = x.Any || o.Any
+	x.Added, x.Removed, x.Names = union(x.Added, o.Added), union(x.Removed, o.Removed), union(x.Names, o.Names)
+}
 
 // ours reports whether a change the target's delta reported for a mirror
-// is xtsync's own write: every member it names was written by xtsync, and
-// its name is the one xtsync set (name: the mirror's name at its last
-// sync).
+// is xtsync's own write: every member it names was added (or removed) by
+// xtsync as the delta says, and its name is the one xtsync set (name: the
+// mirror's name at its last sync). A member xtsync removed that the delta
+// shows added is someone else's doing.
 func (x *Echo) ours(ch GroupChange, name string) bool {
 	switch {
 	case x != nil && x.Any:
@@ -84,8 +93,15 @@ func (x *Echo) ours(ch GroupChange, name string) bool {
 	case ch.Group != nil && ch.Group.DisplayName != "" && ch.Group.DisplayName != name && (x == nil || !slices.Contains(x.Names, ch.Group.DisplayName)):
 		return false
 	}
+	if len(ch.Members) > 0 && x == nil {
+		return false
+	}
 	for _, mc := range ch.Members {
-		if x == nil || !slices.Contains(x.Members, strings.ToLower(mc.Member.ID)) {
+		written := x.Added
+		if mc.Removed {
+			written = x.Removed
+		}
+		if !slices.Contains(written, strings.ToLower(mc.Member.ID)) {
 			return false
 		}
 	}
@@ -119,17 +135,86 @@ func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*R
 	return e.SyncGroups(ctx, drift, ro)
 }
 
-// mirrorDrift reads the shard's mirror delta under the groups' locks and
-// returns the source groups whose mirror changed other than by xtsync
-// (with those a run found so, MirrorState.Drift).
+// mirrorDrift reads the shard's mirror delta and returns the source
+// groups whose mirror changed other than by xtsync (with those a run found
+// so, MirrorState.Drift). The read is made without the groups' locks, so
+// that a run's writes do not wait for it; under the locks after, the echo
+// is read again (a run may have recorded writes meanwhile: they are
+// recognised, and kept for the next pass, which their notifications
+// queue), and the next link stored. When the link moved on meanwhile, or
+// the shard's mirrors changed, the pass is made again under the locks.
 func (e *Engine) mirrorDrift(ctx context.Context, key string, ids []string) ([]string, error) {
-	unlock := e.locks.lock(ids)
-	defer unlock()
 	ms, err := e.loadMirrorState(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return e.advanceMirrors(ctx, ms, ids)
+	var res *DeltaResult
+	if ms.Link != "" && len(ms.IDs) > 0 {
+		r, err := e.mirrors.GroupDelta(ctx, ms.IDs, ms.Link)
+		switch {
+		case errors.Is(err, ErrDeltaExpired):
+		case err != nil:
+			return nil, fmt.Errorf("read the mirrors' delta of shard %s: %w", key, err)
+		default:
+			res = &r
+		}
+	}
+	unlock := e.locks.lock(ids)
+	defer unlock()
+	cur, err := e.loadMirrorState(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	sourceOf, err := e.shardMirrors(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if res == nil || cur.Link != ms.Link || !slices.Equal(cur.IDs, slices.Sorted(maps.Keys(sourceOf))) {
+		return e.advanceMirrors(ctx, cur, ids)
+	}
+	drift := driftOf(res.Changes, sourceOf, cur.Echo, cur.Drift)
+	next := MirrorState{Key: key, IDs: cur.IDs, Link: res.Link, Echo: echoSince(cur.Echo, ms.Echo), Version: cur.Version}
+	if err := e.saveMirrorState(ctx, next); err != nil {
+		return nil, err
+	}
+	return drift, nil
+}
+
+// driftOf adds to drift the source groups of the changes that are not
+// xtsync's own (echo), sorted.
+func driftOf(changes []GroupChange, sourceOf map[string]*GroupMapping, echo map[string]*Echo, drift []string) []string {
+	drift = slices.Clone(drift)
+	for _, ch := range changes {
+		m := sourceOf[strings.ToLower(ch.ID)]
+		if m != nil && !slices.Contains(drift, m.SourceID) && !echo[strings.ToLower(ch.ID)].ours(ch, m.TargetName) {
+			drift = append(drift, m.SourceID)
+		}
+	}
+	slices.Sort(drift)
+	return drift
+}
+
+// echoSince is what cur records beyond old: the writes recorded while a
+// pass read the delta.
+func echoSince(cur, old map[string]*Echo) map[string]*Echo {
+	out := map[string]*Echo{}
+	minus := func(a, b []string) []string {
+		return slices.DeleteFunc(slices.Clone(a), func(v string) bool { return slices.Contains(b, v) })
+	}
+	for t, x := range cur {
+		o := old[t]
+		if o == nil {
+			o = &Echo{}
+		}
+		d := &Echo{Added: minus(x.Added, o.Added), Removed: minus(x.Removed, o.Removed), Names: minus(x.Names, o.Names), Any: x.Any && !o.Any}
+		if d.Any || d.size() > 0 {
+			out[t] = d
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // advanceMirrors reads the delta of ms's link, if it has a good one, and
@@ -155,12 +240,7 @@ func (e *Engine) advanceMirrors(ctx context.Context, ms MirrorState, ids []strin
 			return nil, fmt.Errorf("read the mirrors' delta of shard %s: %w", ms.Key, err)
 		default:
 			link = res.Link
-			for _, ch := range res.Changes {
-				m := sourceOf[strings.ToLower(ch.ID)]
-				if m != nil && !slices.Contains(drift, m.SourceID) && !ms.Echo[strings.ToLower(ch.ID)].ours(ch, m.TargetName) {
-					drift = append(drift, m.SourceID)
-				}
-			}
+			drift = driftOf(res.Changes, sourceOf, ms.Echo, drift)
 		}
 	}
 	if link == "" || !slices.Equal(ms.IDs, targets) {
@@ -260,12 +340,12 @@ func (a *applier) recordEcho(ctx context.Context) {
 		case ActAddMembers:
 			for _, sid := range act.Users {
 				if um := a.st.users[sid]; um.mapped() {
-					x.Members = append(x.Members, strings.ToLower(um.TargetID))
+					x.Added = append(x.Added, strings.ToLower(um.TargetID))
 				}
 			}
 		case ActRemoveMembers:
 			for _, tid := range act.Users {
-				x.Members = append(x.Members, strings.ToLower(tid))
+				x.Removed = append(x.Removed, strings.ToLower(tid))
 			}
 		case ActUpdateGroup:
 			if act.Spec != nil {
@@ -314,9 +394,7 @@ func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo)
 			have = &Echo{}
 			ms.Echo[t] = have
 		}
-		have.Any = have.Any || x.Any
-		have.Members = slices.Compact(slices.Sorted(slices.Values(append(have.Members, x.Members...))))
-		have.Names = slices.Compact(slices.Sorted(slices.Values(append(have.Names, x.Names...))))
+		have.merge(x)
 	}
 	ids, _ := a.e.sharding.Shard(sh)
 	mirrors, err := a.e.shardMirrors(ctx, ids)

@@ -16,7 +16,7 @@ import (
 // target (a member added, the mirror renamed, the mirror deleted) is put
 // back as the source says.
 func TestMirrorPass(t *testing.T) {
-	h := newHarness(t, []string{"engineering", "sales", "finance"}, nil)
+	h := newHarness(t, []string{"engineering", "sales", "finance", "allcompany"}, nil)
 	h.eng.WatchMirrors(msgraph.NewSource(h.dstC, msgraph.SchemaOf(h.opts)))
 	ctx := context.Background()
 	h.reconcile(engine.RunOptions{})
@@ -63,6 +63,44 @@ func TestMirrorPass(t *testing.T) {
 		if _, reads, writes := pass("the repair of " + what); reads != 1 || writes != 0 {
 			t.Errorf("the mirror pass after the repair of %s: %d target requests, %d writes; want 1 and 0", what, reads, writes)
 		}
+	}
+
+	// xtsync removes a member and, before the next pass, someone adds it
+	// back: the delta shows it added, which xtsync did not write.
+	// A member of two scoped groups leaves one (the user stays).
+	var from, leaver string
+	for _, gid := range h.opts.Scope {
+		g, _ := h.em.Group(src, gid)
+		for _, other := range h.opts.Scope {
+			o, _ := h.em.Group(src, other)
+			if i := slices.IndexFunc(g.Members, func(id string) bool { return slices.Contains(o.Members, id) }); other != gid && i >= 0 && leaver == "" {
+				from, leaver = gid, g.Members[i]
+			}
+		}
+	}
+	if leaver == "" {
+		t.Fatal("no member of two scoped groups")
+	}
+	tFrom, _ := h.targetGroup(from)
+	before, _ := h.targetGroup(from)
+	must(t, h.em.RemoveMember(src, from, leaver))
+	if _, err := h.eng.DeltaSync(ctx, engine.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := h.targetGroup(from)
+	var removed string
+	for _, id := range before.Members {
+		if !slices.Contains(after.Members, id) {
+			removed = id
+		}
+	}
+	if removed == "" {
+		t.Fatal("the delta pass removed no member")
+	}
+	must(t, h.em.AddMember(dst, tFrom.ID, removed))
+	repaired("a member xtsync removed, added back")
+	if g, _ := h.targetGroup(from); slices.Contains(g.Members, removed) {
+		t.Error("the member xtsync removed is back in the mirror")
 	}
 
 	// Someone adds a member to the mirror in the target.
