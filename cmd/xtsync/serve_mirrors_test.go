@@ -10,6 +10,7 @@ import (
 	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
+	"github.com/xtsync/xtsync/pkg/metrics"
 )
 
 // TestServeRepairsMirrorsInSeconds: with the reconcile an hour away, what
@@ -97,6 +98,14 @@ func TestServeRepairsMirrorsInSeconds(t *testing.T) {
 		if p95 := percentile(ds, 0.95); p95 > 5*time.Second {
 			t.Errorf("mirror %s: p95 %s, budget 5 s", what, p95)
 		}
+	}
+	// /metrics counts the repairs: one per mirror changed by someone else.
+	repairs := 0
+	for _, ds := range lat {
+		repairs += len(ds)
+	}
+	if got := metricSum(scrape(t, srv), metrics.MirrorRepairs, nil); int(got) < repairs {
+		t.Errorf("%s = %v, want at least the %d repairs", metrics.MirrorRepairs, got, repairs)
 	}
 	if got := srv.local.Status().LastReconcile; !got.Equal(lastReconcile) {
 		t.Errorf("a reconcile ran (%s): the repairs are to come from the mirror passes", got)

@@ -170,7 +170,7 @@ func TestDashboardShowsTheFunctionsMetrics(t *testing.T) {
 	body, _ := json.Marshal(props(d)["DashboardBody"])
 	text := string(body)
 	for _, name := range []string{
-		metrics.CWChangesReceived, metrics.CWChangesApplied, metrics.CWGuardHeld, metrics.CWReconcileActions,
+		metrics.CWChangesReceived, metrics.CWChangesApplied, metrics.CWGuardHeld, metrics.CWMirrorRepairs, metrics.CWReconcileActions,
 		metrics.CWReconcileFailedReads, metrics.CWSubscriptionErrors, metrics.CWSubscriptionExpiry,
 	} {
 		if want := `\"xtsync/Xtsync\",\"` + name + `\"`; !strings.Contains(text, want) {

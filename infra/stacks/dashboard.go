@@ -80,7 +80,7 @@ func NewDashboard(scope constructs.Construct, id string, props DashboardProps) a
 					m.Sum(metrics.CWReconcileActions), m.Sum(metrics.CWReconcileFailedReads), m.Sum(metrics.CWGuardHeld), m.Sum(metrics.CWSubscriptionErrors)),
 			},
 			{
-				graph("Changes received and applied", m.Sum(metrics.CWChangesReceived), m.Sum(metrics.CWChangesApplied)),
+				graph("Changes received and applied; mirrors repaired", m.Sum(metrics.CWChangesReceived), m.Sum(metrics.CWChangesApplied), m.Sum(metrics.CWMirrorRepairs)),
 				graph("Change latency, notification to applied (s)", m.Latency("p50"), m.Latency("p95"), m.Latency("p99")),
 				graph("Soonest subscription expiry (s)", m.SubscriptionExpiry()),
 			},

@@ -157,6 +157,7 @@ type metrics struct{ received []int }
 func (m *metrics) ChangesReceived(n int)             { m.received = append(m.received, n) }
 func (m *metrics) ChangesApplied(int, time.Duration) {}
 func (m *metrics) GuardHeld()                        {}
+func (m *metrics) MirrorRepairs(int)                 {}
 
 // TestRouterMirrors: changed mirrors, named by their source groups, become
 // one mirror pass per shard, counted apart from the source changes (not in

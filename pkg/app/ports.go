@@ -41,6 +41,8 @@ type Metrics interface {
 	ChangesApplied(n int, latency time.Duration)
 	// GuardHeld is one run the deletion guard held.
 	GuardHeld()
+	// MirrorRepairs is n mirrors found changed by someone else.
+	MirrorRepairs(n int)
 }
 
 // SubscriptionManager keeps the Graph subscriptions alive (pkg/subscribe).

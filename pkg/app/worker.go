@@ -90,6 +90,9 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 		return w.outcome(ctx, t, rep, err)
 	case task.Mirrors:
 		rep, err := w.eng.MirrorShard(ctx, t.Arg, notified(ctx, engine.TriggerMirrorNotification))
+		if rep != nil && w.metrics != nil {
+			w.metrics.MirrorRepairs(len(rep.Drifted))
+		}
 		w.mu.Lock()
 		w.status.MirrorPasses++
 		w.mu.Unlock()

@@ -6,8 +6,8 @@
 // Write turns the difference of two metrics.Snapshot values (what happened
 // since the previous flush) into records:
 //
-//   - one record with no dimension: ChangesReceived, ChangesApplied and
-//     DeletionGuardHeldRuns (Count, zeros included), the extra values
+//   - one record with no dimension: ChangesReceived, ChangesApplied,
+//     DeletionGuardHeldRuns and MirrorRepairs (Count, zeros included), the extra values
 //     (the reconcile's planned actions, failed reads, the soonest
 //     subscription expiry), and ChangeLatency (Seconds) as an array of
 //     values, at most 100 a record (the specification's limit: further

@@ -106,7 +106,7 @@ func Records(namespace string, now time.Time, d metrics.Snapshot, extra ...Value
 	}
 	tenants := d.Tenants()
 	latency := latencyValues(d.Latency)
-	if d.ChangesReceived == 0 && d.ChangesApplied == 0 && d.GuardHeld == 0 && len(latency) == 0 && len(tenants) == 0 && len(extra) == 0 {
+	if d.ChangesReceived == 0 && d.ChangesApplied == 0 && d.GuardHeld == 0 && d.MirrorRepairs == 0 && len(latency) == 0 && len(tenants) == 0 && len(extra) == 0 {
 		return nil, nil
 	}
 	ts := now.UnixMilli()
@@ -120,6 +120,7 @@ func Records(namespace string, now time.Time, d metrics.Snapshot, extra ...Value
 	main.add(metrics.CWChangesReceived, UnitCount, d.ChangesReceived)
 	main.add(metrics.CWChangesApplied, UnitCount, d.ChangesApplied)
 	main.add(metrics.CWGuardHeld, UnitCount, d.GuardHeld)
+	main.add(metrics.CWMirrorRepairs, UnitCount, d.MirrorRepairs)
 	for _, v := range extra {
 		if v.Name == "" {
 			return nil, errors.New("emf: an extra value has no name")

@@ -28,6 +28,7 @@ func directive(dims []string, defs ...emf.Definition) emf.Metadata {
 
 var counters = []emf.Definition{
 	{Name: metrics.CWChangesReceived, Unit: "Count"}, {Name: metrics.CWChangesApplied, Unit: "Count"}, {Name: metrics.CWGuardHeld, Unit: "Count"},
+	{Name: metrics.CWMirrorRepairs, Unit: "Count"},
 }
 
 func graphDefs() []emf.Definition {
@@ -46,10 +47,17 @@ func TestRecords(t *testing.T) {
 	}{
 		{name: "nothing happened", do: func(*metrics.Set) {}},
 		{
+			name: "worker: a mirror pass repairs two mirrors",
+			do:   func(s *metrics.Set) { s.MirrorRepairs(2) },
+			want: []emf.Record{{AWS: directive([]string{}, counters...), Members: map[string]any{
+				metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(0), metrics.CWGuardHeld: int64(0), metrics.CWMirrorRepairs: int64(2),
+			}}},
+		},
+		{
 			name: "webhook: changes received",
 			do:   func(s *metrics.Set) { s.ChangesReceived(3) },
 			want: []emf.Record{{AWS: directive([]string{}, counters...), Members: map[string]any{
-				metrics.CWChangesReceived: int64(3), metrics.CWChangesApplied: int64(0), metrics.CWGuardHeld: int64(0),
+				metrics.CWChangesReceived: int64(3), metrics.CWChangesApplied: int64(0), metrics.CWGuardHeld: int64(0), metrics.CWMirrorRepairs: int64(0),
 			}}},
 		},
 		{
@@ -64,7 +72,7 @@ func TestRecords(t *testing.T) {
 			},
 			want: []emf.Record{
 				{AWS: directive([]string{}, append(counters, emf.Definition{Name: metrics.CWChangeLatency, Unit: "Seconds"})...), Members: map[string]any{
-					metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(1), metrics.CWGuardHeld: int64(1),
+					metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(1), metrics.CWGuardHeld: int64(1), metrics.CWMirrorRepairs: int64(0),
 					metrics.CWChangeLatency: []float64{1.5},
 				}},
 				{AWS: directive([]string{metrics.CWTenant}, graphDefs()...), Members: map[string]any{
@@ -83,7 +91,7 @@ func TestRecords(t *testing.T) {
 				s.ChangesApplied(1, 400*time.Second)      // > 300
 			},
 			want: []emf.Record{{AWS: directive([]string{}, append(counters, emf.Definition{Name: metrics.CWChangeLatency, Unit: "Seconds"})...), Members: map[string]any{
-				metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(4), metrics.CWGuardHeld: int64(0),
+				metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(4), metrics.CWGuardHeld: int64(0), metrics.CWMirrorRepairs: int64(0),
 				// 403.4 s in all, 5.5 of them in buckets by their bounds
 				metrics.CWChangeLatency: []float64{0.25, 0.25, 5, 403.4 - 5.5},
 			}}},
@@ -94,7 +102,7 @@ func TestRecords(t *testing.T) {
 			extra: []emf.Value{emf.Count(metrics.CWReconcileActions, 12), emf.Seconds(metrics.CWSubscriptionExpiry, 48*time.Hour)},
 			want: []emf.Record{{AWS: directive([]string{}, append(counters,
 				emf.Definition{Name: metrics.CWReconcileActions, Unit: "Count"}, emf.Definition{Name: metrics.CWSubscriptionExpiry, Unit: "Seconds"})...), Members: map[string]any{
-				metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(0), metrics.CWGuardHeld: int64(0),
+				metrics.CWChangesReceived: int64(0), metrics.CWChangesApplied: int64(0), metrics.CWGuardHeld: int64(0), metrics.CWMirrorRepairs: int64(0),
 				metrics.CWReconcileActions: float64(12), metrics.CWSubscriptionExpiry: float64(48 * 3600),
 			}}},
 		},

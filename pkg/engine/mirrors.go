@@ -76,7 +76,11 @@ func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*R
 		return &Report{Run: newRunID(), Started: e.clock.Now(), Finished: e.clock.Now(), Plan: &Plan{}}, err
 	}
 	e.log.Info("mirrors changed in the target", "shard", key, "groups", len(drift))
-	return e.SyncGroups(ctx, drift, ro)
+	rep, err := e.SyncGroups(ctx, drift, ro)
+	if rep != nil {
+		rep.Drifted = drift
+	}
+	return rep, err
 }
 
 // mirrorDrift reads the shard's mirror delta and returns the source

@@ -22,6 +22,9 @@ type Report struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	DryRun   bool      `json:"dryRun"`
+	// Drifted are the source groups whose mirror a mirror pass found
+	// changed by someone else in the target (this run syncs them).
+	Drifted []string `json:"drifted,omitempty"`
 	// Halted is set when the deletion threshold stopped the run.
 	Halted  bool     `json:"halted"`
 	Plan    *Plan    `json:"plan"`

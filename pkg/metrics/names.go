@@ -31,6 +31,9 @@ const (
 	// GuardHeld counts the runs whose removals, deletes and disables the
 	// deletion guard held.
 	GuardHeld = "xtsync_deletion_guard_held_runs_total"
+	// MirrorRepairs counts the mirrors a mirror pass found changed by
+	// someone else in the target (each synced again from its source).
+	MirrorRepairs = "xtsync_mirror_repairs_total"
 	// QueueDepth is the work pending or running in serve's queue.
 	QueueDepth = "xtsync_queue_depth"
 	// ParkedTasks is the work serve's queue parked after repeated failures.
@@ -52,6 +55,7 @@ const (
 	CWGraphRetries       = "GraphRetries"
 	CWGraphWrites        = "GraphWrites"
 	CWGuardHeld          = "DeletionGuardHeldRuns"
+	CWMirrorRepairs      = "MirrorRepairs"
 	CWSubscriptionExpiry = "SubscriptionExpirySeconds"
 	// CWTenant is the dimension of the per-tenant Graph metrics.
 	CWTenant = "Tenant"

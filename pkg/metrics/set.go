@@ -19,6 +19,7 @@ type Set struct {
 	retries   map[string]int64
 	writes    map[string]int64
 	held      int64
+	repairs   int64
 }
 
 // Request is one label set of GraphRequests.
@@ -99,6 +100,13 @@ func (s *Set) GuardHeld() {
 	s.mu.Unlock()
 }
 
+// MirrorRepairs counts n mirrors found changed by someone else.
+func (s *Set) MirrorRepairs(n int) {
+	s.mu.Lock()
+	s.repairs += int64(n)
+	s.mu.Unlock()
+}
+
 // Snapshot is the set's counts at one time.
 type Snapshot struct {
 	ChangesReceived int64             `json:"changesReceived"`
@@ -109,6 +117,7 @@ type Snapshot struct {
 	Retries         map[string]int64  `json:"retries"`
 	Writes          map[string]int64  `json:"writes"`
 	GuardHeld       int64             `json:"guardHeld"`
+	MirrorRepairs   int64             `json:"mirrorRepairs"`
 }
 
 // Snapshot copies the counts.
@@ -120,7 +129,7 @@ func (s *Set) Snapshot() Snapshot {
 	return Snapshot{
 		ChangesReceived: s.received, ChangesApplied: s.applied, Latency: h,
 		Requests: maps.Clone(s.requests), Throttled: maps.Clone(s.throttled), Retries: maps.Clone(s.retries), Writes: maps.Clone(s.writes),
-		GuardHeld: s.held,
+		GuardHeld: s.held, MirrorRepairs: s.repairs,
 	}
 }
 
@@ -162,6 +171,7 @@ func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 		ChangesReceived: s.ChangesReceived - earlier.ChangesReceived,
 		ChangesApplied:  s.ChangesApplied - earlier.ChangesApplied,
 		GuardHeld:       s.GuardHeld - earlier.GuardHeld,
+		MirrorRepairs:   s.MirrorRepairs - earlier.MirrorRepairs,
 		Requests:        map[Request]int64{}, Throttled: subMap(s.Throttled, earlier.Throttled),
 		Retries: subMap(s.Retries, earlier.Retries), Writes: subMap(s.Writes, earlier.Writes),
 	}

@@ -28,8 +28,8 @@ type Collector struct {
 	set    *metrics.Set
 	gauges func() Gauges
 
-	received, applied, latency, requests, throttled, retries, writes, held *prometheus.Desc
-	depth, parked, halted, expiry                                          *prometheus.Desc
+	received, applied, latency, requests, throttled, retries, writes, held, repairs *prometheus.Desc
+	depth, parked, halted, expiry                                                   *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -49,6 +49,7 @@ func New(set *metrics.Set, gauges func() Gauges) *Collector {
 		retries:   d(metrics.GraphRetries, "Microsoft Graph requests sent again by tenant.", "tenant"),
 		writes:    d(metrics.GraphWrites, "Microsoft Graph write requests (not GET) by tenant.", "tenant"),
 		held:      d(metrics.GuardHeld, "Runs whose removals, deletes and disables the deletion guard held."),
+		repairs:   d(metrics.MirrorRepairs, "Mirrors a mirror pass found changed by someone else in the target, synced again from their source."),
 		depth:     d(metrics.QueueDepth, "Work pending or running in the queue."),
 		parked:    d(metrics.ParkedTasks, "Work the queue parked after repeated failures."),
 		halted:    d(metrics.GuardHalted, "1 while the deletion guard holds removals awaiting approval."),
@@ -70,7 +71,7 @@ func (c *Collector) Handler() http.Handler {
 
 // Describe sends the descriptors.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.received, c.applied, c.latency, c.requests, c.throttled, c.retries, c.writes, c.held, c.depth, c.parked, c.halted, c.expiry} {
+	for _, d := range []*prometheus.Desc{c.received, c.applied, c.latency, c.requests, c.throttled, c.retries, c.writes, c.held, c.repairs, c.depth, c.parked, c.halted, c.expiry} {
 		ch <- d
 	}
 }
@@ -113,6 +114,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.writes, n, t)
 	}
 	counter(c.held, s.GuardHeld)
+	counter(c.repairs, s.MirrorRepairs)
 	if c.gauges == nil {
 		return
 	}
