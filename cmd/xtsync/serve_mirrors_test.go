@@ -100,6 +100,7 @@ func TestServeRepairsMirrorsInSeconds(t *testing.T) {
 		}
 	}
 	// /metrics counts the repairs: one per mirror changed by someone else.
+	must(t, srv.queue.WaitIdle(context.Background()))
 	repairs := 0
 	for _, ds := range lat {
 		repairs += len(ds)

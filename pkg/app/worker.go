@@ -89,10 +89,7 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 		w.mu.Unlock()
 		return w.outcome(ctx, t, rep, err)
 	case task.Mirrors:
-		rep, err := w.eng.MirrorShard(ctx, t.Arg, notified(ctx, engine.TriggerMirrorNotification))
-		if rep != nil && w.metrics != nil {
-			w.metrics.MirrorRepairs(len(rep.Drifted))
-		}
+		rep, err := w.mirrorPass(ctx, t.Arg, notified(ctx, engine.TriggerMirrorNotification))
 		w.mu.Lock()
 		w.status.MirrorPasses++
 		w.mu.Unlock()
@@ -153,10 +150,20 @@ func (w *Worker) newMirrors(ctx context.Context, t task.Task, rep *engine.Report
 		}
 	}
 	for _, sh := range shards {
-		if _, err := w.eng.MirrorShard(ctx, sh, engine.RunOptions{Trigger: engine.TriggerMirrorNotification}); err != nil && !errors.Is(err, engine.ErrNoWatch) {
+		if _, err := w.mirrorPass(ctx, sh, engine.RunOptions{Trigger: engine.TriggerMirrorNotification}); err != nil && !errors.Is(err, engine.ErrNoWatch) {
 			w.log.Warn("mirror pass after new mirrors", "shard", sh, "err", err)
 		}
 	}
+}
+
+// mirrorPass runs the mirror pass of a shard and counts the mirrors it
+// found changed by someone else.
+func (w *Worker) mirrorPass(ctx context.Context, shard string, ro engine.RunOptions) (*engine.Report, error) {
+	rep, err := w.eng.MirrorShard(ctx, shard, ro)
+	if rep != nil && w.metrics != nil {
+		w.metrics.MirrorRepairs(len(rep.Drifted))
+	}
+	return rep, err
 }
 
 // outcome turns a run's result into Process's answer: a run the deletion
