@@ -88,10 +88,10 @@ func echoSince(cur, old map[string]*Echo) map[string]*Echo {
 }
 
 // recordEcho adds what the run wrote to the mirrors to the echo of their
-// shards, for the next mirror pass to recognise. A shard without a mirror
-// link records nothing (its next pass takes a fresh one); a conflict with
-// another writer is read again, a few times. Failed writes count too: a
-// batch may have applied in part.
+// shards, for the next mirror pass to recognise; a shard of the run without
+// a mirror link gets one (addEcho). A conflict with another writer is read
+// again, a few times. Failed writes count too: a batch may have applied in
+// part.
 func (a *applier) recordEcho(ctx context.Context) {
 	if a.e.mirrors == nil {
 		return
@@ -163,10 +163,12 @@ func (a *applier) recordEcho(ctx context.Context) {
 }
 
 // addEcho merges echo into shard sh's mirror record. A record without a
-// good link, or over other mirrors than the shard has now (the run made
-// or removed one), is moved on instead (advanceMirrors, the run's writes
-// recognised as its own): what someone else changed meanwhile is kept in
-// Drift for the next pass.
+// link, one whose echo would grow past maxEcho, and one of a run that
+// made, restored, adopted, deleted or released a mirror (the shard's
+// mirrors may differ from the link's) is moved on instead (advanceMirrors,
+// the run's writes recognised as its own): what someone else changed
+// meanwhile is kept in Drift for the next pass. Only then are the shard's
+// mappings read.
 func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo) error {
 	ms, err := a.e.loadMirrorState(ctx, sh)
 	if err != nil {
@@ -175,6 +177,7 @@ func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo)
 	if ms.Echo == nil {
 		ms.Echo = map[string]*Echo{}
 	}
+	mirrorsChanged := false
 	for t, x := range echo {
 		have := ms.Echo[t]
 		if have == nil {
@@ -182,30 +185,27 @@ func (a *applier) addEcho(ctx context.Context, sh string, echo map[string]*Echo)
 			ms.Echo[t] = have
 		}
 		have.merge(x)
-	}
-	ids, _ := a.e.sharding.Shard(sh)
-	mirrors, err := a.e.shardMirrors(ctx, ids)
-	if err != nil {
-		return err
+		mirrorsChanged = mirrorsChanged || x.Any
 	}
 	n := 0
 	for _, x := range ms.Echo {
 		n += x.size()
 	}
-	if ms.Link == "" || n > maxEcho || !slices.Equal(ms.IDs, slices.Sorted(maps.Keys(mirrors))) {
-		drift, err := a.e.advanceMirrors(ctx, ms, ids)
-		if err != nil || len(drift) == 0 {
-			return err
+	if ms.Link != "" && n <= maxEcho && !mirrorsChanged {
+		if len(echo) == 0 {
+			return nil
 		}
-		again, err := a.e.loadMirrorState(ctx, sh)
-		if err != nil {
-			return err
-		}
-		again.Drift = drift
-		return a.e.saveMirrorState(ctx, again)
+		return a.e.saveMirrorState(ctx, ms)
 	}
-	if len(echo) == 0 {
-		return nil
+	ids, _ := a.e.sharding.Shard(sh)
+	drift, err := a.e.advanceMirrors(ctx, ms, ids)
+	if err != nil || len(drift) == 0 {
+		return err
 	}
-	return a.e.saveMirrorState(ctx, ms)
+	again, err := a.e.loadMirrorState(ctx, sh)
+	if err != nil {
+		return err
+	}
+	again.Drift = drift
+	return a.e.saveMirrorState(ctx, again)
 }

@@ -58,9 +58,10 @@ type MirrorState struct {
 // itself (the echo its runs recorded), and fully syncs the source groups
 // whose mirror someone else changed (a member added or removed, renamed,
 // deleted: restored or recreated), which puts the mirror back as the
-// source says. Without a link, with other mirrors than the link's, or
-// after a run too large to record, it takes a fresh link and checks
-// nothing (the reconcile repairs what changed before). It writes nothing
+// source says. Without a link (or with an expired one) it takes a fresh
+// link and checks nothing (the reconcile repairs what changed before);
+// when the shard's mirrors are no longer the link's, it reads the old link
+// first, then takes a fresh one over the mirrors now. It writes nothing
 // when the changes are all xtsync's own. It is no dry run: ro goes to the
 // syncs it starts.
 func (e *Engine) MirrorShard(ctx context.Context, key string, ro RunOptions) (*Report, error) {
