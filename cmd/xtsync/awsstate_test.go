@@ -30,11 +30,7 @@ import (
 // refused, naming the key, and writes nothing.
 func TestCommandsReadTheAWSState(t *testing.T) {
 	ctx := awslocal.Context(t)
-	endpoint := awslocal.DynamoDBEndpoint(t)
-	table := awslocal.UniqueName(t)
-	client := dynamodb.NewFromConfig(awslocal.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	store := dynamostore.New(client, table, dynamostore.Options{})
-	must(t, store.CreateTable(ctx))
+	store, table, endpoint := newAWSTable(t)
 
 	// A run writes the state to the table, as the AWS functions do.
 	env := newReconcileEnv(t, []string{"finance", "sales"}, "")
@@ -125,6 +121,18 @@ func tableEngine(t *testing.T, cfg *config.Config, store engine.Store) *engine.E
 	eng, err := engine.New(msgraph.NewSource(src, schema), msgraph.NewTarget(dst, schema), store, cfg.EngineOptions(), log, engine.SystemClock{})
 	must(t, err)
 	return eng
+}
+
+// newAWSTable creates a state table of its own in dynalite and returns
+// its store, its name and dynalite's endpoint.
+func newAWSTable(t *testing.T) (*dynamostore.Store, string, string) {
+	t.Helper()
+	endpoint := awslocal.DynamoDBEndpoint(t)
+	table := awslocal.UniqueName(t)
+	client := dynamodb.NewFromConfig(awslocal.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	store := dynamostore.New(client, table, dynamostore.Options{})
+	must(t, store.CreateTable(awslocal.Context(t)))
+	return store, table, endpoint
 }
 
 // useAWSState rewrites env's configuration to name the table (in

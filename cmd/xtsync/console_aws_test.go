@@ -12,13 +12,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xtsync/xtsync/internal/awslocal"
 	"github.com/xtsync/xtsync/internal/testlog"
 	"github.com/xtsync/xtsync/pkg/config"
-	"github.com/xtsync/xtsync/pkg/dynamostore"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 	"github.com/xtsync/xtsync/pkg/task"
@@ -32,11 +30,7 @@ import (
 // refused naming it; a configuration without the table is refused.
 func TestConsoleAWS(t *testing.T) {
 	ctx := awslocal.Context(t)
-	endpoint := awslocal.DynamoDBEndpoint(t)
-	table := awslocal.UniqueName(t)
-	client := dynamodb.NewFromConfig(awslocal.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	store := dynamostore.New(client, table, dynamostore.Options{})
-	must(t, store.CreateTable(ctx))
+	store, table, endpoint := newAWSTable(t)
 
 	env := newReconcileEnv(t, []string{"finance", "sales"}, "")
 	if code, _, errs := xtsync(t, "console", "--config", env.cfg); code != exitUsage || !strings.Contains(errs, "state.dynamodb_table") {
