@@ -196,6 +196,7 @@ func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
 		return graphemu.Subscription{}, false
 	}
 	sourceSubs := len(env.em.Subscriptions(src))
+	oneSubscriptionEach(t, env.em, dst, 2)
 	sub, ok := subOf()
 	if !ok {
 		t.Fatalf("no subscription on the mirror %s", tFin.ID)
@@ -222,6 +223,7 @@ func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
 	if got := len(env.em.Subscriptions(src)); got != sourceSubs {
 		t.Errorf("the target's lifecycle changed the source's subscriptions: %d, had %d", got, sourceSubs)
 	}
+	oneSubscriptionEach(t, env.em, dst, 2)
 	// Still watched: a rogue member is put back.
 	rogue, err := env.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue@fabrikam.onmicrosoft.com", Mail: "rogue@fabrikam.com", AccountEnabled: true})
 	must(t, err)
@@ -230,4 +232,19 @@ func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
 		g, _ := mirrorOf(env.em, fin)
 		return !slices.Contains(g.Members, rogue.ID)
 	})
+}
+
+// oneSubscriptionEach checks that tenant has n subscriptions, each on its own
+// resource: the initial sync's runs and the upkeep, ensuring the
+// subscriptions at once, make no duplicate.
+func oneSubscriptionEach(t *testing.T, em *graphemu.Emulator, tenant string, n int) {
+	t.Helper()
+	var got []string
+	for _, s := range em.Subscriptions(tenant) {
+		got = append(got, s.Resource)
+	}
+	slices.Sort(got)
+	if len(got) != n || len(slices.Compact(slices.Clone(got))) != n {
+		t.Errorf("subscriptions on %s: %v, want %d, one per resource", tenant, got, n)
+	}
 }

@@ -107,6 +107,11 @@ type Manager struct {
 	// creating counts the creations in flight: Graph may notify on a new
 	// subscription before its creation has answered (Unsure).
 	creating int
+	// ensuring serialises Ensure and Unsubscribe in the process (a claim
+	// does it between processes).
+	ensuring sync.Mutex
+	// gen counts the changes of subs this process made (Load).
+	gen int
 }
 
 // stored is a subscription with the version of its record.
@@ -134,7 +139,13 @@ func New(cfg Config) (*Manager, error) {
 
 // Load reads the stored subscriptions of the manager's kind and whether an
 // operator turned the subscriptions off.
+//
+// A subscription this process saved or forgot while the records were read
+// is kept as this process has it (the read may predate it).
 func (m *Manager) Load(ctx context.Context) error {
+	m.mu.Lock()
+	gen := m.gen
+	m.mu.Unlock()
 	recs, err := records(ctx, m.cfg.Store)
 	if err != nil {
 		return err
@@ -146,12 +157,16 @@ func (m *Manager) Load(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.off = off
-	m.subs = make(map[string]stored, len(recs))
+	subs := make(map[string]stored, len(recs))
 	for _, s := range recs {
 		if m.own(s.Subscription) {
-			m.subs[s.ID] = s
+			subs[s.ID] = s
 		}
 	}
+	if m.gen != gen {
+		maps.Copy(subs, m.subs)
+	}
+	m.subs = subs
 	return nil
 }
 
@@ -171,6 +186,14 @@ func (m *Manager) info(msg string, args ...any) {
 		args = append(args, "mirrors", true)
 	}
 	m.cfg.Log.Info(msg, args...)
+}
+
+// warn logs at warn level, marking a mirrors manager's messages.
+func (m *Manager) warn(msg string, args ...any) {
+	if m.mirrors() {
+		args = append(args, "mirrors", true)
+	}
+	m.cfg.Log.Warn(msg, args...)
 }
 
 // records reads the subscription records of a store.
@@ -291,7 +314,17 @@ func (m *Manager) scopeWanted() []string {
 // has them off; a mirrors manager then does not ask for the mirrors). It
 // returns the first error after trying everything; when the mirrors cannot
 // be listed, it returns that and changes nothing.
+//
+// It starts from the subscriptions stored now (another process may have
+// made or deleted some), one Ensure at a time in the process, and creates
+// one only under its resource's claim (claim.go): however many processes
+// ensure at once, each resource gets one subscription.
 func (m *Manager) Ensure(ctx context.Context) error {
+	m.ensuring.Lock()
+	defer m.ensuring.Unlock()
+	if err := m.Load(ctx); err != nil {
+		return err
+	}
 	want := map[string]bool{}
 	var wanted []string
 	var sources map[string]string
@@ -322,7 +355,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	}
 	for _, r := range wanted {
 		if !have[r] {
-			if _, err := m.create(ctx, r, sources[r]); err != nil {
+			if err := m.create(ctx, r, sources[r]); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -340,7 +373,36 @@ func (m *Manager) expiry() time.Time {
 	return m.cfg.Clock.Now().Add(MaxLifetime - 5*time.Minute)
 }
 
-func (m *Manager) create(ctx context.Context, resource, source string) (engine.Subscription, error) {
+// create subscribes to resource under its claim. When another process made
+// the subscription meanwhile, it keeps that one; when another process is
+// making it, it leaves it to that one.
+func (m *Manager) create(ctx context.Context, resource, source string) error {
+	version, made, err := m.claim(ctx, resource)
+	switch {
+	case errors.Is(err, errClaimed):
+		m.info("subscription left to another process", "resource", resource)
+		return nil
+	case err != nil:
+		return fmt.Errorf("subscribe to %s: %w", resource, err)
+	case made != nil:
+		m.mu.Lock()
+		m.subs[made.ID] = *made
+		m.gen++
+		m.mu.Unlock()
+		m.info("subscription kept", "subscription", made.ID, "resource", resource, "reason", "made by another process")
+		return nil
+	}
+	s, err := m.subscribe(ctx, resource, source)
+	if err != nil {
+		m.unclaim(ctx, resource, version, "")
+		return err
+	}
+	m.settle(ctx, resource, version, s.ID)
+	return nil
+}
+
+// subscribe creates resource's subscription in Graph and records it.
+func (m *Manager) subscribe(ctx context.Context, resource, source string) (engine.Subscription, error) {
 	m.mu.Lock()
 	m.creating++
 	m.mu.Unlock()
@@ -380,10 +442,12 @@ func (m *Manager) save(ctx context.Context, s stored) error {
 	s.version = v
 	m.mu.Lock()
 	m.subs[s.ID] = s
+	m.gen++
 	m.mu.Unlock()
 	return nil
 }
 
+// forget deletes subscription s's record and releases its resource's claim.
 func (m *Manager) forget(ctx context.Context, s stored) error {
 	err := m.cfg.Store.Delete(ctx, engine.RecordMeta, recordPrefix+s.ID, s.version)
 	if err != nil && !errors.Is(err, engine.ErrNotFound) {
@@ -391,7 +455,9 @@ func (m *Manager) forget(ctx context.Context, s stored) error {
 	}
 	m.mu.Lock()
 	delete(m.subs, s.ID)
+	m.gen++
 	m.mu.Unlock()
+	m.unclaim(ctx, s.Resource, 0, s.ID)
 	return nil
 }
 
@@ -448,8 +514,7 @@ func (m *Manager) Recreate(ctx context.Context, id string) error {
 	if m.Off() {
 		return nil
 	}
-	_, err := m.create(ctx, s.Resource, s.Source)
-	return err
+	return m.create(ctx, s.Resource, s.Source)
 }
 
 // Off reports whether an operator turned the subscriptions off.
@@ -465,7 +530,12 @@ func (m *Manager) Off() bool {
 // caller with both managers unsubscribes on both. It returns how many it
 // deleted.
 func (m *Manager) Unsubscribe(ctx context.Context) (int, error) {
+	m.ensuring.Lock()
+	defer m.ensuring.Unlock()
 	if err := m.setOff(ctx, true); err != nil {
+		return 0, err
+	}
+	if err := m.Load(ctx); err != nil { // those other processes made too
 		return 0, err
 	}
 	n := 0
