@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,10 +230,18 @@ func (f *fauxqs) fifoQueue(t *testing.T) (url, arn string) {
 // waiting up to a second for some.
 func (f *fauxqs) receiveOnce(t *testing.T, url string) []sqstypes.Message {
 	t.Helper()
+	return f.receive(t, url, 0)
+}
+
+// receive is one ReceiveMessage of up to 10 messages, long-polling 1 s,
+// with a visibility timeout of visibility seconds (0: the queue's).
+func (f *fauxqs) receive(t *testing.T, url string, visibility int32) []sqstypes.Message {
+	t.Helper()
 	out, err := f.client.ReceiveMessage(testContext(t), &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(url),
 		MaxNumberOfMessages: 10,
 		WaitTimeSeconds:     1,
+		VisibilityTimeout:   visibility,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{
 			sqstypes.MessageSystemAttributeNameMessageGroupId,
 			sqstypes.MessageSystemAttributeNameMessageDeduplicationId,
@@ -264,15 +273,21 @@ func (f *fauxqs) receiveAvailable(t *testing.T, url string) []sqstypes.Message {
 	return nil
 }
 
-// drain receives and deletes until a receive comes back empty, and returns
-// the messages in the order received.
+// drain receives and deletes until the queue holds nothing, visible,
+// in flight or delayed, and returns the messages in the order received. It
+// receives with a visibility timeout of 2 s: a receive whose answer was
+// lost (the SDK retries it) leaves its messages in flight, and they come
+// back to a later receive instead of being missed.
 func (f *fauxqs) drain(t *testing.T, url string) []sqstypes.Message {
 	t.Helper()
 	var all []sqstypes.Message
 	for range 100 {
-		got := f.receiveOnce(t, url)
+		got := f.receive(t, url, 2)
 		if len(got) == 0 {
-			return all
+			if f.held(t, url) == 0 {
+				return all
+			}
+			continue
 		}
 		for _, m := range got {
 			f.deleteMessage(t, url, m)
@@ -281,6 +296,30 @@ func (f *fauxqs) drain(t *testing.T, url string) []sqstypes.Message {
 	}
 	t.Fatalf("still receiving after 100 calls (%d messages)", len(all))
 	return nil
+}
+
+// held is how many messages the queue holds: visible, in flight and
+// delayed.
+func (f *fauxqs) held(t *testing.T, url string) int {
+	t.Helper()
+	names := []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+	}
+	out, err := f.client.GetQueueAttributes(testContext(t), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: names})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes: %v", err)
+	}
+	n := 0
+	for _, name := range names {
+		v, err := strconv.Atoi(out.Attributes[string(name)])
+		if err != nil {
+			t.Fatalf("queue attribute %s = %q: %v", name, out.Attributes[string(name)], err)
+		}
+		n += v
+	}
+	return n
 }
 
 // deleteMessage deletes a received message.
