@@ -121,6 +121,14 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 		results = append(results, r)
 		fmt.Fprintf(w, "  -> converged in %s via %s\n", r.took.Round(time.Millisecond), r.via)
 	}
+	// Let the work the story queued finish (notifications of xtsync's own
+	// writes, their passes) before counting and stopping, so that the
+	// totals are final and no write is cut off.
+	idle, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if err := srv.queue.WaitIdle(idle); err != nil {
+		log.Warn("the queue is still busy after the story", "err", err)
+	}
+	cancel()
 	fmt.Fprintln(w, "\nSummary")
 	fmt.Fprintln(w, "-------")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
