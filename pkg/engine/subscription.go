@@ -49,4 +49,7 @@ type SubscriptionAPI interface {
 	Renew(ctx context.Context, id string, expires time.Time) error
 	// Delete removes a subscription; ErrNotFound when already gone.
 	Delete(ctx context.Context, id string) error
+	// List returns every subscription the app holds on the tenant (all
+	// pages).
+	List(ctx context.Context) ([]Subscription, error)
 }

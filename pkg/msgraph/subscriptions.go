@@ -63,3 +63,30 @@ func (s *SubscriptionAPI) Delete(ctx context.Context, id string) error {
 	}
 	return wrap(s.c.sdk.Subscriptions().BySubscriptionId(id).Delete(ctx, nil), "delete subscription %s", id)
 }
+
+// List returns the subscriptions the app holds on the tenant, following
+// @odata.nextLink.
+func (s *SubscriptionAPI) List(ctx context.Context) ([]engine.Subscription, error) {
+	var out []engine.Subscription
+	resp, err := s.c.sdk.Subscriptions().Get(ctx, nil)
+	for {
+		if err != nil {
+			return nil, wrap(err, "list subscriptions")
+		}
+		for _, v := range resp.GetValue() {
+			sub := engine.Subscription{
+				ID: str(v.GetId()), Resource: str(v.GetResource()), ChangeType: str(v.GetChangeType()),
+				NotificationURL: str(v.GetNotificationUrl()), LifecycleURL: str(v.GetLifecycleNotificationUrl()),
+			}
+			if e := v.GetExpirationDateTime(); e != nil {
+				sub.Expires = *e
+			}
+			out = append(out, sub)
+		}
+		link := resp.GetOdataNextLink()
+		if link == nil {
+			return out, nil
+		}
+		resp, err = s.c.sdk.Subscriptions().WithUrl(*link).Get(ctx, nil)
+	}
+}

@@ -316,7 +316,9 @@ func (m *Manager) scopeWanted() []string {
 // be listed, it returns that and changes nothing.
 //
 // It starts from the subscriptions stored now (another process may have
-// made or deleted some), one Ensure at a time in the process, and creates
+// made or deleted some), squared with those Graph holds (sweep: one
+// unrecorded is deleted, one Graph lost is made again), one Ensure at a
+// time in the process, and creates
 // one only under its resource's claim (claim.go): however many processes
 // ensure at once, each resource gets one subscription.
 func (m *Manager) Ensure(ctx context.Context) error {
@@ -325,6 +327,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	if err := m.Load(ctx); err != nil {
 		return err
 	}
+	swept := m.sweep(ctx)
 	want := map[string]bool{}
 	var wanted []string
 	var sources map[string]string
@@ -360,7 +363,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, swept)...)
 }
 
 func newClientState() string {

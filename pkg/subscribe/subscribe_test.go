@@ -60,6 +60,16 @@ func (g *fakeGraph) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+func (g *fakeGraph) List(context.Context) ([]engine.Subscription, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]engine.Subscription, 0, len(g.subs))
+	for _, s := range g.subs {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
