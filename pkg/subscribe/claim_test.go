@@ -95,9 +95,7 @@ func TestOneSubscriptionPerResourceAcrossProcesses(t *testing.T) {
 // recorded is taken over at once.
 func TestClaimOfAProcessThatDied(t *testing.T) {
 	ctx := t.Context()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	group := engine.GroupsResource + "/" + scope(1)[0]
 	put := func(resource string, cl map[string]any) {
 		data, _ := json.Marshal(cl)
@@ -132,9 +130,7 @@ func TestClaimOfAProcessThatDied(t *testing.T) {
 // leaves no claim behind but those of the subscriptions there are.
 func TestRemovedSubscriptionsReleaseTheirClaims(t *testing.T) {
 	ctx := t.Context()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 3)
 	must(t, m.Ensure(ctx))
 	if got := claimKeys(t, store); len(got) != 4 {

@@ -20,9 +20,7 @@ func createdAt(t time.Time) time.Time { return t.Add(subscribe.MaxLifetime - 5*t
 // notification URL belongs to someone else: both are kept.
 func TestSweepDeletesUnrecordedSubscriptions(t *testing.T) {
 	ctx := t.Context()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 1)
 	must(t, m.Ensure(ctx))
 	recorded := ids(m.List())
@@ -57,9 +55,7 @@ func TestSweepDeletesUnrecordedSubscriptions(t *testing.T) {
 // may not show it yet).
 func TestSweepRemakesLostSubscriptions(t *testing.T) {
 	ctx := t.Context()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 2)
 	must(t, m.Ensure(ctx))
 	lost := m.List()[0]
@@ -94,4 +90,10 @@ func graphIDs(g *fakeGraph) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// fixture is what a test starts from: a Graph holding no subscription, an
+// empty state and a clock.
+func fixture() (*fakeGraph, engine.Store, *clock) {
+	return &fakeGraph{subs: map[string]engine.Subscription{}}, memstore.New(), &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 }
