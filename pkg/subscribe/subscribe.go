@@ -143,22 +143,31 @@ func New(cfg Config) (*Manager, error) {
 // A subscription this process saved or forgot while the records were read
 // is kept as this process has it (the read may predate it).
 func (m *Manager) Load(ctx context.Context) error {
+	_, err := m.load(ctx)
+	return err
+}
+
+// load is Load; it returns the ids of every subscription recorded, of
+// both kinds.
+func (m *Manager) load(ctx context.Context) (map[string]bool, error) {
 	m.mu.Lock()
 	gen := m.gen
 	m.mu.Unlock()
 	recs, err := records(ctx, m.cfg.Store)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	off, err := Off(ctx, m.cfg.Store)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	recorded := make(map[string]bool, len(recs))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.off = off
 	subs := make(map[string]stored, len(recs))
 	for _, s := range recs {
+		recorded[s.ID] = true
 		if m.own(s.Subscription) {
 			subs[s.ID] = s
 		}
@@ -167,7 +176,7 @@ func (m *Manager) Load(ctx context.Context) error {
 		maps.Copy(subs, m.subs)
 	}
 	m.subs = subs
-	return nil
+	return recorded, nil
 }
 
 // mirrors reports whether m is a mirrors manager.
@@ -324,10 +333,11 @@ func (m *Manager) scopeWanted() []string {
 func (m *Manager) Ensure(ctx context.Context) error {
 	m.ensuring.Lock()
 	defer m.ensuring.Unlock()
-	if err := m.Load(ctx); err != nil {
+	recorded, err := m.load(ctx)
+	if err != nil {
 		return err
 	}
-	swept := m.sweep(ctx)
+	swept := m.sweep(ctx, recorded)
 	want := map[string]bool{}
 	var wanted []string
 	var sources map[string]string

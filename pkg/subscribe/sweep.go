@@ -28,18 +28,13 @@ const settleTime = claimTTL
 //
 // When a subscription was last written is told by its expiry: every create
 // and renewal asks for expiry(), MaxLifetime less 5 minutes from then.
-func (m *Manager) sweep(ctx context.Context) error {
+//
+// recorded are the ids of the subscriptions recorded, of both kinds, as
+// Ensure just loaded them.
+func (m *Manager) sweep(ctx context.Context, recorded map[string]bool) error {
 	held, err := m.cfg.Graph.List(ctx)
 	if err != nil {
 		return fmt.Errorf("list the subscriptions Graph holds: %w", err)
-	}
-	recs, err := records(ctx, m.cfg.Store) // of both kinds
-	if err != nil {
-		return err
-	}
-	recorded := make(map[string]bool, len(recs))
-	for _, s := range recs {
-		recorded[s.ID] = true
 	}
 	now := m.cfg.Clock.Now()
 	settled := func(expires time.Time) bool {
