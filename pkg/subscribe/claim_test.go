@@ -163,3 +163,34 @@ func TestRemovedSubscriptionsReleaseTheirClaims(t *testing.T) {
 		t.Errorf("claims %v after the scope shrank to 2 groups, want 3", got)
 	}
 }
+
+// TestManyProcessesEnsureAtOnce: eight managers on one state ensure at the
+// same moment (the AWS worker containers after an initial sync that made
+// mirrors); Graph ends with one subscription per resource.
+func TestManyProcessesEnsureAtOnce(t *testing.T) {
+	g, store, c := fixture()
+	var ms []*subscribe.Manager
+	for range 8 {
+		ms = append(ms, newManager(t, g, store, c, 5))
+	}
+	start := make(chan struct{})
+	done := make(chan error, len(ms))
+	for _, m := range ms {
+		go func() {
+			<-start
+			done <- m.Ensure(t.Context())
+		}()
+	}
+	close(start)
+	for range ms {
+		must(t, <-done)
+	}
+	want := []string{engine.UsersResource}
+	for _, id := range scope(5) {
+		want = append(want, engine.GroupsResource+"/"+id)
+	}
+	slices.Sort(want)
+	if got := graphResources(g); !slices.Equal(got, want) {
+		t.Fatalf("Graph holds subscriptions on %v, want one on each of %v", got, want)
+	}
+}
