@@ -103,6 +103,41 @@ func TestMirrorPass(t *testing.T) {
 		t.Error("the member xtsync removed is back in the mirror")
 	}
 
+	// The reverse: xtsync adds a member and, before the next pass, someone
+	// removes it: the delta shows it removed, which xtsync did not write.
+	sales := groupID(t, h.em, "sales")
+	sg, _ := h.em.Group(src, sales)
+	eg, _ := h.em.Group(src, eng)
+	joiner := ""
+	for _, id := range sg.Members {
+		if !slices.Contains(eg.Members, id) && joiner == "" {
+			joiner = id
+		}
+	}
+	if joiner == "" {
+		t.Fatal("no member of sales outside engineering")
+	}
+	beforeJoin, _ := h.targetGroup(eng)
+	must(t, h.em.AddMember(src, eng, joiner))
+	if _, err := h.eng.DeltaSync(ctx, engine.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	afterJoin, _ := h.targetGroup(eng)
+	var added string
+	for _, id := range afterJoin.Members {
+		if !slices.Contains(beforeJoin.Members, id) {
+			added = id
+		}
+	}
+	if added == "" {
+		t.Fatal("the delta pass added no member")
+	}
+	must(t, h.em.RemoveMember(dst, tEng.ID, added))
+	repaired("a member xtsync added, removed again")
+	if g, _ := h.targetGroup(eng); !slices.Contains(g.Members, added) {
+		t.Error("the member xtsync added is still missing from the mirror")
+	}
+
 	// Someone adds a member to the mirror in the target.
 	rogue, err := h.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue@fabrikam.onmicrosoft.com", Mail: "rogue@fabrikam.com", AccountEnabled: true})
 	must(t, err)
