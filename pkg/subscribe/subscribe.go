@@ -327,9 +327,9 @@ func (m *Manager) scopeWanted() []string {
 // It starts from the subscriptions stored now (another process may have
 // made or deleted some), squared with those Graph holds (sweep: one
 // unrecorded is deleted, one Graph lost is made again), one Ensure at a
-// time in the process, and creates
-// one only under its resource's claim (claim.go): however many processes
-// ensure at once, each resource gets one subscription.
+// time in the process, and creates one only under its resource's claim
+// (claim.go): however many processes ensure at once, each resource gets
+// one subscription.
 func (m *Manager) Ensure(ctx context.Context) error {
 	m.ensuring.Lock()
 	defer m.ensuring.Unlock()
@@ -337,7 +337,6 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	swept := m.sweep(ctx, recorded)
 	want := map[string]bool{}
 	var wanted []string
 	var sources map[string]string
@@ -350,7 +349,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	for _, r := range wanted {
 		want[r] = true
 	}
-	var errs []error
+	errs := []error{m.sweep(ctx, recorded)}
 	have := map[string]bool{}
 	for _, s := range m.List() {
 		switch {
@@ -373,7 +372,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 			}
 		}
 	}
-	return errors.Join(append(errs, swept)...)
+	return errors.Join(errs...)
 }
 
 func newClientState() string {
