@@ -196,7 +196,7 @@ func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
 		return graphemu.Subscription{}, false
 	}
 	sourceSubs := len(env.em.Subscriptions(src))
-	oneSubscriptionEach(t, env.em, dst, 2)
+	oneSubscriptionEach(t, env.em, dst, 3)
 	sub, ok := subOf()
 	if !ok {
 		t.Fatalf("no subscription on the mirror %s", tFin.ID)
@@ -223,7 +223,7 @@ func TestServeMirrorSubscriptionLifecycle(t *testing.T) {
 	if got := len(env.em.Subscriptions(src)); got != sourceSubs {
 		t.Errorf("the target's lifecycle changed the source's subscriptions: %d, had %d", got, sourceSubs)
 	}
-	oneSubscriptionEach(t, env.em, dst, 2)
+	oneSubscriptionEach(t, env.em, dst, 3)
 	// Still watched: a rogue member is put back.
 	rogue, err := env.em.CreateUser(dst, graphemu.User{UserPrincipalName: "rogue@fabrikam.onmicrosoft.com", Mail: "rogue@fabrikam.com", AccountEnabled: true})
 	must(t, err)

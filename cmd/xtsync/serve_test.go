@@ -87,16 +87,21 @@ func startServeServer(t testing.TB, all []string, server, extra string, seed fun
 		n = len(env.em.Subscriptions(graphemu.SampleSourceTenant))
 		return n == len(all)+1
 	})
-	// And one per mirror on the target (server.watch_mirrors).
+	// And one per mirror and the users one on the target
+	// (server.watch_mirrors).
 	if *cfg.Server.WatchMirrors {
-		waitfor.WaitFor(t, 10*time.Second, "a subscription per mirror", func() bool {
+		waitfor.WaitFor(t, 10*time.Second, "a subscription per mirror and the target's users one", func() bool {
 			n := 0
 			for _, gid := range cfg.Scope.Groups {
 				if _, ok := mirrorOf(env.em, gid); ok {
 					n++
 				}
 			}
-			return n == liveMirrors(t, srv) && len(env.em.Subscriptions(graphemu.SampleTargetTenant)) == n
+			want := n
+			if n > 0 {
+				want++ // the target's /users
+			}
+			return n == liveMirrors(t, srv) && len(env.em.Subscriptions(graphemu.SampleTargetTenant)) == want
 		})
 	}
 	return env, srv
@@ -321,10 +326,10 @@ func TestServeLifecycleStatusAuditUnsubscribe(t *testing.T) {
 	code, out, errs = xtsync(t, "status", "--config", env.cfg, "--json")
 	var rep statusReport
 	targetSubs := len(env.em.Subscriptions(graphemu.SampleTargetTenant))
-	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || targetSubs != 10 || len(rep.Subscriptions) != len(subs)+targetSubs {
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Running || len(rep.Groups) != 11 || targetSubs != 11 || len(rep.Subscriptions) != len(subs)+targetSubs {
 		t.Fatalf("status from the state file: %d %v %+v %s", code, err, rep, errs)
 	}
-	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 22") {
+	if code, out, errs := xtsync(t, "unsubscribe", "--config", env.cfg); code != 0 || !strings.Contains(out, "deleted 23") {
 		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
 	}
 	if n := len(env.em.Subscriptions(src)); n != 0 {

@@ -33,11 +33,11 @@ func TestServeUsersFollowInSeconds(t *testing.T) {
 	outsider, err := env.em.CreateUser(src, graphemu.User{DisplayName: "Not synced", UserPrincipalName: "outsider@" + graphemu.SampleSourceDomain, Mail: "outsider@contoso.com", UserType: "Member", AccountEnabled: true})
 	must(t, err)
 	waitfor.WaitFor(t, 10*time.Second, "the users pass after a creation", func() bool { return usersLinkVersion(t, srv) > before })
-	before, writes := usersLinkVersion(t, srv), env.em.Stats(dst).Writes()
+	before, writes := usersLinkVersion(t, srv), env.em.Stats(dst).ObjectWrites()
 	f := "Somebody else"
 	must(t, env.em.UpdateUser(src, outsider.ID, graphemu.UserUpdate{JobTitle: &f}))
 	waitfor.WaitFor(t, 10*time.Second, "the users pass after a non-member's change", func() bool { return usersLinkVersion(t, srv) > before })
-	if w := env.em.Stats(dst).Writes() - writes; w != 0 {
+	if w := env.em.Stats(dst).ObjectWrites() - writes; w != 0 {
 		t.Errorf("a non-member's change cost %d target writes, want 0", w)
 	}
 

@@ -84,12 +84,12 @@ func TestLambdaScenario(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.Key, "mirrors:"):
 			mirrorLinks++
-		case r.Key != "users":
+		case r.Key != "users" && r.Key != "target-users":
 			shardLinks++
 		}
 	}
-	if shardLinks != 1 || mirrorLinks != 1 || len(deltas) > 3 {
-		t.Errorf("delta links: %d (%d of shards, %d of mirrors), want the shard's, its mirrors' and at most the users one", len(deltas), shardLinks, mirrorLinks)
+	if shardLinks != 1 || mirrorLinks != 1 || len(deltas) > 4 {
+		t.Errorf("delta links: %d (%d of shards, %d of mirrors), want the shard's, its mirrors' and at most the users ones of both tenants", len(deltas), shardLinks, mirrorLinks)
 	}
 	meta, _ := w.store.List(ctx, engine.RecordMeta)
 	subs := 0
@@ -98,10 +98,10 @@ func TestLambdaScenario(t *testing.T) {
 			subs++
 		}
 	}
-	// One per group and the users one on the source, one per mirror on
-	// the target.
-	if want := len(w.scope) + 1 + len(groups); subs != want {
-		t.Errorf("subscription records: %d, want %d (one per group and the users one, one per mirror)", subs, want)
+	// One per group and the users one on the source, one per mirror and
+	// the users one on the target.
+	if want := len(w.scope) + 1 + len(groups) + 1; subs != want {
+		t.Errorf("subscription records: %d, want %d (one per group and the users one, one per mirror and the target's users one)", subs, want)
 	}
 	audit, _ := w.store.Audit(ctx, engine.AuditQuery{})
 	// Writes are audited twice: started before they are sent, then their

@@ -28,8 +28,8 @@ func TestLambdaRepairsMirrors(t *testing.T) {
 	w.settle(w.worker)
 	groups, err := w.store.List(ctx, engine.RecordGroup)
 	must(t, err)
-	if got, want := len(w.em.Subscriptions(dst)), len(groups); got != want {
-		t.Fatalf("target subscriptions after the initial sync: %d, want one per mirror (%d)", got, want)
+	if got, want := len(w.em.Subscriptions(dst)), len(groups)+1; got != want {
+		t.Fatalf("target subscriptions after the initial sync: %d, want one per mirror and the users one (%d)", got, want)
 	}
 	if got := auditByTrigger(t, w, engine.TriggerMirrorNotification); got != 0 {
 		t.Errorf("the initial sync's own writes made %d writes by mirror passes, want 0", got)

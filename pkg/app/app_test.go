@@ -72,6 +72,9 @@ func (s *eng) ShardOf(string) string { return "" }
 func (s *eng) MirrorShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("mirrors "+k, ro)
 }
+func (s *eng) TargetUsers(_ context.Context, ro engine.RunOptions) (*engine.Report, error) {
+	return s.record("target-users", ro)
+}
 func (s *eng) SyncShard(_ context.Context, k string, ro engine.RunOptions) (*engine.Report, error) {
 	return s.record("sync "+k, ro)
 }

@@ -74,6 +74,9 @@ func Build(d Deps) (*App, error) {
 	}
 	if g.Mirrors != nil {
 		eng.WatchMirrors(g.Mirrors)
+		if g.TargetUsers != nil {
+			eng.WatchTargetUsers(g.TargetUsers)
+		}
 		subs.Mirrors, err = subscribe.New(subscribe.Config{
 			Graph: g.MirrorSubscriptions, Store: d.Store, TenantID: c.Target.TenantID,
 			Mirrors:   func(ctx context.Context) (map[string]string, error) { return mirrorIDs(ctx, d.Store, c.Scope.Groups) },

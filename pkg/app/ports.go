@@ -20,6 +20,9 @@ type Queue interface {
 type Engine interface {
 	DeltaShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	MirrorShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
+	// TargetUsers is the target users pass (engine.ErrNoWatch when the
+	// target's users are not watched).
+	TargetUsers(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)
 	ShardOf(groupID string) string
 	SyncShard(ctx context.Context, key string, ro engine.RunOptions) (*engine.Report, error)
 	SyncUnscoped(ctx context.Context, ro engine.RunOptions) (*engine.Report, error)

@@ -105,6 +105,13 @@ func (r *Router) UsersChanged(ctx context.Context, userIDs []string) error {
 	return r.enqueue(ctx, len(userIDs), 0, task.Of(task.Users, ""))
 }
 
+// TargetUsersChanged queues the target users pass (one task: the pass
+// reads the target's /users/delta and acts only on the users xtsync
+// keeps), counted as mirrors' changes.
+func (r *Router) TargetUsersChanged(ctx context.Context, targetUserIDs []string) error {
+	return r.enqueue(ctx, 0, len(targetUserIDs), task.Of(task.TargetUsers, ""))
+}
+
 // Lifecycle queues the answer to a lifecycle event: renew on
 // reauthorizationRequired, recreate and reconcile on subscriptionRemoved,
 // reconcile on missed.

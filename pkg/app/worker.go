@@ -37,6 +37,8 @@ type WorkerStatus struct {
 	DeltaPasses      int       `json:"deltaPasses"`
 	// MirrorPasses counts the mirror passes (task.Mirrors).
 	MirrorPasses int `json:"mirrorPasses,omitempty"`
+	// TargetUserPasses counts the target users passes (task.TargetUsers).
+	TargetUserPasses int `json:"targetUserPasses,omitempty"`
 }
 
 // NewWorker returns a worker over the engine and the subscription manager.
@@ -102,6 +104,18 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 		return w.outcome(ctx, t, rep, err)
 	case task.Users:
 		rep, err := w.eng.UserDelta(ctx, engine.RunOptions{Trigger: engine.TriggerUserNotification})
+		return w.outcome(ctx, t, rep, err)
+	case task.TargetUsers:
+		rep, err := w.eng.TargetUsers(ctx, notified(ctx, engine.TriggerTargetUserNotification))
+		if rep != nil && w.metrics != nil {
+			w.metrics.MirrorRepairs(len(rep.DriftedUsers))
+		}
+		w.mu.Lock()
+		w.status.TargetUserPasses++
+		w.mu.Unlock()
+		if errors.Is(err, engine.ErrNoWatch) {
+			return fmt.Errorf("%s: %w: %w", t, err, task.ErrPermanent)
+		}
 		return w.outcome(ctx, t, rep, err)
 	case task.Reconcile:
 		return w.reconcile(ctx, t)

@@ -82,6 +82,7 @@ func (e *Engine) apply(ctx context.Context, st *state, rep *Report, ro RunOption
 		a.writeRefs(ctx)
 	}
 	a.recordEcho(ctx)
+	a.recordUserEcho(ctx)
 	a.markSynced(ctx)
 	// Results in the plan's order, whatever order the actions finished in.
 	sort.SliceStable(rep.Results, func(i, j int) bool { return actionLess(rep.Results[i].Action, rep.Results[j].Action) })

@@ -21,12 +21,15 @@ type Engine struct {
 	opts  Options
 	// mirrors, when set (WatchMirrors), reads the target's changes to the
 	// mirrors.
-	mirrors  MirrorWatch
-	log      *slog.Logger
-	clock    Clock
-	locks    *groupLocks
-	sharding Sharding
-	guard    *guard
+	mirrors MirrorWatch
+	// targetUsers, when set (WatchTargetUsers), reads the target's changes
+	// to its users.
+	targetUsers UserWatch
+	log         *slog.Logger
+	clock       Clock
+	locks       *groupLocks
+	sharding    Sharding
+	guard       *guard
 }
 
 // New returns an engine. All dependencies are required.

@@ -105,4 +105,7 @@ type Graph struct {
 	Subscriptions       SubscriptionAPI
 	Mirrors             MirrorWatch
 	MirrorSubscriptions SubscriptionAPI
+	// TargetUsers reads the target's users delta, for the target users
+	// pass (nil with Mirrors).
+	TargetUsers UserWatch
 }

@@ -25,6 +25,9 @@ type Report struct {
 	// Drifted are the source groups whose mirror a mirror pass found
 	// changed by someone else in the target (this run syncs them).
 	Drifted []string `json:"drifted,omitempty"`
+	// DriftedUsers are the source users whose target user a target users
+	// pass found changed by someone else (and synced).
+	DriftedUsers []string `json:"driftedUsers,omitempty"`
 	// Halted is set when the deletion threshold stopped the run.
 	Halted  bool     `json:"halted"`
 	Plan    *Plan    `json:"plan"`

@@ -53,7 +53,8 @@ func (s *recSink) Changed(_ context.Context, ids []string) error {
 
 func (s *recSink) UsersChanged(context.Context, []string) error { return nil }
 
-func (s *recSink) MirrorsChanged(context.Context, []string) error { return nil }
+func (s *recSink) MirrorsChanged(context.Context, []string) error     { return nil }
+func (s *recSink) TargetUsersChanged(context.Context, []string) error { return nil }
 
 func (s *recSink) Lifecycle(_ context.Context, sub, event string) error {
 	s.mu.Lock()

@@ -31,8 +31,9 @@ const (
 	// GuardHeld counts the runs whose removals, deletes and disables the
 	// deletion guard held.
 	GuardHeld = "xtsync_deletion_guard_held_runs_total"
-	// MirrorRepairs counts the mirrors a mirror pass found changed by
-	// someone else in the target (each synced again from its source).
+	// MirrorRepairs counts the mirrors a mirror pass, and the users a
+	// target users pass, found changed by someone else in the target
+	// (each synced again from its source).
 	MirrorRepairs = "xtsync_mirror_repairs_total"
 	// QueueDepth is the work pending or running in serve's queue.
 	QueueDepth = "xtsync_queue_depth"

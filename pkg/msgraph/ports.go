@@ -70,7 +70,8 @@ func Graph(c *config.Config, src, dst *Client) engine.Graph {
 	schema := SchemaOf(c.EngineOptions())
 	g := engine.Graph{Source: NewSource(src, schema), Target: NewTarget(dst, schema), Subscriptions: NewSubscriptionAPI(src)}
 	if c.Server.WatchMirrors != nil && *c.Server.WatchMirrors {
-		g.Mirrors, g.MirrorSubscriptions = NewSource(dst, schema), NewSubscriptionAPI(dst)
+		watch := NewSource(dst, schema)
+		g.Mirrors, g.MirrorSubscriptions, g.TargetUsers = watch, NewSubscriptionAPI(dst), watch
 	}
 	return g
 }

@@ -113,19 +113,28 @@ func groupResources(ids []string) []string {
 	return out
 }
 
-// TestMirrorBudget: the target has no users subscription, so the mirrors
+// mirrorResources are what a mirrors manager subscribes to for ids one by
+// one: each mirror, and the target's users.
+func mirrorResources(ids []string) []string {
+	return append(groupResources(ids), engine.UsersResource)
+}
+
+// tenantWideMirrors are what it subscribes to past MirrorLimit.
+var tenantWideMirrors = []string{engine.GroupsResource, engine.UsersResource}
+
+// TestMirrorBudget: beside the target's users subscription, the mirrors
 // get the whole quota but the headroom.
 func TestMirrorBudget(t *testing.T) {
-	if got, want := subscribe.MirrorLimit, 90; got != want {
+	if got, want := subscribe.MirrorLimit, 89; got != want {
 		t.Fatalf("MirrorLimit %d, want %d", got, want)
 	}
-	if got, want := subscribe.Quota-subscribe.MirrorLimit, 10; got != want {
+	if got, want := subscribe.Quota-subscribe.MirrorLimit-1, 10; got != want {
 		t.Fatalf("the mirrors leave %d of the quota free, want %d", got, want)
 	}
 }
 
 // TestMirrorsPerGroup: a mirrors manager subscribes on the target tenant to
-// each mirror (never to /users), marked Mirrors and otherwise made as the
+// each mirror and to /users, marked Mirrors and otherwise made as the
 // source's are; a mirror added gets exactly one subscription more, one
 // removed loses exactly its own, a repeated id counts once.
 func TestMirrorsPerGroup(t *testing.T) {
@@ -139,16 +148,16 @@ func TestMirrorsPerGroup(t *testing.T) {
 	must(t, m.Ensure(ctx))
 
 	subs := m.List()
-	if got, want := resources(subs), groupResources(all[:3]); !slices.Equal(got, want) {
+	if got, want := resources(subs), mirrorResources(all[:3]); !slices.Equal(got, want) {
 		t.Fatalf("resources %v, want %v", got, want)
 	}
-	if got, want := len(g.subs), 3; got != want {
+	if got, want := len(g.subs), 4; got != want {
 		t.Fatalf("%d subscriptions in graph, want %d", got, want)
 	}
 	states := map[string]bool{}
 	for _, s := range subs {
-		if !s.Mirrors || s.OnUsers() || s.TenantID != "target" {
-			t.Errorf("%s: mirrors %t, users %t, tenant %q; want a mirrors subscription on the target", s.Resource, s.Mirrors, s.OnUsers(), s.TenantID)
+		if !s.Mirrors || s.TenantID != "target" {
+			t.Errorf("%s: mirrors %t, tenant %q; want a mirrors subscription on the target", s.Resource, s.Mirrors, s.TenantID)
 		}
 		if s.NotificationURL != "https://hooks.example.com/x/notifications" || s.LifecycleURL != "https://hooks.example.com/x/lifecycle" || len(s.ClientState) < 32 || s.ChangeType != "updated,deleted" {
 			t.Errorf("subscription %+v", s)
@@ -174,10 +183,10 @@ func TestMirrorsPerGroup(t *testing.T) {
 		creates, deletes   int // this step's
 		kept, wantResource []string
 	}{
-		{"a fourth mirror", all, 1, 0, all[:3], groupResources(all)},
-		{"nothing changed", all, 0, 0, all, groupResources(all)},
-		{"a mirror gone", []string{all[0], all[2], all[3]}, 0, 1, []string{all[0], all[2], all[3]}, groupResources([]string{all[0], all[2], all[3]})},
-		{"repeated ids", []string{all[3], all[0], all[2], all[0], all[3]}, 0, 0, []string{all[0], all[2], all[3]}, groupResources([]string{all[0], all[2], all[3]})},
+		{"a fourth mirror", all, 1, 0, all[:3], mirrorResources(all)},
+		{"nothing changed", all, 0, 0, all, mirrorResources(all)},
+		{"a mirror gone", []string{all[0], all[2], all[3]}, 0, 1, []string{all[0], all[2], all[3]}, mirrorResources([]string{all[0], all[2], all[3]})},
+		{"repeated ids", []string{all[3], all[0], all[2], all[0], all[3]}, 0, 0, []string{all[0], all[2], all[3]}, mirrorResources([]string{all[0], all[2], all[3]})},
 	}
 	for _, st := range steps {
 		before := map[string]string{} // resource -> id
@@ -214,8 +223,8 @@ func TestMirrorsPerGroup(t *testing.T) {
 }
 
 // TestMirrorsPerGroupThenTenantWide: the mirrors one by one up to
-// MirrorLimit, else one /groups subscription; nothing for no mirrors; and
-// no users subscription ever.
+// MirrorLimit, else one /groups subscription; /users beside them; nothing
+// for no mirrors.
 func TestMirrorsPerGroupThenTenantWide(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -224,11 +233,11 @@ func TestMirrorsPerGroupThenTenantWide(t *testing.T) {
 		want []string // resources
 	}{
 		{"none", nil, nil},
-		{"one", mirrorIDs(1), groupResources(mirrorIDs(1))},
-		{"the limit", mirrorIDs(subscribe.MirrorLimit), groupResources(mirrorIDs(subscribe.MirrorLimit))},
-		{"the limit, one repeated", append(mirrorIDs(subscribe.MirrorLimit), mirrorIDs(1)...), groupResources(mirrorIDs(subscribe.MirrorLimit))},
-		{"one past the limit", mirrorIDs(subscribe.MirrorLimit + 1), []string{engine.GroupsResource}},
-		{"500", mirrorIDs(500), []string{engine.GroupsResource}},
+		{"one", mirrorIDs(1), mirrorResources(mirrorIDs(1))},
+		{"the limit", mirrorIDs(subscribe.MirrorLimit), mirrorResources(mirrorIDs(subscribe.MirrorLimit))},
+		{"the limit, one repeated", append(mirrorIDs(subscribe.MirrorLimit), mirrorIDs(1)...), mirrorResources(mirrorIDs(subscribe.MirrorLimit))},
+		{"one past the limit", mirrorIDs(subscribe.MirrorLimit + 1), tenantWideMirrors},
+		{"500", mirrorIDs(500), tenantWideMirrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,9 +287,9 @@ func TestMirrorsCrossLimit(t *testing.T) {
 		mirrors int
 		want    []string
 	}{
-		{subscribe.MirrorLimit + 1, []string{engine.GroupsResource}},
-		{subscribe.MirrorLimit, groupResources(mirrorIDs(subscribe.MirrorLimit))},
-		{2, groupResources(mirrorIDs(2))},
+		{subscribe.MirrorLimit + 1, tenantWideMirrors},
+		{subscribe.MirrorLimit, mirrorResources(mirrorIDs(subscribe.MirrorLimit))},
+		{2, mirrorResources(mirrorIDs(2))},
 	} {
 		l.ids = mirrorIDs(tt.mirrors)
 		if err := m.Ensure(ctx); err != nil {
@@ -323,7 +332,7 @@ func testSourceAndMirrorsShareStore(t *testing.T, tenant string) {
 	if got, want := len(srcIDs), 3; got != want {
 		t.Fatalf("source: %d subscriptions, want %d", got, want)
 	}
-	if got, want := len(mirIDs), 3; got != want {
+	if got, want := len(mirIDs), 4; got != want { // 3 mirrors and /users
 		t.Fatalf("mirrors: %d subscriptions, want %d", got, want)
 	}
 
@@ -355,7 +364,7 @@ func testSourceAndMirrorsShareStore(t *testing.T, tenant string) {
 			}
 		}
 		for _, s := range mir.List() {
-			if !s.Mirrors || s.OnUsers() {
+			if !s.Mirrors {
 				t.Errorf("%s: the mirrors manager lists the source subscription %s", step, s.Resource)
 			}
 		}
@@ -415,7 +424,7 @@ func testSourceAndMirrorsShareStore(t *testing.T, tenant string) {
 		t.Errorf("the source's Ensure renewed %d mirrors subscriptions, want %d", got, want)
 	}
 	must(t, mir.Ensure(ctx))
-	if got, want := tg.renews, 3; got != want {
+	if got, want := tg.renews, 4; got != want {
 		t.Errorf("mirrors renewed %d, want %d", got, want)
 	}
 	check("renewed")
@@ -506,7 +515,7 @@ func TestMirrorsOffSwitch(t *testing.T) {
 				graph map[string]engine.Subscription
 				n     int // its subscriptions when on
 			}
-			sides := map[string]side{"source": {src, sg.subs, 3}, "mirrors": {mir, tg.subs, 3}}
+			sides := map[string]side{"source": {src, sg.subs, 3}, "mirrors": {mir, tg.subs, 4}}
 			other := func(name string) side {
 				if name == "source" {
 					return sides["mirrors"]
@@ -574,8 +583,8 @@ func TestMirrorsOffSwitch(t *testing.T) {
 			if got, want := len(rest.graph), rest.n; got != want {
 				t.Errorf("the other's Ensure after Subscribe: %d in graph, want %d", got, want)
 			}
-			if subs, _ := subscribe.Stored(ctx, store); len(subs) != 6 {
-				t.Errorf("%d subscription records after Subscribe, want 6", len(subs))
+			if subs, _ := subscribe.Stored(ctx, store); len(subs) != 7 {
+				t.Errorf("%d subscription records after Subscribe, want 7", len(subs))
 			}
 		})
 	}
@@ -614,7 +623,7 @@ func TestMirrorsListError(t *testing.T) {
 			if got, want := ids(m.List()), known; !slices.Equal(got, want) {
 				t.Errorf("knows %v, want %v", got, want)
 			}
-			if got, want := len(g.subs), len(tt.before); got != want {
+			if got, want := len(g.subs), len(wantedOf(tt.before)); got != want {
 				t.Errorf("%d in graph, want %d", got, want)
 			}
 		})
@@ -669,7 +678,7 @@ func TestMirrorsMarkKept(t *testing.T) {
 	m := newMirrorsManagerOn(t, "tenant", g, store, c, &mirrorList{ids: mirrorIDs(2)})
 	must(t, m.Ensure(ctx))
 	must(t, newMirrorsManagerOn(t, "tenant", g, store, c, &mirrorList{ids: mirrorIDs(2)}).Ensure(ctx))
-	if got, want := g.creates, 2; got != want {
+	if got, want := g.creates, 3; got != want { // 2 mirrors and /users
 		t.Errorf("%d created, want %d", got, want)
 	}
 	if got := newManager(t, &fakeGraph{subs: map[string]engine.Subscription{}}, store, c, 1).List(); len(got) != 0 {
@@ -684,4 +693,13 @@ func TestMirrorsMarkKept(t *testing.T) {
 			t.Errorf("%s recorded without Mirrors", s.Resource)
 		}
 	}
+}
+
+// wantedOf are the subscriptions a mirrors manager makes for ids: none for
+// none, else each and /users.
+func wantedOf(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	return mirrorResources(ids)
 }

@@ -59,11 +59,11 @@ const (
 	// subscription instead.
 	PerGroupLimit = Quota - headroom - tenantWide
 	// MirrorLimit is the largest set of mirrors a mirrors manager
-	// subscribes to group by group on the target tenant (90): the target
-	// has no users subscription, so MirrorLimit group subscriptions leave
-	// just the headroom of its own quota free. More mirrors get one
-	// GroupsResource subscription instead.
-	MirrorLimit = Quota - headroom
+	// subscribes to group by group on the target tenant (89): with the
+	// target's users subscription (the target users pass), MirrorLimit
+	// group subscriptions leave the headroom of its own quota free. More
+	// mirrors get one GroupsResource subscription instead.
+	MirrorLimit = Quota - headroom - tenantWide
 )
 
 // changeType is what every subscription asks for.
@@ -279,7 +279,8 @@ func (m *Manager) wanted(ctx context.Context) (resources []string, sources map[s
 
 // mirrorsWanted are the resources to subscribe to for the mirrors: the
 // mirror groups one by one (sorted, each once) while there are at most
-// MirrorLimit, else /groups; never /users (nothing for no mirrors).
+// MirrorLimit, else /groups; and /users beside them, for the users xtsync
+// keeps in the target (nothing for no mirrors).
 func mirrorsWanted(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -293,9 +294,9 @@ func mirrorsWanted(ids []string) []string {
 	case len(out) == 0:
 		return nil
 	case len(out) > MirrorLimit:
-		return []string{engine.GroupsResource}
+		return []string{engine.GroupsResource, engine.UsersResource}
 	}
-	return out
+	return append(out, engine.UsersResource)
 }
 
 // scopeWanted are the resources to subscribe to for the scope: the scoped

@@ -13,7 +13,7 @@ func tasks() []task.Task {
 	sub := "7f3c1d2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
 	return []task.Task{
 		task.Of(task.Delta, "0123456789abcdef"), task.Of(task.SyncShard, "0123456789abcdef"), task.Of(task.SyncUnscoped, ""),
-		task.Of(task.Users, ""), task.Of(task.Reconcile, ""), task.Of(task.Subscriptions, ""),
+		task.Of(task.Users, ""), task.Of(task.TargetUsers, ""), task.Of(task.Reconcile, ""), task.Of(task.Subscriptions, ""),
 		task.Of(task.Renew, sub), task.Of(task.Recreate, sub),
 	}
 }

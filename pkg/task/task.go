@@ -41,6 +41,10 @@ const (
 	// it reads the target's changes to the shard's mirrors and repairs
 	// those xtsync did not make. It runs in the shard's lane.
 	Mirrors Kind = "mirrors"
+	// TargetUsers is the target users pass: it reads the target's changes
+	// to its users and puts back those xtsync did not make in the users
+	// it keeps.
+	TargetUsers Kind = "target-users"
 )
 
 // withArg are the kinds that take an argument.
@@ -99,7 +103,7 @@ func Parse(key string) (Task, error) {
 			return Task{}, fmt.Errorf("task %q: %s needs an argument: %w", key, k, ErrPermanent)
 		}
 		return Task{Kind: k, Arg: arg}, nil
-	case k == SyncUnscoped || k == Users || k == Reconcile || k == Subscriptions:
+	case k == SyncUnscoped || k == Users || k == TargetUsers || k == Reconcile || k == Subscriptions:
 		if hasArg {
 			return Task{}, fmt.Errorf("task %q: %s takes no argument: %w", key, k, ErrPermanent)
 		}

@@ -16,6 +16,7 @@ func TestKeyAndParse(t *testing.T) {
 		{Of(Recreate, "sub-1"), "recreate:sub-1"},
 		{Of(SyncUnscoped, ""), "sync-unscoped"},
 		{Of(Users, ""), "users"},
+		{Of(TargetUsers, ""), "target-users"},
 		{Of(Reconcile, ""), "reconcile"},
 		{Of(Subscriptions, ""), "subscriptions"},
 	} {

@@ -17,10 +17,11 @@ import (
 // nopSink takes everything at once, like an in-memory queue.
 type nopSink struct{}
 
-func (nopSink) Changed(context.Context, []string) error         { return nil }
-func (nopSink) UsersChanged(context.Context, []string) error    { return nil }
-func (nopSink) MirrorsChanged(context.Context, []string) error  { return nil }
-func (nopSink) Lifecycle(context.Context, string, string) error { return nil }
+func (nopSink) Changed(context.Context, []string) error            { return nil }
+func (nopSink) UsersChanged(context.Context, []string) error       { return nil }
+func (nopSink) MirrorsChanged(context.Context, []string) error     { return nil }
+func (nopSink) TargetUsersChanged(context.Context, []string) error { return nil }
+func (nopSink) Lifecycle(context.Context, string, string) error    { return nil }
 
 // BenchmarkNotification measures one request through ServeHTTP: a typical
 // 3-item notification (two groups), and a body of 100 forged items (the

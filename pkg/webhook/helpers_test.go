@@ -35,12 +35,14 @@ const (
 	subUsrB  = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9" // the users subscription of tenantB
 	subM     = "a7b6c5d4-e3f2-4a1b-9c8d-7e6f5a4b3c2d" // the mirrors subscription of tenantT
 	subM1    = "b8c7d6e5-f4a3-4b2c-8d1e-0f9a8b7c6d5e" // the subscription on mirrorB alone, naming groupB
+	subMU    = "d0c9b8a7-f6e5-4d4c-8b3a-291807f6e5d4" // the mirrors subscription on tenantT's users
 
 	secretA = "s3cr3t-client-state-A-4f9c2e"
 	secretB = "s3cr3t-client-state-B-77aa01"
 	secretU = "s3cr3t-client-state-U-5e11aa"
 	secretV = "s3cr3t-client-state-V-90bd3c"
 	secretM = "s3cr3t-client-state-M-2b7e41"
+	secretW = "s3cr3t-client-state-W-61c0de"
 	forged  = "forged-client-state-0badc0de"
 
 	groupA   = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
@@ -72,6 +74,7 @@ func newSubs() fakeSubs {
 		subUsrB:  {ClientState: secretV, TenantID: tenantB, Resource: engine.UsersResource},
 		subM:     {ClientState: secretM, TenantID: tenantT, Resource: engine.GroupsResource, Mirrors: true},
 		subM1:    {ClientState: secretM, TenantID: tenantT, Resource: engine.GroupsResource + "/" + mirrorB, Mirrors: true, Source: groupB},
+		subMU:    {ClientState: secretW, TenantID: tenantT, Resource: engine.UsersResource, Mirrors: true},
 	}
 }
 
@@ -89,12 +92,14 @@ type lifecycleCall struct{ Sub, Event string }
 
 // recSink records what it receives and fails with err when set.
 type recSink struct {
-	mu        sync.Mutex
-	err       error
-	changed   [][]string
-	users     [][]string
-	mirrors   [][]string
-	lifecycle []lifecycleCall
+	mu      sync.Mutex
+	err     error
+	changed [][]string
+	users   [][]string
+	mirrors [][]string
+	// targetUsers are the TargetUsersChanged calls.
+	targetUsers [][]string
+	lifecycle   []lifecycleCall
 }
 
 func (s *recSink) Changed(_ context.Context, ids []string) error {
@@ -115,6 +120,13 @@ func (s *recSink) MirrorsChanged(_ context.Context, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mirrors = append(s.mirrors, slices.Clone(ids))
+	return s.err
+}
+
+func (s *recSink) TargetUsersChanged(_ context.Context, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.targetUsers = append(s.targetUsers, slices.Clone(ids))
 	return s.err
 }
 
@@ -143,6 +155,12 @@ func (s *recSink) mirrorCalls() [][]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.mirrors)
+}
+
+func (s *recSink) targetUserCalls() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.targetUsers)
 }
 
 // logBuffer keeps what the handler logged, for assertions, and echoes each
@@ -174,7 +192,7 @@ func (l *logBuffer) String() string {
 func (l *logBuffer) noSecrets(t testing.TB) {
 	t.Helper()
 	logs := l.String()
-	for _, s := range []string{secretA, secretB, secretU, secretV, secretM, forged} {
+	for _, s := range []string{secretA, secretB, secretU, secretV, secretM, secretW, forged} {
 		if strings.Contains(logs, s) {
 			t.Errorf("log holds clientState %q", s)
 		}

@@ -29,6 +29,9 @@ const (
 	// kindMirror is a mirror, a target group, from a mirrors subscription,
 	// named by its source group (Sink.MirrorsChanged).
 	kindMirror
+	// kindTargetUser is a target user, from the mirrors subscription on
+	// the target's users (Sink.TargetUsersChanged).
+	kindTargetUser
 )
 
 // serveNotifications handles POST /notifications: it checks each item,
@@ -42,7 +45,7 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rj := rejections{h: h, ctx: r.Context()}
-	var groups, users, mirrors []string
+	var groups, users, mirrors, targetUsers []string
 	again := 0 // items of a subscription not known yet: Graph delivers them again
 	for i := range items {
 		id, kind, why := h.checkChange(r.Context(), &items[i])
@@ -55,6 +58,8 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 			users = append(users, id)
 		case kind == kindMirror:
 			mirrors = append(mirrors, id)
+		case kind == kindTargetUser:
+			targetUsers = append(targetUsers, id)
 		default:
 			groups = append(groups, id)
 		}
@@ -66,6 +71,7 @@ func (h *Handler) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		h.pass(r.Context(), "groups", groups, h.sink.Changed, nil),
 		h.pass(r.Context(), "users", users, h.sink.UsersChanged, nil),
 		h.pass(r.Context(), "mirrors", mirrors, h.sink.MirrorsChanged, &h.stats.acceptedMirrors),
+		h.pass(r.Context(), "target_users", targetUsers, h.sink.TargetUsersChanged, &h.stats.acceptedMirrors),
 	)
 	if err != nil {
 		h.stats.sinkErrors.Add(1)
@@ -130,6 +136,8 @@ func (h *Handler) checkChange(ctx context.Context, it *item) (id string, kind ch
 	}
 	prefix := groupResourcePrefix
 	switch {
+	case sub.Mirrors && sub.OnUsers():
+		kind, prefix = kindTargetUser, userResourcePrefix
 	case sub.Mirrors:
 		kind = kindMirror
 	case sub.OnUsers():
@@ -143,7 +151,7 @@ func (h *Handler) checkChange(ctx context.Context, it *item) (id string, kind ch
 		return "", kind, reasonResource
 	}
 	switch kind {
-	case kindUser:
+	case kindUser, kindTargetUser:
 		return id, kind, reasonNone
 	case kindMirror:
 		// A subscription on one mirror names its source group; it

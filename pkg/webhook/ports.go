@@ -40,6 +40,10 @@ type Sink interface {
 	// the ids of their source groups (Config.MirrorOf), deduplicated and
 	// sorted.
 	MirrorsChanged(ctx context.Context, sourceGroupIDs []string) error
+	// TargetUsersChanged reports target users that changed or were
+	// deleted in the target tenant (from a mirrors subscription on
+	// /users), deduplicated and sorted.
+	TargetUsersChanged(ctx context.Context, targetUserIDs []string) error
 	// Lifecycle reports a lifecycle event (reauthorizationRequired, subscriptionRemoved, missed) for a subscription.
 	Lifecycle(ctx context.Context, subscriptionID, event string) error
 }

@@ -24,6 +24,7 @@ type reqCase struct {
 	wantChanged   [][]string        // Sink.Changed calls
 	wantUsers     [][]string        // Sink.UsersChanged calls
 	wantMirrors   [][]string        // Sink.MirrorsChanged calls
+	wantTargets   [][]string        // Sink.TargetUsersChanged calls
 	wantLifecycle []lifecycleCall   // Sink.Lifecycle calls
 	wantRejected  map[string]int64  // Stats.Rejected
 	wantAccepted  int64             // Stats.Accepted
@@ -71,6 +72,9 @@ func runCases(t *testing.T, cases []reqCase) {
 			}
 			if mirrors := fx.sink.mirrorCalls(); !reflect.DeepEqual(mirrors, c.wantMirrors) {
 				t.Errorf("Sink.MirrorsChanged calls = %q, want %q", mirrors, c.wantMirrors)
+			}
+			if targets := fx.sink.targetUserCalls(); !reflect.DeepEqual(targets, c.wantTargets) {
+				t.Errorf("Sink.TargetUsersChanged calls = %q, want %q", targets, c.wantTargets)
 			}
 			if !reflect.DeepEqual(lifecycle, c.wantLifecycle) {
 				t.Errorf("Sink.Lifecycle calls = %v, want %v", lifecycle, c.wantLifecycle)

@@ -245,3 +245,17 @@ func sourceUser(t testing.TB, em *graphemu.Emulator, upnPrefix string) graphemu.
 func purge(h *harness, id string) error { return h.em.PurgeDeleted(dst, id) }
 
 func deletedUsers(h *harness) []graphemu.User { return h.em.DeletedUsers(dst) }
+
+// syncedMember is the first member of sample group nick that xtsync syncs
+// (a member, not a guest, with a mail address).
+func syncedMember(t testing.TB, h *harness, nick string) graphemu.User {
+	t.Helper()
+	g, _ := h.em.Group(src, groupID(t, h.em, nick))
+	for _, id := range g.Members {
+		if u, ok := h.em.User(src, id); ok && u.UserType != "Guest" && u.Mail != "" {
+			return u
+		}
+	}
+	t.Fatalf("no synced member in %s", nick)
+	return graphemu.User{}
+}

@@ -15,14 +15,7 @@ func TestUserDeltaPass(t *testing.T) {
 	h := newHarness(t, []string{"engineering"}, nil)
 	ctx := context.Background()
 	h.reconcile(engine.RunOptions{}) // takes the users delta link first
-	eng, _ := h.em.Group(src, groupID(t, h.em, "engineering"))
-	var member graphemu.User
-	for _, id := range eng.Members {
-		if u, ok := h.em.User(src, id); ok && u.UserType != "Guest" && u.Mail != "" {
-			member = u
-			break
-		}
-	}
+	member := syncedMember(t, h, "engineering")
 	var outsider graphemu.User
 	for _, u := range h.em.Users(src) {
 		if _, mapped := h.targetByMail(u.Mail); !mapped && u.UserType != "Guest" {
