@@ -81,6 +81,28 @@ func TestTargetUsersPass(t *testing.T) {
 	if u, _ := h.em.User(dst, stranger.ID); u.AccountEnabled {
 		t.Error("the stranger was enabled")
 	}
+
+	// Someone disables in the target a user xtsync created whose source
+	// is enabled: an admin's block removes access, and holds (xtsync
+	// enables only the users it disabled itself, as the reconcile does).
+	eng, _ := h.em.Group(src, groupID(t, h.em, "engineering"))
+	var blocked graphemu.User
+	for _, id := range eng.Members {
+		if u, ok := h.em.User(src, id); ok && id != member.ID && u.UserType != "Guest" && u.Mail != "" && u.AccountEnabled {
+			blocked, _ = h.targetByMail(u.Mail)
+			break
+		}
+	}
+	if blocked.ID == "" {
+		t.Fatal("no second synced member")
+	}
+	must(t, h.em.UpdateUser(dst, blocked.ID, graphemu.UserUpdate{AccountEnabled: boolp(false)}))
+	if _, _, writes := pass("a block in the target"); writes != 0 {
+		t.Errorf("a block in the target: %d writes, want none", writes)
+	}
+	if u, _ := h.em.User(dst, blocked.ID); u.AccountEnabled {
+		t.Error("the user blocked in the target was enabled again")
+	}
 }
 
 // TestTargetUsersPassLeavesMatchedUsers: a user xtsync matched (it existed
