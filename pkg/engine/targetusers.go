@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -39,14 +38,22 @@ const targetUsersKey = "target-users"
 const TriggerTargetUserNotification = "target-user-notification"
 
 // TargetUserState is the target users pass's record: the users delta link
-// on the target, and the target users xtsync wrote since it (Echo, target
-// id to when), which the next pass finds in the delta and recognises as
-// its own.
+// on the target, and the target users xtsync wrote since it (Echo, by
+// target id), which the next pass finds in the delta and recognises as its
+// own.
 type TargetUserState struct {
-	Link    string               `json:"link"`
-	Echo    map[string]time.Time `json:"echo,omitempty"`
-	Updated time.Time            `json:"updated"`
-	Version int64                `json:"-"`
+	Link    string                `json:"link"`
+	Echo    map[string]UserWrites `json:"echo,omitempty"`
+	Updated time.Time             `json:"updated"`
+	Version int64                 `json:"-"`
+}
+
+// UserWrites is what xtsync last wrote to one target user: when, and the
+// accountEnabled it set (nil when the write left it as it was: an
+// attribute update, the link).
+type UserWrites struct {
+	At      time.Time `json:"at"`
+	Enabled *bool     `json:"enabled,omitempty"`
 }
 
 // TargetUsers is the target users pass, run when the target notifies a
@@ -104,8 +111,10 @@ func (e *Engine) TargetUsers(ctx context.Context, ro RunOptions) (*Report, error
 // delta round shows changed by someone other than xtsync: a user xtsync
 // keeps (mapped) that xtsync did not write since the link, or whose
 // accountEnabled is not what xtsync left (a disabled user enabled again,
-// whatever xtsync wrote), or that was deleted.
-func (e *Engine) changedTargetUsers(ctx context.Context, changes []UserChange, echo map[string]time.Time) ([]string, error) {
+// whatever xtsync wrote), or that was deleted. What xtsync left is the
+// accountEnabled its last write set, else what the mapping says (a user
+// xtsync created and disabled is off; every other is on).
+func (e *Engine) changedTargetUsers(ctx context.Context, changes []UserChange, echo map[string]UserWrites) ([]string, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -125,8 +134,11 @@ func (e *Engine) changedTargetUsers(ctx context.Context, changes []UserChange, e
 		if um == nil || slices.Contains(out, um.SourceID) {
 			continue
 		}
-		_, written := echo[strings.ToLower(ch.ID)]
+		wrote, written := echo[strings.ToLower(ch.ID)]
 		left := um.Provenance != Created || !um.Disabled // what xtsync left
+		if wrote.Enabled != nil {
+			left = *wrote.Enabled
+		}
 		if written && !ch.Removed && (ch.Enabled == nil || *ch.Enabled == left) {
 			continue
 		}
@@ -178,12 +190,12 @@ func (e *Engine) advanceTargetUsers(ctx context.Context, ts TargetUserState, lin
 			return err
 		}
 		next := TargetUserState{Link: link, Version: cur.Version}
-		for id, at := range cur.Echo {
-			if was, ok := ts.Echo[id]; !ok || at.After(was) {
+		for id, w := range cur.Echo {
+			if was, ok := ts.Echo[id]; !ok || w.At.After(was.At) {
 				if next.Echo == nil {
-					next.Echo = map[string]time.Time{}
+					next.Echo = map[string]UserWrites{}
 				}
-				next.Echo[id] = at
+				next.Echo[id] = w
 			}
 		}
 		err = e.saveTargetUsers(ctx, next)
@@ -196,41 +208,67 @@ func (e *Engine) advanceTargetUsers(ctx context.Context, ts TargetUserState, lin
 
 // recordUserEcho adds the target users a run wrote (invited, linked,
 // updated, enabled, disabled, failed writes too: a request may have
-// applied) to the target users pass's echo. Nothing is recorded before
-// the pass has a link: its first pass takes one after the writes.
+// applied) to the target users pass's echo, with the accountEnabled it
+// set. A run that writes users before the pass has a link takes the link
+// instead, after its writes.
 func (a *applier) recordUserEcho(ctx context.Context) {
 	if a.e.targetUsers == nil {
 		return
 	}
 	now := a.e.clock.Now()
-	written := map[string]time.Time{}
+	written := map[string]UserWrites{}
 	for _, r := range a.rep.Results {
+		var enabled *bool
 		switch r.Action.Kind {
-		case ActInviteUser, ActLinkUser, ActUpdateUser, ActEnableUser, ActDisableUser:
-			target := cmp.Or(r.Target, r.Action.Target)
-			if um := a.st.users[r.Action.User]; target == "" && um.mapped() {
-				target = um.TargetID
-			}
-			if target != "" {
-				written[strings.ToLower(target)] = now
-			}
+		case ActInviteUser, ActEnableUser:
+			enabled = ptr(true)
+		case ActDisableUser:
+			enabled = ptr(false)
+		case ActLinkUser, ActUpdateUser:
+		default:
+			continue
 		}
+		target := cmp.Or(r.Target, r.Action.Target)
+		if um := a.st.users[r.Action.User]; target == "" && um.mapped() {
+			target = um.TargetID
+		}
+		if target == "" {
+			continue
+		}
+		w := written[strings.ToLower(target)]
+		w.At = now
+		if enabled != nil {
+			w.Enabled = enabled
+		}
+		written[strings.ToLower(target)] = w
 	}
 	if len(written) == 0 {
 		return
 	}
 	for range 3 {
 		ts, err := a.e.loadTargetUsers(ctx)
-		if err != nil || ts.Link == "" {
-			if err != nil {
-				a.e.log.Warn("record the target users' echo", "err", err)
+		if err != nil {
+			a.e.log.Warn("record the target users' echo", "err", err)
+			return
+		}
+		if ts.Link == "" {
+			// The first users written (an initial sync's invitations):
+			// the pass's link is taken now, after the writes, so that a
+			// change made to them from now on is in its delta.
+			if err := a.e.restartTargetUsers(ctx, ts, "first users written"); err != nil && !errors.Is(err, ErrConflict) {
+				a.e.log.Warn("start the target users link", "err", err)
 			}
 			return
 		}
 		if ts.Echo == nil {
-			ts.Echo = map[string]time.Time{}
+			ts.Echo = map[string]UserWrites{}
 		}
-		maps.Copy(ts.Echo, written)
+		for id, w := range written {
+			if w.Enabled == nil {
+				w.Enabled = ts.Echo[id].Enabled // an earlier write's still holds
+			}
+			ts.Echo[id] = w
+		}
 		err = a.e.saveTargetUsers(ctx, ts)
 		if !errors.Is(err, ErrConflict) {
 			if err != nil {
@@ -240,6 +278,9 @@ func (a *applier) recordUserEcho(ctx context.Context) {
 		}
 	}
 }
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }
 
 // loadTargetUsers reads the target users pass's record (empty when none).
 func (e *Engine) loadTargetUsers(ctx context.Context) (TargetUserState, error) {
