@@ -55,6 +55,8 @@ type demoStep struct {
 	title  string
 	change func() error
 	target bool
+	// via, when set, is how the step converges (else by target).
+	via string
 }
 
 type stepResult struct {
@@ -101,6 +103,13 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 	fmt.Fprintln(w, "     skipped \"Announcements\": a distribution list (Exchange manages its members)")
 	fmt.Fprintln(w, "     skipped in \"Platform Team\": the nested group SRE (nested_groups: skip)")
 	fmt.Fprintln(w, "     skipped in \"Partner Project\": the source's guest Kim Akers (guests are not synced)")
+	// The story's changes are notified: wait for serve's subscriptions,
+	// one per scoped group and the users one on the source, one per
+	// mirror and the users one on the target.
+	if err := waitSubscribed(ctx, em, cfg.Scope.Groups, 30*time.Second); err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
 	results := []stepResult{{"initial sync of 11 groups", "reconcile at start", took}}
 	for _, st := range demoStory(em) {
 		fmt.Fprintf(w, "\n* %s\n", st.title)
@@ -112,6 +121,9 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 		via := "change notification, delta pass"
 		if st.target {
 			via = "target's notification, mirror pass"
+		}
+		if st.via != "" {
+			via = st.via
 		}
 		if _, err := waitMirror(ctx, em, cfg.Scope.Groups, 30*time.Second, nil); err != nil {
 			srv.Close()
@@ -141,6 +153,33 @@ func runDemoServe(ctx context.Context, w io.Writer, log *slog.Logger, em *graphe
 	fmt.Fprintf(w, "\nGraph operations: %d on Contoso, %d on Fabrikam (%d writes); notifications delivered: %d\n", s.Ops(), d.Ops(), d.Writes(), em.DeliveryStats().Delivered)
 	fmt.Fprintln(w, "Every step ended with the target mirroring the source exactly (checked group by group).")
 	return srv, cfg, nil
+}
+
+// waitSubscribed waits, up to limit, until the source has a subscription
+// per scoped group and one on /users, and the target one per mirror and
+// one on /users.
+func waitSubscribed(ctx context.Context, em *graphemu.Emulator, scope []string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		mirrors := 0
+		for _, sid := range scope {
+			if _, ok := mirrorOf(em, sid); ok {
+				mirrors++
+			}
+		}
+		src, dst := len(em.Subscriptions(graphemu.SampleSourceTenant)), len(em.Subscriptions(graphemu.SampleTargetTenant))
+		if src == len(scope)+1 && dst == mirrors+1 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("subscriptions: %d on the source and %d on the target after %s, want %d and %d", src, dst, limit, len(scope)+1, mirrors+1)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // mirrored counts the scoped groups whose mirror is exact.
@@ -235,6 +274,14 @@ func demoStory(em *graphemu.Emulator) []demoStep {
 			g, _ := mirrorOf(em, sampleGroupID(em, "marketing"))
 			return em.DeleteGroup(dst, g.ID)
 		}},
+		{title: "Contoso: Adele Vance's account is disabled", via: "change notification, users delta pass", change: func() error {
+			off := false
+			return em.UpdateUser(src, sampleUserID(em, "adelev"), graphemu.UserUpdate{AccountEnabled: &off})
+		}},
+		{title: "Fabrikam: an admin enables Adele's guest account again", target: true, via: "target's notification, target users pass", change: func() error {
+			on := true
+			return em.UpdateUser(dst, targetUserOf(em, sampleUserID(em, "adelev")), graphemu.UserUpdate{AccountEnabled: &on})
+		}},
 		{title: "Contoso: SRE (nested in Platform Team) gets a new member", change: func() error {
 			return em.AddMember(src, sampleGroupID(em, "sre"), sampleUserID(em, "priyan"))
 		}},
@@ -248,9 +295,22 @@ func demoStory(em *graphemu.Emulator) []demoStep {
 	}
 }
 
+// targetUserOf is the id of the target user carrying source user
+// sourceID's link ("" when none).
+func targetUserOf(em *graphemu.Emulator, sourceID string) string {
+	link := engine.LinkValue(graphemu.SampleSourceTenant, sourceID)
+	for _, u := range em.Users(graphemu.SampleTargetTenant) {
+		if u.ExtensionAttributes[engine.DefaultLinkAttribute] == link {
+			return u.ID
+		}
+	}
+	return ""
+}
+
 // verifyMirror checks every scoped syncable group: its mirror exists, is a
 // plain security group with the source's name, and holds exactly the
-// source's direct non-guest user members (by mail).
+// source's direct non-guest user members (by mail), each signing in as
+// its source user does (accountEnabled).
 func verifyMirror(em *graphemu.Emulator, scope []string) error {
 	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
 	for _, sid := range scope {
@@ -266,14 +326,19 @@ func verifyMirror(em *graphemu.Emulator, scope []string) error {
 			return fmt.Errorf("mirror of %s is %q (security %t, mail %t)", sg.DisplayName, tg.DisplayName, tg.SecurityEnabled, tg.MailEnabled)
 		}
 		var want, got []string
+		enabled := map[string]bool{}
 		for _, m := range sg.Members {
 			if u, ok := em.User(src, m); ok && u.UserType != "Guest" {
 				want = append(want, strings.ToLower(u.Mail))
+				enabled[strings.ToLower(u.Mail)] = u.AccountEnabled
 			}
 		}
 		for _, m := range tg.Members {
 			u, _ := em.User(dst, m)
 			got = append(got, strings.ToLower(u.Mail))
+			if on, ok := enabled[strings.ToLower(u.Mail)]; ok && on != u.AccountEnabled {
+				return fmt.Errorf("%s in the mirror of %s: enabled %t, its source user %t", u.Mail, sg.DisplayName, u.AccountEnabled, on)
+			}
 		}
 		slices.Sort(want)
 		slices.Sort(got)

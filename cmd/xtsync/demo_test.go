@@ -25,7 +25,7 @@ func TestDemoRunsToCompletion(t *testing.T) {
 	}
 	for _, want := range []string{
 		"initial sync", "converged in", "Finance & Legal", "change notification, delta pass",
-		"target's notification, mirror pass", "distribution list", "mirroring the source exactly",
+		"target's notification, mirror pass", "target's notification, target users pass", "distribution list", "mirroring the source exactly",
 		"Contoso", "Fabrikam",
 		"distribution list", "Microsoft 365", "dynamic", "security",
 		"GET /groups/{id}/members", "GET /groups",
