@@ -13,14 +13,11 @@ import (
 // linkedUser is the target user carrying source user sourceID's link.
 func linkedUser(t *testing.T, em *graphemu.Emulator, sourceID string) graphemu.User {
 	t.Helper()
-	link := engine.LinkValue(graphemu.SampleSourceTenant, sourceID)
-	for _, u := range em.Users(graphemu.SampleTargetTenant) {
-		if u.ExtensionAttributes[engine.DefaultLinkAttribute] == link {
-			return u
-		}
+	u, ok := em.User(graphemu.SampleTargetTenant, targetUserOf(em, sourceID))
+	if !ok {
+		t.Fatalf("no target user links %s", sourceID)
 	}
-	t.Fatalf("no target user links %s", sourceID)
-	return graphemu.User{}
+	return u
 }
 
 // TestServeRepairsTargetUsersInSeconds: with the reconcile an hour away, a
