@@ -82,18 +82,7 @@ func TestMirrorPass(t *testing.T) {
 		t.Fatal("no member of two scoped groups")
 	}
 	tFrom, _ := h.targetGroup(from)
-	before, _ := h.targetGroup(from)
-	must(t, h.em.RemoveMember(src, from, leaver))
-	if _, err := h.eng.DeltaSync(ctx, engine.RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := h.targetGroup(from)
-	var removed string
-	for _, id := range before.Members {
-		if !slices.Contains(after.Members, id) {
-			removed = id
-		}
-	}
+	_, removed := deltaMirrors(t, h, from, func() { must(t, h.em.RemoveMember(src, from, leaver)) })
 	if removed == "" {
 		t.Fatal("the delta pass removed no member")
 	}
@@ -117,18 +106,7 @@ func TestMirrorPass(t *testing.T) {
 	if joiner == "" {
 		t.Fatal("no member of sales outside engineering")
 	}
-	beforeJoin, _ := h.targetGroup(eng)
-	must(t, h.em.AddMember(src, eng, joiner))
-	if _, err := h.eng.DeltaSync(ctx, engine.RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	afterJoin, _ := h.targetGroup(eng)
-	var added string
-	for _, id := range afterJoin.Members {
-		if !slices.Contains(beforeJoin.Members, id) {
-			added = id
-		}
-	}
+	added, _ := deltaMirrors(t, h, eng, func() { must(t, h.em.AddMember(src, eng, joiner)) })
 	if added == "" {
 		t.Fatal("the delta pass added no member")
 	}
@@ -169,4 +147,28 @@ func TestMirrorPass(t *testing.T) {
 	if g, ok := h.targetGroup(eng); !ok || g.ID == tEng.ID {
 		t.Errorf("the purged mirror: found %t, id %q; want a new one", ok, g.ID)
 	}
+}
+
+// deltaMirrors makes change in the source, runs a delta pass, and returns
+// a target member the pass added to source group gid's mirror and one it
+// removed ("" for none).
+func deltaMirrors(t *testing.T, h *harness, gid string, change func()) (added, removed string) {
+	t.Helper()
+	before, _ := h.targetGroup(gid)
+	change()
+	if _, err := h.eng.DeltaSync(context.Background(), engine.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := h.targetGroup(gid)
+	for _, id := range after.Members {
+		if !slices.Contains(before.Members, id) {
+			added = id
+		}
+	}
+	for _, id := range before.Members {
+		if !slices.Contains(after.Members, id) {
+			removed = id
+		}
+	}
+	return added, removed
 }
