@@ -68,9 +68,15 @@ func TestOperatorCommandsWhileServing(t *testing.T) {
 	churn := make(chan struct{})
 	go func() {
 		defer close(churn)
+		// Each rename after the last one reached the mirror: work in
+		// flight all along, paced by serve itself.
 		for i := range 15 {
-			_ = env.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = fmt.Sprintf("Sales %d", i) })
-			time.Sleep(100 * time.Millisecond) // a person's pace, not a wait for an outcome
+			name := fmt.Sprintf("Sales %d", i)
+			_ = env.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = name })
+			if !waitfor.Until(20*time.Second, func() bool { m, _ := mirrorOf(env.em, sales); return m.DisplayName == name }) {
+				t.Errorf("the rename to %q did not reach the mirror", name)
+				return
+			}
 		}
 	}()
 	defer func() { <-churn }()

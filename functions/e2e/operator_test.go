@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,9 +164,20 @@ func TestOperatorWhileWorkersRun(t *testing.T) {
 	churn := make(chan struct{})
 	go func() {
 		defer close(churn)
+		// Each rename after the last one reached the mirror: work in
+		// flight all along, paced by the workers themselves.
 		for i := range 10 {
-			_ = w.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = fmt.Sprintf("Sales %d", i) })
-			time.Sleep(200 * time.Millisecond) // a person's pace, not a wait for an outcome
+			name := fmt.Sprintf("Sales %d", i)
+			_ = w.em.UpdateGroup(src, sales, func(g *graphemu.Group) { g.DisplayName = name })
+			renamed := func() bool { // not targetOf: this goroutine must not fail the test fatally
+				return slices.ContainsFunc(w.em.Groups(dst), func(g graphemu.Group) bool {
+					return g.MailNickname == engine.TargetNickname(sales) && g.DisplayName == name
+				})
+			}
+			if !waitfor.Until(60*time.Second, renamed) {
+				t.Errorf("the rename to %q did not reach the mirror", name)
+				return
+			}
 		}
 	}()
 	waitfor.WaitFor(t, 60*time.Second, "a worker's delta pass held by the guard", func() bool {

@@ -21,8 +21,17 @@ const tick = time.Millisecond
 // what says what is awaited, e.g. "the subscriptions recreated".
 func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !Until(d, cond) {
+		t.Fatalf("%s: not after %s", what, d)
+	}
+}
+
+// Until is WaitFor without a test to fail: it reports whether cond held
+// within d. Use it from a goroutine other than the test's, and report a
+// false with t.Errorf.
+func Until(d time.Duration, cond func() bool) bool {
 	if cond() {
-		return
+		return true
 	}
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
@@ -32,13 +41,10 @@ func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		select {
 		case <-ticker.C:
 			if cond() {
-				return
+				return true
 			}
 		case <-deadline.C:
-			if cond() { // a last look: the deadline may have beaten a tick
-				return
-			}
-			t.Fatalf("%s: not after %s", what, d)
+			return cond() // a last look: the deadline may have beaten a tick
 		}
 	}
 }
