@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/emutest"
 	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -125,17 +126,7 @@ func TestServeEchoCostsOneRead(t *testing.T) {
 	must(t, srv.queue.WaitIdle(context.Background()))
 	src, dst := graphemu.SampleSourceTenant, graphemu.SampleTargetTenant
 	eng := env.nick["engineering"]
-	g, _ := env.em.Group(src, env.nick["sales"])
-	var moving []string // sales members not in engineering: added, then removed
-	engGroup, _ := env.em.Group(src, eng)
-	for _, id := range g.Members {
-		if u, ok := env.em.User(src, id); ok && u.UserType != "Guest" && u.Mail != "" && !slices.Contains(engGroup.Members, id) {
-			moving = append(moving, id)
-		}
-	}
-	if len(moving) < 10 {
-		t.Fatalf("%d sales members outside engineering, want 10", len(moving))
-	}
+	moving := emutest.MembersOutside(t, env.em, env.nick["sales"], eng, 10) // added, then removed
 	for i := range 20 {
 		id := moving[i%10]
 		if i < 10 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xtsync/xtsync/internal/emutest"
 	"github.com/xtsync/xtsync/internal/waitfor"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -70,17 +71,7 @@ func TestLambdaRepairsMirrors(t *testing.T) {
 
 	// The echo: 20 source changes, each mirrored by a delta pass.
 	must(t, w.em.ResetStats(dst))
-	engGroup, _ := w.em.Group(src, eng)
-	salesGroup, _ := w.em.Group(src, sales)
-	var moving []string
-	for _, id := range salesGroup.Members {
-		if u, ok := w.em.User(src, id); ok && u.UserType != "Guest" && u.Mail != "" && !slices.Contains(engGroup.Members, id) {
-			moving = append(moving, id)
-		}
-	}
-	if len(moving) < 10 {
-		t.Fatalf("%d sales members outside engineering, want 10", len(moving))
-	}
+	moving := emutest.MembersOutside(t, w.em, sales, eng, 10)
 	for i := range 20 {
 		if id := moving[i%10]; i < 10 {
 			must(t, w.em.AddMember(src, eng, id))

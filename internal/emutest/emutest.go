@@ -5,6 +5,7 @@ package emutest
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/xtsync/xtsync/pkg/graphemu"
@@ -28,4 +29,24 @@ func StartSample(t testing.TB, opts graphemu.Options) (*graphemu.Emulator, strin
 		t.Fatal(err)
 	}
 	return em, ca
+}
+
+// MembersOutside returns the members of the sample source group that
+// xtsync syncs (members, not guests, with a mail address) and that are not
+// in the group other, in member order; it fails the test when there are
+// fewer than n.
+func MembersOutside(t testing.TB, em *graphemu.Emulator, group, other string, n int) []string {
+	t.Helper()
+	g, _ := em.Group(graphemu.SampleSourceTenant, group)
+	o, _ := em.Group(graphemu.SampleSourceTenant, other)
+	var out []string
+	for _, id := range g.Members {
+		if u, ok := em.User(graphemu.SampleSourceTenant, id); ok && u.UserType != "Guest" && u.Mail != "" && !slices.Contains(o.Members, id) {
+			out = append(out, id)
+		}
+	}
+	if len(out) < n {
+		t.Fatalf("%d synced members of %s outside %s, want %d", len(out), g.DisplayName, o.DisplayName, n)
+	}
+	return out
 }

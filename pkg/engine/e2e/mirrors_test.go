@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xtsync/xtsync/internal/emutest"
 	"github.com/xtsync/xtsync/pkg/engine"
 	"github.com/xtsync/xtsync/pkg/graphemu"
 	"github.com/xtsync/xtsync/pkg/msgraph"
@@ -94,18 +95,7 @@ func TestMirrorPass(t *testing.T) {
 
 	// The reverse: xtsync adds a member and, before the next pass, someone
 	// removes it: the delta shows it removed, which xtsync did not write.
-	sales := groupID(t, h.em, "sales")
-	sg, _ := h.em.Group(src, sales)
-	eg, _ := h.em.Group(src, eng)
-	joiner := ""
-	for _, id := range sg.Members {
-		if !slices.Contains(eg.Members, id) && joiner == "" {
-			joiner = id
-		}
-	}
-	if joiner == "" {
-		t.Fatal("no member of sales outside engineering")
-	}
+	joiner := emutest.MembersOutside(t, h.em, groupID(t, h.em, "sales"), eng, 1)[0]
 	added, _ := deltaMirrors(t, h, eng, func() { must(t, h.em.AddMember(src, eng, joiner)) })
 	if added == "" {
 		t.Fatal("the delta pass added no member")
