@@ -147,9 +147,6 @@ func (m *Manager) record(ctx context.Context, id string) (stored, bool, error) {
 	case err != nil:
 		return stored{}, false, fmt.Errorf("load subscription %s: %w", id, err)
 	}
-	var s engine.Subscription
-	if err := json.Unmarshal(rec.Data, &s); err != nil {
-		return stored{}, false, fmt.Errorf("decode subscription %s: %w", id, err)
-	}
-	return stored{s, rec.Version}, true, nil
+	s, err := decodeStored(rec)
+	return s, err == nil, err
 }

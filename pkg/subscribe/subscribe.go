@@ -216,13 +216,22 @@ func records(ctx context.Context, store engine.Store) ([]stored, error) {
 		if !strings.HasPrefix(r.Key, recordPrefix) {
 			continue
 		}
-		var s engine.Subscription
-		if err := json.Unmarshal(r.Data, &s); err != nil {
-			return nil, fmt.Errorf("decode subscription %s: %w", r.Key, err)
+		s, err := decodeStored(r)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, stored{s, r.Version})
+		out = append(out, s)
 	}
 	return out, nil
+}
+
+// decodeStored reads a subscription record.
+func decodeStored(r engine.Record) (stored, error) {
+	var s engine.Subscription
+	if err := json.Unmarshal(r.Data, &s); err != nil {
+		return stored{}, fmt.Errorf("decode subscription %s: %w", r.Key, err)
+	}
+	return stored{s, r.Version}, nil
 }
 
 // Lookup returns a subscription xtsync made (the webhook's check), of the
