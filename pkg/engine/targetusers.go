@@ -151,15 +151,9 @@ func (e *Engine) changedTargetUsers(ctx context.Context, changes []UserChange, e
 // resyncUsers reads source users ids again and applies their state to
 // their target users, as a users delta pass that read them all would.
 func (e *Engine) resyncUsers(ctx context.Context, ids []string, ro RunOptions) (*Report, error, error) {
-	users, err := e.src.Users(ctx, ids)
+	changes, err := e.sourceUsers(ctx, ids)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read source users: %w", err)
-	}
-	changes := make([]UserChange, 0, len(ids))
-	for _, id := range ids {
-		u, ok := users[id]
-		enabled := !u.Disabled
-		changes = append(changes, UserChange{ID: id, Removed: !ok, Enabled: &enabled, Attrs: u.Attrs})
+		return nil, nil, err
 	}
 	rep, halt, err := e.applyUserChanges(ctx, changes, false, ro)
 	if rep == nil {

@@ -83,14 +83,12 @@ func (e *Engine) applyUserChanges(ctx context.Context, changes []UserChange, all
 			}
 		}
 		slices.Sort(ids)
-		users, err := e.src.Users(ctx, ids)
+		read, err := e.sourceUsers(ctx, ids)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read mapped users: %w", err)
+			return nil, nil, err
 		}
-		for _, id := range ids {
-			u, ok := users[id]
-			enabled := !u.Disabled
-			byID[id] = UserChange{ID: id, Removed: !ok, Enabled: &enabled, Attrs: u.Attrs}
+		for _, ch := range read {
+			byID[ch.ID] = ch
 		}
 	}
 	rep := &Report{Run: newRunID(), Started: e.clock.Now(), DryRun: ro.DryRun}
@@ -128,6 +126,21 @@ func (e *Engine) applyUserChanges(ctx context.Context, changes []UserChange, all
 	rep.Plan = pl.finish()
 	_, halt, err := e.execute(ctx, st, rep, ro)
 	return rep, halt, err
+}
+
+// sourceUsers reads source users ids, each as a change carrying its whole
+// state (Removed when the source no longer has it).
+func (e *Engine) sourceUsers(ctx context.Context, ids []string) ([]UserChange, error) {
+	users, err := e.src.Users(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read mapped users: %w", err)
+	}
+	out := make([]UserChange, 0, len(ids))
+	for _, id := range ids {
+		u, ok := users[id]
+		out = append(out, UserChange{ID: id, Removed: !ok, Enabled: ptr(!u.Disabled), Attrs: u.Attrs})
+	}
+	return out, nil
 }
 
 // userDeltaState loads what a users delta round needs: with all, every
