@@ -74,6 +74,12 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
+// fixture is what a test starts from: a Graph holding no subscription, an
+// empty state and a clock.
+func fixture() (*fakeGraph, engine.Store, *clock) {
+	return &fakeGraph{subs: map[string]engine.Subscription{}}, memstore.New(), &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+}
+
 func scope(n int) []string {
 	var out []string
 	for i := range n {
@@ -190,9 +196,7 @@ func TestPerGroupThenTenantWide(t *testing.T) {
 // (the fake refuses beyond it); the users subscription stays as it is.
 func TestScopeCrossesPerGroupLimit(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, subscribe.PerGroupLimit)
 	if err := m.Ensure(ctx); err != nil {
 		t.Fatal(err)
@@ -283,9 +287,7 @@ func TestUsersSubscriptionLifecycle(t *testing.T) {
 
 func TestRenewRecreateAndReload(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 2)
 	if err := m.Ensure(ctx); err != nil {
 		t.Fatal(err)
@@ -339,9 +341,7 @@ func TestRenewRecreateAndReload(t *testing.T) {
 // and Subscribe turns them on again for every manager.
 func TestUnsubscribeStaysOff(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	a := newManager(t, g, store, c, 3)
 	must(t, a.Ensure(ctx))
 	stale := newManager(t, g, store, c, 3) // loaded before the unsubscribe
@@ -393,9 +393,7 @@ func must(t *testing.T, err error) {
 
 func TestStoredLookup(t *testing.T) {
 	ctx := context.Background()
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 2)
 	l := subscribe.NewStoredLookup(store, c)
 	if _, ok := l.Lookup(ctx, "00000000-0000-4000-8000-000000000001"); ok {
@@ -496,9 +494,7 @@ func (s ctxStore) List(ctx context.Context, kind engine.RecordKind) ([]engine.Re
 // TestStoredLookupContext checks that a load runs under the caller's
 // context: a cancelled request loads nothing, and the next request does.
 func TestStoredLookupContext(t *testing.T) {
-	g := &fakeGraph{subs: map[string]engine.Subscription{}}
-	store := memstore.New()
-	c := &clock{time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+	g, store, c := fixture()
 	m := newManager(t, g, store, c, 2)
 	if err := m.Ensure(t.Context()); err != nil {
 		t.Fatal(err)

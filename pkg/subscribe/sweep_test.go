@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/xtsync/xtsync/pkg/engine"
-	"github.com/xtsync/xtsync/pkg/memstore"
 	"github.com/xtsync/xtsync/pkg/subscribe"
 )
 
@@ -90,10 +89,4 @@ func graphIDs(g *fakeGraph) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// fixture is what a test starts from: a Graph holding no subscription, an
-// empty state and a clock.
-func fixture() (*fakeGraph, engine.Store, *clock) {
-	return &fakeGraph{subs: map[string]engine.Subscription{}}, memstore.New(), &clock{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 }
